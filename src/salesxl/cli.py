@@ -1,0 +1,228 @@
+"""The ``salesxl`` command: a thin shell over :mod:`salesxl.api` (spec §5).
+
+Exit status: 0 done, 1 done but the workbook has errors, 2 the command could not run (bad
+arguments, unreadable or unsupported file) — always with exactly one line on stderr and never a
+traceback, because the people running this are sales administrators, not programmers.
+``--json`` prints one JSON document on stdout; progress bars go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from salesxl import api
+from salesxl.errors import BadArguments, SalesxlError
+
+app = typer.Typer(
+    name="salesxl",
+    help="salesxl：用 Excel 工作簿管理销售——校验客户档案与台账、客户分类、预收冲应收、月报。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+LangOpt = Annotated[Lang, typer.Option("--lang", help="消息语言 zh（中文）或 en（English）", envvar="SALESXL_LANG")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="在标准输出打印一个 JSON 文档")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="截止日期 YYYY-MM-DD（默认今天）")]
+
+
+def parse_as_of(text: str | None) -> date:
+    """``--as-of`` value → date; anything but YYYY-MM-DD is a bad argument (exit 2)."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadArguments(
+            f"--as-of 的日期「{text}」无效，应为 YYYY-MM-DD，如 2026-10-31",
+            f"--as-of '{text}' is not a date; use YYYY-MM-DD, e.g. 2026-10-31",
+        ) from None
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Any]:
+    """A progress callback ``(stage, done, total)`` drawing a bar on stderr (quiet off a TTY)."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{label} {stage}".strip(), completed=done, total=total or None)
+
+        yield update
+
+
+@app.command()
+def validate(
+    book: Annotated[Path, typer.Argument(help="工作簿 .xlsx / .xlsm")],
+    as_of: AsOfOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = Lang.zh,
+) -> int:
+    """校验工作簿：列出每个问题所在的工作表、行、列（有错误时退出码为 1）。"""
+    day = parse_as_of(as_of)
+    with progress_bar("读取" if lang == Lang.zh else "Reading") as progress:
+        report = api.validate(book, as_of=day, progress=progress)
+    if json_out:
+        emit_json(report.to_json(lang))
+    else:
+        _print_findings(report, lang)
+    return 1 if report.errors else 0
+
+
+def _print_findings(report: api.ValidationReport, lang: str, limit: int = 30) -> None:
+    zh = lang != "en"
+    if not report.findings:
+        out.print(f"[green]{'校验通过，没有发现问题' if zh else 'No problems found'}[/]：{report.path}")
+        return
+    table = RichTable(show_lines=False)
+    for title in (("工作表", "行", "列", "代码", "说明") if zh else ("Sheet", "Row", "Col", "Code", "Message")):
+        table.add_column(title)
+    for f in report.findings[:limit]:
+        table.add_row(f.sheet, str(f.row or ""), f.column or "", f.code.value, f.message(lang))
+    out.print(table)
+    more = len(report.findings) - limit
+    if more > 0:
+        out.print(f"……另有 {more} 条（用 --json 查看全部）" if zh else f"… {more} more (use --json for all)")
+    summary = (
+        f"错误 {report.errors} 个，警告 {report.warnings} 个：{report.path}"
+        if zh
+        else f"{report.errors} errors, {report.warnings} warnings: {report.path}"
+    )
+    out.print(summary)
+
+
+@app.command()
+def sheets(
+    book: Annotated[Path, typer.Argument(help="工作簿 .xlsx / .xlsm")],
+    json_out: JsonOpt = False,
+    lang: LangOpt = Lang.zh,
+) -> int:
+    """显示 salesxl 在工作簿中识别到的工作表、表头行、记录数和列。"""
+    with progress_bar("读取" if lang == Lang.zh else "Reading") as progress:
+        found = api.describe(book, progress=progress)
+    if json_out:
+        emit_json([vars(s) for s in found])
+        return 0
+    zh = lang != "en"
+    table = RichTable()
+    for title in (("工作表", "名称", "表头行", "记录数", "识别的列") if zh else ("Sheet", "Name", "Header", "Rows", "Columns")):
+        table.add_column(title)
+    for s in found:
+        cols = " ".join(f"{k}={v}" for k, v in s.columns.items())
+        table.add_row(s.sheet, s.name, str(s.header_row or "-"), str(s.rows), cols)
+    out.print(table)
+    return 0
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="示例工作簿的输出目录")] = Path("workbooks"),
+    seed: Annotated[int, typer.Option(help="随机种子：相同种子生成相同的工作簿")] = 2026,
+    scale: Annotated[bool, typer.Option("--scale", help="生成接近 Excel 行数上限的大工作簿（用于基准测试）")] = False,
+    json_out: JsonOpt = False,
+    lang: LangOpt = Lang.zh,
+) -> int:
+    """生成示例公司的工作簿，并在其上运行主要流程（校验），告诉你结果在哪里。"""
+    from salesxl import demo as demo_mod
+
+    zh = lang != "en"
+    with progress_bar("生成示例" if zh else "Building demo") as progress:
+        path = demo_mod.build_demo(out_dir, seed=seed, scale=scale, progress=progress)
+    with progress_bar("校验" if zh else "Validating") as progress:
+        report = api.validate(path, as_of=demo_mod.DEMO_END, progress=progress)
+    if json_out:
+        emit_json({"workbook": str(path), "as_of": demo_mod.DEMO_END.isoformat(), "validation": report.to_json(lang)})
+        return 0
+    err.print(f"{'示例工作簿' if zh else 'Demo workbook'}: {path}")
+    _print_findings(report, lang, limit=15)
+    hint = (
+        f"下一步：salesxl validate {path} --as-of {demo_mod.DEMO_END} --json"
+        if zh
+        else f"Next: salesxl validate {path} --as-of {demo_mod.DEMO_END} --json"
+    )
+    out.print(hint)
+    return 0
+
+
+def _lang_of(argv: Sequence[str]) -> str:
+    """The language asked for, known even when the arguments themselves are wrong."""
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1]
+    return os.environ.get("SALESXL_LANG", "zh")
+
+
+def _fail(message: str) -> int:
+    line = " ".join(str(message).split())
+    err.print(f"salesxl: {line}", highlight=False, markup=False, soft_wrap=True)
+    return 2
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status (never raises for user errors)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_of(args)
+    try:
+        result = app(args=args, prog_name="salesxl", standalone_mode=False)
+    except SalesxlError as exc:
+        return _fail(exc.message(lang))
+    except click.exceptions.NoArgsIsHelpError:
+        return 0
+    except click.exceptions.UsageError as exc:
+        return _fail(("参数错误：" if lang != "en" else "bad arguments: ") + exc.format_message().replace("\n", " "))
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _fail("已中断" if lang != "en" else "interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
+        if os.environ.get("SALESXL_DEBUG"):
+            raise
+        kind = type(exc).__name__
+        return _fail(
+            f"内部错误（{kind}: {exc}）；设置 SALESXL_DEBUG=1 可查看详情"
+            if lang != "en"
+            else f"internal error ({kind}: {exc}); set SALESXL_DEBUG=1 for details"
+        )
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

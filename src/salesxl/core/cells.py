@@ -1,0 +1,270 @@
+"""How a cell is read (spec §1): whole columns of raw cell text in, typed columns out.
+
+The reader hands every cell over as text (the spreadsheet library renders numbers, dates and
+strings alike), so one parser per type serves typed cells and the text people type into
+them: ``1,234.50``, ``￥1234.5``, ``1.2万``, ``１２３４``, ``2026年3月5日``, ``20260305``,
+an Excel serial ``46086``.  Everything is vectorised with Arrow compute and NumPy over the
+whole column; a column with few distinct values (dates, enums) is parsed once per distinct
+value.  A cell that cannot be read is not an exception: it comes back as null with its
+position set in the ``bad`` mask, and the reader turns the mask into ``bad-type`` findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesxl.core.money import floats_to_fen
+from salesxl.core.schema import Field, FieldType
+
+#: Characters trimmed from text: ASCII white space, no-break space, ideographic space.
+TRIM_CHARS = " \t\r\n\u00a0\u3000"
+
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+_YMD = (
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
+_YM = r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*月?$"
+_SERIAL = r"^\d{1,7}(\.\d+)?$"
+# Excel's day 0 is 1899-12-31 but it counts a 1900-02-29 that never was (serial 60); from
+# serial 61 on the effective epoch is 1899-12-30.
+_EPOCH_EARLY = np.datetime64("1899-12-31", "D")
+_EPOCH = np.datetime64("1899-12-30", "D")
+_MAX_SERIAL = 2958465  # 9999-12-31
+
+
+@dataclass
+class Column:
+    """A typed column and where its cells could not be read."""
+
+    values: pd.Series
+    bad: np.ndarray  # bool, True where a non-blank cell could not be read
+
+
+def as_array(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous string array (the reader may hand over chunks)."""
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks() if raw.num_chunks != 1 else raw.chunk(0)
+    if not pa.types.is_string(raw.type) and not pa.types.is_large_string(raw.type):
+        raw = pc.cast(raw, pa.string())
+    return raw
+
+
+def trim(raw: pa.Array) -> pa.Array:
+    """Trim half- and full-width spaces; an empty string becomes null (blank)."""
+    t = pc.utf8_trim(raw, characters=TRIM_CHARS)
+    return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
+
+
+def _bool(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Arrow boolean → NumPy bool with nulls as False."""
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _fold(text: pa.Array) -> pa.Array:
+    """NFKC-fold numerals typed on a Chinese keyboard: ``１２３４．５`` → ``1234.5``, ``￥`` → ``¥``."""
+    return pc.utf8_normalize(text, "NFKC")
+
+
+def _to_float(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Plain numeric text → (float64 values, ok mask); anything else is not ok."""
+    ok = _bool(pc.match_substring_regex(text, _NUMBER))
+    cleaned = pc.if_else(pa.array(ok), text, pa.scalar(None, pa.string()))
+    values = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.nan_to_num(values, nan=0.0), ok
+
+
+def _numeric(text: pa.Array, clean: Callable[[pa.Array], tuple[pa.Array, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 values, ok) for trimmed text; blank is not ok.
+
+    Fast path: a column of plain numbers (what a spreadsheet's numeric cells render as) casts
+    in one Arrow call.  Only when that fails are the cells that are not plain numbers folded
+    and cleaned by ``clean`` (which returns the cleaned text and a scale factor per cell).
+    """
+    present = _bool(pc.is_valid(text))
+    try:
+        values = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        return np.nan_to_num(values, nan=0.0), present & np.isfinite(values)
+    except pa.ArrowInvalid:
+        pass
+    plain = _bool(pc.match_substring_regex(text, _NUMBER))
+    values = np.zeros(len(text))
+    ok = plain.copy()
+    if plain.any():
+        values[plain] = pc.cast(text.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+    other = np.flatnonzero(present & ~plain)
+    if len(other):
+        cleaned, scale = clean(_fold(text.take(pa.array(other))))
+        v, k = _to_float(cleaned)
+        values[other] = v * scale
+        ok[other] = k
+    return values, ok
+
+
+def _clean_amount(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Strip currency marks and separators; a ``万``/``亿`` suffix becomes a scale factor."""
+    s = pc.replace_substring_regex(text, r"(?i)[\s,¥$元]|rmb|cny", "")
+    scale = np.where(_bool(pc.ends_with(s, "万")), 1e4, 1.0)
+    scale = np.where(_bool(pc.ends_with(s, "亿")), 1e8, scale)
+    return pc.replace_substring_regex(s, r"[万亿]$", ""), scale
+
+
+def _clean_number(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    return pc.replace_substring_regex(text, r"[\s,]", ""), np.ones(len(text))
+
+
+def parse_text(t: pa.Array) -> Column:
+    return Column(pd.Series(t.to_pandas(), dtype="string"), np.zeros(len(t), dtype=bool))
+
+
+def parse_amount(t: pa.Array) -> Column:
+    """Amounts → int64 fen (nullable).  ``¥``/``￥``/``元``/``RMB``/``CNY`` marks, thousands
+    separators, full-width digits and a ``万``/``亿`` suffix are accepted."""
+    present = _bool(pc.is_valid(t))
+    values, ok = _numeric(t, _clean_amount)
+    fen, in_range = floats_to_fen(values)
+    ok &= in_range
+    mask = ~ok  # null where unreadable or blank
+    return Column(pd.Series(pd.arrays.IntegerArray(np.where(ok, fen, 0), mask)), present & ~ok)
+
+
+def parse_number(t: pa.Array, *, integer: bool = False) -> Column:
+    """Quantities and coordinates → float64 (NaN blank); with ``integer``, whole numbers → Int64."""
+    present = _bool(pc.is_valid(t))
+    values, ok = _numeric(t, _clean_number)
+    if integer:
+        ok &= np.isclose(values, np.round(values), rtol=0, atol=1e-9) & (np.abs(values) < 2**53)
+        ints = np.round(values).astype(np.int64)
+        return Column(pd.Series(pd.arrays.IntegerArray(np.where(ok, ints, 0), ~ok)), present & ~ok)
+    return Column(pd.Series(np.where(ok, values, np.nan)), present & ~ok)
+
+
+def parse_rate(t: pa.Array) -> Column:
+    """Rates: ``0.03`` or ``3%`` → 0.03 (float64)."""
+    present = _bool(pc.is_valid(t))
+    s = pc.replace_substring_regex(_fold(t), r"\s", "")
+    pct = _bool(pc.ends_with(s, "%"))
+    values, ok = _to_float(pc.replace_substring_regex(s, r"%$", ""))
+    values = np.where(pct, values / 100.0, values)
+    return Column(pd.Series(np.where(ok, values, np.nan)), present & ~ok)
+
+
+def _dictionary(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(distinct values, index of each row into them; -1 for blank)."""
+    enc = pc.dictionary_encode(raw)
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    idx = np.where(np.asarray(enc.is_valid()), np.nan_to_num(idx, nan=-1), -1).astype(np.int64)
+    return enc.dictionary, idx
+
+
+def _ymd_days(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar parts → (datetime64[D], valid).  Rejects 2026-02-30, month 13, year 0."""
+    valid = (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1)
+    months = np.where(valid, (y - 1970) * 12 + (m - 1), 0).astype("timedelta64[M]")
+    start = (np.datetime64("1970-01", "M") + months).astype("datetime64[D]")
+    length = ((np.datetime64("1970-01", "M") + months + 1).astype("datetime64[D]") - start).astype(int)
+    valid &= d <= length
+    return start + np.where(valid, d - 1, 0).astype("timedelta64[D]"), valid
+
+
+def _int_group(parts: pa.StructArray, name: str) -> np.ndarray:
+    col = pc.struct_field(parts, name)
+    return np.nan_to_num(pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False), nan=0).astype(np.int64)
+
+
+def _parse_dates(distinct: pa.Array, *, month: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct date texts → (datetime64[D], ok).  Tries each accepted form in turn."""
+    s = _fold(distinct)
+    n = len(s)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = np.zeros(n, dtype=bool)
+    patterns = (_YMD, _COMPACT) + ((_YM,) if month else ())
+    for pattern in patterns:
+        hit = _bool(pc.match_substring_regex(s, pattern)) & ~ok
+        if not hit.any():
+            continue
+        parts = pc.extract_regex(pc.if_else(pa.array(hit), s, pa.scalar("", pa.string())), pattern)
+        y, m = _int_group(parts, "y"), _int_group(parts, "m")
+        d = _int_group(parts, "d") if "(?P<d>" in pattern else np.ones(n, dtype=np.int64)
+        days, valid = _ymd_days(y, m, d)
+        take = hit & valid
+        out[take] = days[take]
+        ok |= take
+    serial_hit = _bool(pc.match_substring_regex(s, _SERIAL)) & ~ok
+    if serial_hit.any():
+        serial = np.floor(pc.cast(pc.if_else(pa.array(serial_hit), s, "0"), pa.float64()).to_numpy(zero_copy_only=False)).astype(np.int64)
+        valid = serial_hit & (serial >= 1) & (serial <= _MAX_SERIAL) & (serial != 60)
+        epoch = np.where(serial < 60, _EPOCH_EARLY, _EPOCH)
+        days = epoch + np.where(valid, serial, 0).astype("timedelta64[D]")
+        out[valid] = days[valid]
+        ok |= valid
+    if month:
+        out = out.astype("datetime64[M]").astype("datetime64[D]")
+    return out, ok
+
+
+def parse_date(t: pa.Array, *, month: bool = False) -> Column:
+    """Dates → datetime64[s] at midnight (NaT blank); a time part is dropped.
+
+    With ``month``, also ``2026-10`` / ``2026年10月``, and every date is moved to the first day
+    of its month.
+    """
+    distinct, idx = _dictionary(t)
+    days, ok = _parse_dates(distinct, month=month)
+    has = idx >= 0
+    row_ok = np.zeros(len(idx), dtype=bool)
+    row_ok[has] = ok[idx[has]]
+    values = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[D]")
+    values[row_ok] = days[idx[row_ok]]
+    return Column(pd.Series(values.astype("datetime64[s]")), has & ~row_ok)
+
+
+def parse_enum(t: pa.Array, field: Field) -> Column:
+    """Enum text → canonical Chinese value; English is matched case-insensitively.
+
+    An unknown value is kept as typed (it is the validator's ``bad-enum``, not a type error).
+    """
+    lookup = {}
+    for zh, en in field.enum:
+        lookup[zh.lower()] = zh
+        lookup[en.lower()] = zh
+    distinct, idx = _dictionary(t)
+    mapped = [lookup.get(str(v).lower(), v) for v in distinct.to_pylist()]
+    # Blank rows point at a null appended after the distinct values.
+    table = pa.array([*mapped, None], pa.string())
+    values = table.take(pa.array(np.where(idx >= 0, idx, len(mapped))))
+    return Column(pd.Series(values.to_pandas(), dtype="string"), np.zeros(len(t), dtype=bool))
+
+
+def parse_column(raw: pa.Array | pa.ChunkedArray, field: Field, *, trimmed: bool = False) -> Column:
+    """Read one column of cell text as ``field``'s type (``trimmed``: already through :func:`trim`)."""
+    raw = as_array(raw) if trimmed else trim(as_array(raw))
+    match field.type:
+        case FieldType.AMOUNT:
+            return parse_amount(raw)
+        case FieldType.DATE:
+            return parse_date(raw)
+        case FieldType.MONTH:
+            return parse_date(raw, month=True)
+        case FieldType.NUMBER:
+            return parse_number(raw)
+        case FieldType.INTEGER:
+            return parse_number(raw, integer=True)
+        case FieldType.RATE:
+            return parse_rate(raw)
+        case FieldType.ENUM:
+            return parse_enum(raw, field)
+        case _:
+            return parse_text(raw)
+
+
+def empty_column(field: Field, n: int) -> pd.Series:
+    """An all-blank column of ``field``'s type, for an optional column the sheet lacks."""
+    return parse_column(pa.nulls(n, pa.string()), field).values

@@ -1,0 +1,182 @@
+"""Findings: problems found in a workbook, as data.
+
+A workbook with a hundred mistakes should produce a hundred findings in one run, each pointing
+at the cell a user has to fix, not stop at the first one.  So nothing here raises: readers and
+validators *return* lists of :class:`Finding`, much like beancount's error list or a
+frictionless report.  A finding stores its code and parameters; the message is rendered in
+Chinese (default) or English only when shown, so one run can feed both languages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Code(StrEnum):
+    """Every finding code of spec §4, and nothing else."""
+
+    MISSING_SHEET = "missing-sheet"
+    MISSING_COLUMN = "missing-column"
+    MISSING_VALUE = "missing-value"
+    BAD_TYPE = "bad-type"
+    BAD_ENUM = "bad-enum"
+    BAD_USCC = "bad-uscc"
+    BAD_PHONE = "bad-phone"
+    DUPLICATE_ID = "duplicate-id"
+    DUPLICATE_DOC = "duplicate-doc"
+    POSSIBLE_DUPLICATE = "possible-duplicate"
+    UNKNOWN_CUSTOMER = "unknown-customer"
+    UNKNOWN_SALESPERSON = "unknown-salesperson"
+    UNKNOWN_DOC = "unknown-doc"
+    DATE_ORDER = "date-order"
+    AMOUNT_MISMATCH = "amount-mismatch"
+    OUT_OF_RANGE = "out-of-range"
+    SHIPMENT_MISMATCH = "shipment-mismatch"
+    OVER_SHIPMENT = "over-shipment"
+    NO_CACHED_VALUE = "no-cached-value"
+
+
+#: Codes that are warnings; every other code is an error.
+WARNING_CODES = frozenset({Code.POSSIBLE_DUPLICATE})
+
+SEVERITY_LABEL = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
+
+# Message templates.  ``{field}``, ``{value}`` and the finding's params are available.  The
+# Chinese is written for a sales administrator: say what is wrong and what to do.
+MESSAGES: dict[Code, tuple[str, str]] = {
+    Code.MISSING_SHEET: (
+        "缺少工作表「{field}」（也可用英文名 {english}）",
+        "Sheet '{field}' ({english}) is missing",
+    ),
+    Code.MISSING_COLUMN: (
+        "工作表缺少必填列「{field}」（也可用英文表头 {english}）",
+        "Required column '{field}' ({english}) is missing",
+    ),
+    Code.MISSING_VALUE: ("「{field}」不能为空", "'{field}' must not be blank"),
+    Code.BAD_TYPE: (
+        "「{field}」的值「{value}」无法识别为{expected}",
+        "'{field}': cannot read '{value}' as {expected_en}",
+    ),
+    Code.BAD_ENUM: (
+        "「{field}」的值「{value}」不在可选项中：{allowed}",
+        "'{field}': '{value}' is not one of: {allowed}",
+    ),
+    Code.BAD_USCC: (
+        "统一社会信用代码「{value}」无效（须为18位且校验位正确）",
+        "USCC '{value}' is invalid (18 characters with a valid check digit)",
+    ),
+    Code.BAD_PHONE: (
+        "联系电话「{value}」格式不正确（手机、座机或400/800电话）",
+        "Phone '{value}' is not a valid mobile, landline or 400/800 number",
+    ),
+    Code.DUPLICATE_ID: (
+        "「{field}」{value} 与第 {first_row} 行重复",
+        "'{field}' {value} duplicates row {first_row}",
+    ),
+    Code.DUPLICATE_DOC: (
+        "单号 {value} 与第 {first_row} 行重复",
+        "Doc No {value} duplicates row {first_row}",
+    ),
+    Code.POSSIBLE_DUPLICATE: (
+        "可能与第 {first_row} 行（{other_id}）是同一客户：{reason}",
+        "Possibly the same customer as row {first_row} ({other_id}): {reason_en}",
+    ),
+    Code.UNKNOWN_CUSTOMER: (
+        "客户编号 {value} 不在客户档案中",
+        "Customer ID {value} is not on the customer archive",
+    ),
+    Code.UNKNOWN_SALESPERSON: (
+        "业务员「{value}」不在业务员表中",
+        "Salesperson '{value}' is not on the salespeople sheet",
+    ),
+    Code.UNKNOWN_DOC: ("销售单号 {value} 不存在", "Sales document {value} does not exist"),
+    Code.DATE_ORDER: ("「{field}」{value}：{reason}", "'{field}' {value}: {reason_en}"),
+    Code.AMOUNT_MISMATCH: (
+        "金额 {value} 与 数量×单价 = {expected} 不符",
+        "Amount {value} differs from Qty × Unit Price = {expected}",
+    ),
+    Code.OUT_OF_RANGE: ("「{field}」的值 {value} 超出范围：{reason}", "'{field}' {value} is out of range: {reason_en}"),
+    Code.SHIPMENT_MISMATCH: (
+        "发货与销售单 {value} 的客户/产品/规格不符",
+        "Shipment does not match a line of sales document {value}",
+    ),
+    Code.OVER_SHIPMENT: (
+        "发货数量超过销售数量：已发 {shipped}，销售 {sold}",
+        "Shipped quantity {shipped} exceeds the quantity sold {sold}",
+    ),
+    Code.NO_CACHED_VALUE: (
+        "公式 没有计算结果（缓存值），请在 Excel 中打开并保存后重试",
+        "Formula has no cached value: open and save the workbook in Excel, then retry",
+    ),
+}
+
+
+class _Default(dict):
+    """Leaves unknown placeholders visible instead of raising while formatting a message."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+class Finding(BaseModel):
+    """One problem at one place in a workbook.
+
+    ``row`` is Excel's 1-based row number and ``column`` the Excel letter, exactly as the user
+    sees them (``None`` for a whole missing sheet or column).  ``field`` is the canonical
+    Chinese header.  ``value`` is the cell's text as read.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    sheet: str
+    row: int | None = None
+    column: str | None = None
+    field: str | None = None
+    value: str | None = None
+    code: Code
+    params: dict[str, Any] = {}
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.WARNING if self.code in WARNING_CODES else Severity.ERROR
+
+    def message(self, lang: str = "zh") -> str:
+        """The message for a user, in Chinese (``zh``) or English (``en``)."""
+        zh, en = MESSAGES[self.code]
+        values = _Default(self.params)
+        values.setdefault("field", self.field or "")
+        values.setdefault("value", self.value if self.value is not None else "")
+        return (en if lang == "en" else zh).format_map(values)
+
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
+        """The finding as spec §5's JSON object."""
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "value": self.value,
+            "severity": self.severity.value,
+            "code": self.code.value,
+            "message": self.message(lang),
+        }
+
+
+def count(findings: Iterable[Finding]) -> tuple[int, int]:
+    """(errors, warnings) among ``findings``."""
+    errors = warnings = 0
+    for f in findings:
+        if f.severity is Severity.ERROR:
+            errors += 1
+        else:
+            warnings += 1
+    return errors, warnings

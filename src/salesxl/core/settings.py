@@ -1,0 +1,95 @@
+"""参数 · Settings: the thresholds behind every figure, overridable from the workbook.
+
+The spec fixes defaults (§3) and lets a sales office override each one in a ``参数`` sheet of
+``名称 | 值`` rows, so a manager who wants 60-day aging steps or routes of ten does not need a
+programmer.  A value that cannot be read is reported at its cell and the default is kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Settings(BaseModel):
+    """Every setting of spec §3 with its default.  Field titles are the Chinese names."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    aging_buckets: tuple[int, ...] = Field((30, 60, 90, 180, 365), title="账龄分段")
+    stop_shipment_days: int = Field(90, ge=0, title="停发逾期天数")
+    level_months: int = Field(12, ge=1, title="等级统计月数")
+    level_a_share: Decimal = Field(Decimal("0.80"), ge=0, le=1, title="A类累计占比")
+    level_b_share: Decimal = Field(Decimal("0.95"), ge=0, le=1, title="B类累计占比")
+    new_customer_days: int = Field(180, ge=0, title="新客户天数")
+    active_days: int = Field(365, ge=0, title="活跃天数")
+    route_capacity: int = Field(8, ge=1, title="每路线客户数")
+    company_name: str = Field("", title="公司名称")
+
+    @field_validator("aging_buckets", mode="before")
+    @classmethod
+    def _buckets(cls, value: Any) -> tuple[int, ...]:
+        if isinstance(value, str):
+            text = unicodedata.normalize("NFKC", value)
+            value = [p for p in re.split(r"[,;，、\s]+", text) if p]
+        try:
+            bounds = tuple(_whole(v) for v in value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError("账龄分段应为逗号分隔的天数，如 30,60,90,180,365") from exc
+        if not bounds or any(b <= 0 for b in bounds) or list(bounds) != sorted(set(bounds)):
+            raise ValueError("账龄分段应为递增的正整数天数")
+        return bounds
+
+    @field_validator(
+        "stop_shipment_days", "level_months", "new_customer_days", "active_days", "route_capacity",
+        mode="before",
+    )
+    @classmethod
+    def _int(cls, value: Any) -> int:
+        return _whole(value)
+
+    @field_validator("level_a_share", "level_b_share", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> Decimal:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        try:
+            if text.endswith("%"):
+                return Decimal(text[:-1].strip()) / 100
+            return Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError("应为 0 到 1 之间的比例，如 0.8 或 80%") from exc
+
+    def bucket_labels(self) -> list[str]:
+        """``["0-30", "31-60", …, ">365"]``: the aging bucket keys of spec §5."""
+        labels, low = [], 0
+        for high in self.aging_buckets:
+            labels.append(f"{low}-{high}")
+            low = high + 1
+        labels.append(f">{self.aging_buckets[-1]}")
+        return labels
+
+
+def _whole(value: Any) -> int:
+    number = Decimal(unicodedata.normalize("NFKC", str(value)).strip())
+    if number != number.to_integral_value():
+        raise ValueError("应为整数")
+    return int(number)
+
+
+#: Name in the sheet (Chinese title or English field name, normalised) → field name.
+SETTING_NAMES: dict[str, str] = {}
+for _name, _info in Settings.model_fields.items():
+    SETTING_NAMES[_info.title or _name] = _name
+    SETTING_NAMES[_name] = _name
+    SETTING_NAMES[_name.replace("_", " ")] = _name
+SETTING_NAMES.update({"aging buckets": "aging_buckets", "company": "company_name", "公司": "company_name"})
+
+
+def setting_field(name: str) -> str | None:
+    """The Settings field for a name typed in 参数 (Chinese or English), or None."""
+    key = unicodedata.normalize("NFKC", name).strip().lower()
+    return SETTING_NAMES.get(key) or SETTING_NAMES.get(key.replace(" ", "_"))

@@ -1,0 +1,157 @@
+"""Reading a workbook into typed tables: the only place a sales workbook is opened for values.
+
+Order matters for safety: :mod:`salesxl.io.safety` first checks the file's bytes, its zip
+directory and every XML part it will parse, and bounds each sheet's used range, *before* any
+spreadsheet parser sees it — a hostile file gets a one-line error instead of aborting Python.
+Only then does fastexcel (calamine's Rust parser with an Arrow front-end, the fastest reader
+measured here, see ``bench/``) load each contract sheet, every cell as text with its absolute
+position; :mod:`salesxl.core.grid` turns that into typed tables and findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import fastexcel
+import pandas as pd
+
+from salesxl.core.findings import Code, Finding
+from salesxl.core.grid import RawGrid, tabulate
+from salesxl.core.schema import SHEETS, normalize_sheet_name, sheet_keys
+from salesxl.core.settings import Settings, setting_field
+from salesxl.core.tables import Book, Table
+from salesxl.errors import UnreadableWorkbook
+from salesxl.io.safety import SheetPart, WorkbookInfo, inspect_workbook, scan_sheet
+
+Progress = Callable[[str, int, int], None]
+
+
+def locate_sheets(info: WorkbookInfo) -> dict[str, tuple[SheetPart, str | None]]:
+    """Canonical sheet → (sheet part, Excel Table name or None) for each contract sheet found.
+
+    A sheet's own name (Chinese or English, spec §1) wins over an alias such as ``销售明细``,
+    and a sheet over an Excel Table of the same name; among equals the first sheet wins.
+    """
+    keys = sheet_keys()
+    exact = {normalize_sheet_name(n): n for n in SHEETS} | {
+        normalize_sheet_name(s.english): n for n, s in SHEETS.items()
+    }
+    found: dict[str, tuple[int, SheetPart, str | None]] = {}
+
+    def offer(label: str, rank: int, part: SheetPart, table: str | None) -> None:
+        key = normalize_sheet_name(label)
+        name = exact.get(key) or keys.get(key)
+        if name is None:
+            return
+        rank = rank if key in exact else rank + 1
+        if name not in found or rank < found[name][0]:
+            found[name] = (rank, part, table)
+
+    for part in info.sheets:
+        offer(part.name, 0, part, None)
+    for part in info.sheets:
+        for table in part.tables:
+            offer(table, 2, part, table)
+    return {name: (part, table) for name, (_, part, table) in found.items()}
+
+
+def _load_grid(reader: fastexcel.ExcelReader, part: SheetPart, table: str | None, uncached: Iterable[tuple[int, int]], table_top: int | None) -> RawGrid:
+    """One sheet (or Excel Table) as text columns with absolute positions."""
+    if table is not None:
+        loaded = reader.load_table(table, header_row=None, dtypes="string")
+        headers = [c.name for c in loaded.selected_columns]
+        first_row = (table_top or 1) + 1
+    else:
+        loaded = reader.load_sheet(part.name, header_row=None, skip_rows=0, dtypes="string")
+        headers = None
+        first_row = 1
+    batch = loaded.to_arrow()
+    col_index = [c.absolute_index for c in loaded.selected_columns]
+    columns = [batch.column(i) for i in range(batch.num_columns)]
+    return RawGrid(columns, col_index, first_row, headers, tuple(uncached))
+
+
+def _open(path: Path) -> fastexcel.ExcelReader:
+    try:
+        return fastexcel.read_excel(path)
+    except Exception as exc:  # the parser's own words, after our checks passed
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UnreadableWorkbook(
+            f"无法读取「{path.name}」：文件已损坏或格式不受支持（{detail}）",
+            f"Cannot read '{path.name}': the file is damaged or not supported ({detail})",
+        ) from exc
+
+
+def read_book(
+    path: str | Path,
+    *,
+    sheets: Iterable[str] | None = None,
+    require: Iterable[str] = (),
+    progress: Progress | None = None,
+) -> Book:
+    """Read the contract sheets of the workbook at ``path`` into a :class:`Book`.
+
+    ``sheets`` limits which canonical sheets are read (default: all the book has); a sheet in
+    ``require`` that the book lacks is a ``missing-sheet`` finding.  Raises
+    :class:`~salesxl.errors.UnreadableWorkbook` only when the file as a whole cannot be read.
+    """
+    path = Path(path)
+    info = inspect_workbook(path)
+    located = locate_sheets(info)
+    wanted = list(SHEETS) if sheets is None else [s for s in SHEETS if s in set(sheets)]
+    book = Book(str(path))
+    for name in require:
+        if name not in located:
+            schema = SHEETS[name]
+            book.findings.append(
+                Finding(sheet=name, field=name, code=Code.MISSING_SHEET, params={"english": schema.english})
+            )
+    todo = [n for n in wanted if n in located]
+    reader = _open(path) if todo else None
+    for done, name in enumerate(todo):
+        if progress:
+            progress(name, done, len(todo))
+        part, table = located[name]
+        scan = scan_sheet(path, info, part)
+        top = dict(part.table_refs).get(table) if table else None
+        try:
+            grid = _load_grid(reader, part, table, scan.uncached_formulas, top)
+        except fastexcel.FastExcelError as exc:
+            raise UnreadableWorkbook(
+                f"无法读取「{path.name}」的工作表「{part.name}」：{exc}",
+                f"Cannot read sheet '{part.name}' of '{path.name}': {exc}",
+            ) from exc
+        tab, findings = tabulate(SHEETS[name], table or part.name, grid)
+        book.tables[name] = tab
+        book.findings.extend(findings)
+    if progress:
+        progress("", len(todo), len(todo))
+    if "参数" in book.tables:
+        book.settings, found = read_settings(book.tables["参数"])
+        book.findings.extend(found)
+    return book
+
+
+def read_settings(table: Table) -> tuple[Settings, list[Finding]]:
+    """参数 rows → Settings; a value that does not fit its setting is ``bad-type`` at its cell."""
+    values: dict[str, object] = {}
+    findings: list[Finding] = []
+    frame = table.frame
+    for row, name, value in zip(frame["_row"], frame["名称"], frame["值"], strict=True):
+        if pd.isna(name) or pd.isna(value):
+            continue
+        key = setting_field(str(name))
+        if key is None:
+            continue
+        try:
+            Settings(**{key: value})
+        except Exception:  # noqa: BLE001 - pydantic's error is summarised for the user
+            findings.append(
+                Finding(sheet=table.sheet, row=int(row), column=table.letter("值"), field="值",
+                        value=str(value), code=Code.BAD_TYPE,
+                        params={"expected": f"「{name}」的设置值", "expected_en": f"a value for setting '{name}'"})
+            )
+            continue
+        values[key] = value
+    return Settings(**values), findings

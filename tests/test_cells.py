@@ -1,0 +1,143 @@
+"""Cell coercion (spec §1): every amount, date and text form, exact to the fen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from salesxl.core import cells
+from salesxl.core.money import fen_to_str, floats_to_fen
+from salesxl.core.schema import CUSTOMERS, RECEIPTS
+
+
+def arr(values: list[str | None]) -> pa.Array:
+    """Cell text as the reader hands it to the parsers: trimmed, blank as null."""
+    return cells.trim(pa.array(values, pa.string()))
+
+
+def amounts(*texts: str | None) -> list[int | None]:
+    col = cells.parse_amount(arr(list(texts)))
+    return [None if v is None or v is pa.NA or str(v) == "<NA>" else int(v) for v in col.values.tolist()]
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("1234.5", 123450),
+        ("1,234.50", 123450),
+        ("¥1,234.50", 123450),
+        ("￥1234.5", 123450),
+        ("1234.50元", 123450),
+        ("RMB 1,234.50", 123450),
+        ("CNY1234.5", 123450),
+        ("1.2万", 1200000),
+        ("1.2万元", 1200000),
+        ("１２３４", 123400),
+        ("１，２３４．５０", 123450),
+        ("1234.5600000000002", 123456),  # float noise from a formula
+        ("1.005", 101),  # half-up, as Excel's ROUND shows it
+        ("1234.565", 123457),
+        ("0.125", 13),
+        ("-0.005", -1),  # half-up is away from zero
+        ("-1,234.50", -123450),
+        ("　12 ", 1200),  # full-width spaces trimmed
+        ("0", 0),
+    ],
+)
+def test_amount_forms(text: str, fen: int) -> None:
+    assert amounts(text) == [fen]
+
+
+@pytest.mark.parametrize("text", ["一千二", "abc", "1.2.3", "12-3", "#DIV/0!", "1e20"])
+def test_unreadable_amount_is_bad_not_exception(text: str) -> None:
+    col = cells.parse_amount(arr([text, "5"]))
+    assert col.bad.tolist() == [True, False]
+    assert amounts(text, "5") == [None, 500]
+
+
+def test_blank_amount_is_blank_not_bad() -> None:
+    col = cells.parse_amount(arr([None, "", " 　"]))
+    assert col.bad.tolist() == [False, False, False]
+    assert amounts(None, "", " 　") == [None, None, None]
+
+
+@given(st.integers(min_value=-(10**13), max_value=10**13))
+def test_amount_text_forms_round_trip_exactly(fen: int) -> None:
+    plain = fen_to_str(fen)
+    sign = "-" if fen < 0 else ""
+    q, r = divmod(abs(fen), 100)
+    grouped = f"{sign}{q:,}.{r:02d}"
+    full_width = plain.translate(str.maketrans("0123456789.-", "０１２３４５６７８９．－"))
+    assert amounts(plain, grouped, f"¥{grouped}", full_width) == [fen] * 4
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_float_cells_round_to_the_same_fen(fen: int) -> None:
+    """A double holding a fen amount (as Excel stores it) reads back as exactly that fen."""
+    values, ok = floats_to_fen(np.array([fen / 100]))
+    assert ok.all() and int(values[0]) == fen
+
+
+def dates(*texts: str | None, month: bool = False) -> list[dt.date | None]:
+    col = cells.parse_date(arr(list(texts)), month=month)
+    return [None if v is None or str(v) == "NaT" else v.date() for v in col.values.tolist()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-05",
+        "2026/3/5",
+        "2026.3.5",
+        "2026年3月5日",
+        "20260305",
+        "46086",  # Excel serial number
+        "46086.75",  # serial with a time part
+        "2026-03-05 00:00:00",  # a date cell as the spreadsheet library renders it
+        "2026-03-05 13:45:00",
+        "２０２６年３月５日",
+        " 2026-3-5 ",
+    ],
+)
+def test_date_forms(text: str) -> None:
+    assert dates(text) == [dt.date(2026, 3, 5)]
+
+
+def test_excel_serial_numbers_follow_excel() -> None:
+    assert dates("1", "59", "61", "45658") == [
+        dt.date(1900, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(2025, 1, 1)
+    ]
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "2026-13-01", "60", "x", "2026/3", "0"])
+def test_bad_dates(text: str) -> None:
+    col = cells.parse_date(arr([text]))
+    assert col.bad.tolist() == [True]
+
+
+def test_month_forms() -> None:
+    assert dates("2026-10", "2026年10月", "2026-10-15", "2026/10", month=True) == [dt.date(2026, 10, 1)] * 4
+
+
+def test_text_trimmed_and_enum_mapped() -> None:
+    text = cells.parse_text(arr(["　张三 ", "", None, " a b "]))
+    assert text.values.tolist()[0] == "张三" and text.values.tolist()[3] == "a b"
+    assert text.values.isna().tolist() == [False, True, True, False]
+    kind = cells.parse_enum(arr(["预收", "payment", " Refund ", "定金"]), RECEIPTS.field("类型"))
+    assert kind.values.tolist() == ["预收", "回款", "退款", "定金"]  # unknown kept for bad-enum
+    nature = cells.parse_enum(arr(["General Company", "个人"]), CUSTOMERS.field("客户性质"))
+    assert nature.values.tolist() == ["一般公司", "个人"]
+
+
+def test_integers_rates_numbers() -> None:
+    ints = cells.parse_number(arr(["30", "30.0", "30.5", "３０"]), integer=True)
+    assert ints.bad.tolist() == [False, False, True, False]
+    rates = cells.parse_rate(arr(["3%", "0.025", "３％", "x"]))
+    assert np.allclose(rates.values.tolist()[:3], [0.03, 0.025, 0.03]) and rates.bad.tolist()[3]
+    nums = cells.parse_number(arr(["31.2304", "1,200", "-5"]))
+    assert nums.values.tolist() == [31.2304, 1200.0, -5.0]
