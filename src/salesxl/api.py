@@ -13,6 +13,7 @@ from typing import Any
 
 from salesxl.core.findings import Finding, count
 from salesxl.core.tables import Book
+from salesxl.core.validation import validate_book
 from salesxl.io.reading import Progress, read_book
 
 #: Sheets without which a check makes no sense; their absence is a ``missing-sheet`` finding.
@@ -60,12 +61,14 @@ def validate(
     """Check the workbook at ``path`` against the contract and return every finding.
 
     Reading problems (``missing-sheet``, ``missing-column``, ``bad-type``, ``no-cached-value``)
-    are found by the reader itself; nothing is written.  Raises
-    :class:`~salesxl.errors.UnreadableWorkbook` when the file cannot be read at all.
+    are found by the reader; every rule of spec §2 by :func:`salesxl.core.validation.validate_book`.
+    Nothing is written.  Raises :class:`~salesxl.errors.UnreadableWorkbook` when the file cannot
+    be read at all.
     """
     as_of = as_of or date.today()
     book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
-    return ValidationReport(str(path), as_of, _order(book.findings, book))
+    findings = book.findings + validate_book(book, as_of=as_of)
+    return ValidationReport(str(path), as_of, _order(findings, book))
 
 
 @dataclass

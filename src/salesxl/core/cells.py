@@ -139,9 +139,11 @@ def parse_number(t: pa.Array, *, integer: bool = False) -> Column:
     """Quantities and coordinates → float64 (NaN blank); with ``integer``, whole numbers → Int64."""
     present = _bool(pc.is_valid(t))
     values, ok = _numeric(t, _clean_number)
+    ok &= np.isfinite(values)
+    values = np.where(ok, values, 0.0)
     if integer:
         ok &= np.isclose(values, np.round(values), rtol=0, atol=1e-9) & (np.abs(values) < 2**53)
-        ints = np.round(values).astype(np.int64)
+        ints = np.round(np.where(ok, values, 0.0)).astype(np.int64)
         return Column(pd.Series(pd.arrays.IntegerArray(np.where(ok, ints, 0), ~ok)), present & ~ok)
     return Column(pd.Series(np.where(ok, values, np.nan)), present & ~ok)
 

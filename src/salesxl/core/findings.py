@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -61,63 +62,98 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "工作表缺少必填列「{field}」（也可用英文表头 {english}）",
         "Required column '{field}' ({english}) is missing",
     ),
-    Code.MISSING_VALUE: ("「{field}」不能为空", "'{field}' must not be blank"),
+    Code.MISSING_VALUE: (
+        "「{field}」是必填项，不能为空{hint}",
+        "'{field_en}' is required and must not be blank{hint_en}",
+    ),
     Code.BAD_TYPE: (
         "「{field}」的值「{value}」无法识别为{expected}",
-        "'{field}': cannot read '{value}' as {expected_en}",
+        "'{field_en}': cannot read '{value}' as {expected_en}",
     ),
     Code.BAD_ENUM: (
-        "「{field}」的值「{value}」不在可选项中：{allowed}",
-        "'{field}': '{value}' is not one of: {allowed}",
+        "「{field}」的值「{value}」不是有效选项，请改为以下之一：{allowed}",
+        "'{field_en}': '{value}' is not a valid option; use one of: {allowed_en}",
     ),
     Code.BAD_USCC: (
-        "统一社会信用代码「{value}」无效（须为18位且校验位正确）",
-        "USCC '{value}' is invalid (18 characters with a valid check digit)",
+        "统一社会信用代码「{value}」无效：{reason}",
+        "USCC '{value}' is invalid: {reason_en}",
     ),
     Code.BAD_PHONE: (
-        "联系电话「{value}」格式不正确（手机、座机或400/800电话）",
-        "Phone '{value}' is not a valid mobile, landline or 400/800 number",
+        "联系电话「{value}」格式不正确：应为11位手机号（可带 +86）、带区号的座机"
+        "（如 010-12345678，可带分机）或 400/800 电话",
+        "Phone '{value}' is not valid: use an 11-digit mobile (optionally +86), a landline with "
+        "its area code (010-12345678, optionally with an extension) or a 400/800 number",
     ),
     Code.DUPLICATE_ID: (
-        "「{field}」{value} 与第 {first_row} 行重复",
-        "'{field}' {value} duplicates row {first_row}",
+        "「{field}」{value}{scope}与第 {first_row} 行重复，须唯一：请修改或删除重复的行",
+        "'{field_en}' {value}{scope_en} duplicates row {first_row}; it must be unique, so change "
+        "or delete the repeated row",
     ),
     Code.DUPLICATE_DOC: (
-        "单号 {value} 与第 {first_row} 行重复",
-        "Doc No {value} duplicates row {first_row}",
+        "单号 {value} 与第 {first_row} 行重复，每笔收款的单号须唯一：请修改单号或删除重复的行",
+        "Doc No {value} duplicates row {first_row}; each receipt needs its own doc number, so "
+        "change it or delete the repeated row",
     ),
     Code.POSSIBLE_DUPLICATE: (
-        "可能与第 {first_row} 行（{other_id}）是同一客户：{reason}",
-        "Possibly the same customer as row {first_row} ({other_id}): {reason_en}",
+        "可能与第 {first_row} 行（客户编号 {other_id}）是同一客户：{reason}。"
+        "如是同一客户请合并为一张客户卡，否则可忽略此提示",
+        "Possibly the same customer as row {first_row} (Customer ID {other_id}): {reason_en}. "
+        "Merge the two cards if so; otherwise ignore this warning",
     ),
     Code.UNKNOWN_CUSTOMER: (
-        "客户编号 {value} 不在客户档案中",
-        "Customer ID {value} is not on the customer archive",
+        "客户编号 {value} 不在客户档案中：请更正编号，或先在客户档案中建档",
+        "Customer ID {value} is not on the Customers sheet: correct it, or add the customer "
+        "there first",
     ),
     Code.UNKNOWN_SALESPERSON: (
-        "业务员「{value}」不在业务员表中",
-        "Salesperson '{value}' is not on the salespeople sheet",
+        "业务员「{value}」不在业务员表中：请核对姓名，或在业务员表中添加此人",
+        "Salesperson '{value}' is not on the Salespeople sheet: check the name, or add them there",
     ),
-    Code.UNKNOWN_DOC: ("销售单号 {value} 不存在", "Sales document {value} does not exist"),
-    Code.DATE_ORDER: ("「{field}」{value}：{reason}", "'{field}' {value}: {reason_en}"),
+    Code.UNKNOWN_DOC: (
+        "销售单号 {value} 在销售表中不存在：请核对单号",
+        "Sales document {value} is not on the Sales sheet: check the number",
+    ),
+    Code.DATE_ORDER: (
+        "「{field}」{value} {reason}：请核对日期",
+        "'{field_en}' {value}: {reason_en}; please check the date",
+    ),
     Code.AMOUNT_MISMATCH: (
-        "金额 {value} 与 数量×单价 = {expected} 不符",
-        "Amount {value} differs from Qty × Unit Price = {expected}",
+        "金额 {value} 与 数量×单价 = {expected} 不符（相差 {diff}）：请核对数量、单价或金额",
+        "Amount {value} differs from Qty × Unit Price = {expected} (by {diff}): check the "
+        "quantity, unit price or amount",
     ),
-    Code.OUT_OF_RANGE: ("「{field}」的值 {value} 超出范围：{reason}", "'{field}' {value} is out of range: {reason_en}"),
+    Code.OUT_OF_RANGE: (
+        "「{field}」的值 {value} 不在允许范围内：{reason}",
+        "'{field_en}' {value} is out of range: {reason_en}",
+    ),
     Code.SHIPMENT_MISMATCH: (
-        "发货与销售单 {value} 的客户/产品/规格不符",
-        "Shipment does not match a line of sales document {value}",
+        "发货与销售单 {doc} 不符：{reason}。请核对销售单号、客户编号、产品和规格",
+        "Shipment does not match sales document {doc}: {reason_en}. Check the doc number, "
+        "customer, product and spec",
     ),
     Code.OVER_SHIPMENT: (
-        "发货数量超过销售数量：已发 {shipped}，销售 {sold}",
-        "Shipped quantity {shipped} exceeds the quantity sold {sold}",
+        "超量发货：销售单 {doc} 的「{product}」{spec}累计发货 {shipped}，超过销售数量 {sold}",
+        "Over-shipment: {shipped} of '{product}'{spec_en} shipped in total on sales document "
+        "{doc}, more than the {sold} sold",
     ),
     Code.NO_CACHED_VALUE: (
         "公式 没有计算结果（缓存值），请在 Excel 中打开并保存后重试",
         "Formula has no cached value: open and save the workbook in Excel, then retry",
     ),
 }
+
+
+@lru_cache(maxsize=256)
+def _english_field(name: str | None) -> str:
+    """The English header of a canonical field name (``客户编号`` → ``Customer ID``)."""
+    from salesxl.core.schema import SHEETS  # schema is data only; imported late to stay light
+
+    for sheet in SHEETS.values():
+        if name in sheet.by_name:
+            return sheet.by_name[name].english
+        if name == sheet.name:
+            return sheet.english
+    return name or ""
 
 
 class _Default(dict):
@@ -154,6 +190,7 @@ class Finding(BaseModel):
         zh, en = MESSAGES[self.code]
         values = _Default(self.params)
         values.setdefault("field", self.field or "")
+        values.setdefault("field_en", _english_field(self.field))
         values.setdefault("value", self.value if self.value is not None else "")
         return (en if lang == "en" else zh).format_map(values)
 
