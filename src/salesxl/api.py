@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from salesxl.core import ledger
 from salesxl.core.findings import Finding, count
 from salesxl.core.tables import Book
 from salesxl.core.validation import validate_book
+from salesxl.io.marking import MarkResult, write_marks
 from salesxl.io.reading import Progress, read_book
 
 #: Sheets without which a check makes no sense; their absence is a ``missing-sheet`` finding.
@@ -27,6 +29,7 @@ class ValidationReport:
     path: str
     as_of: date
     findings: list[Finding] = field(default_factory=list)
+    marks: MarkResult | None = None  # where the marks went, when asked to write them
 
     @property
     def errors(self) -> int:
@@ -56,19 +59,32 @@ def _order(findings: list[Finding], book: Book) -> list[Finding]:
 
 
 def validate(
-    path: str | Path, *, as_of: date | None = None, progress: Progress | None = None
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    lang: str = "zh",
+    progress: Progress | None = None,
 ) -> ValidationReport:
     """Check the workbook at ``path`` against the contract and return every finding.
 
     Reading problems (``missing-sheet``, ``missing-column``, ``bad-type``, ``no-cached-value``)
     are found by the reader; every rule of spec §2 by :func:`salesxl.core.validation.validate_book`.
-    Nothing is written.  Raises :class:`~salesxl.errors.UnreadableWorkbook` when the file cannot
-    be read at all.
+    With ``out`` (a new file) or ``in_place`` (after a timestamped backup) the findings are also
+    marked in the workbook, in ``lang``: a fill and a comment on each cell and a 校验结果 sheet;
+    a re-run replaces earlier marks (see :mod:`salesxl.io.marking`).  Raises
+    :class:`~salesxl.errors.UnreadableWorkbook` when the file cannot be read at all.
     """
     as_of = as_of or date.today()
     book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
     findings = book.findings + validate_book(book, as_of=as_of)
-    return ValidationReport(str(path), as_of, _order(findings, book))
+    report = ValidationReport(str(path), as_of, _order(findings, book))
+    if out is not None or in_place:
+        report.marks = write_marks(
+            Path(path), report.findings, out=None if out is None else Path(out), in_place=in_place, lang=lang
+        )
+    return report
 
 
 @dataclass
@@ -89,3 +105,34 @@ def describe(path: str | Path, *, progress: Progress | None = None) -> list[Shee
         SheetSummary(name, t.sheet, t.header_row, len(t), dict(t.letters))
         for name, t in book.tables.items()
     ]
+
+
+#: The sheets the ledger reads, and those whose absence is a ``missing-sheet`` finding.
+OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
+OFFSET_REQUIRES = ("客户档案", "销售", "收款")
+
+
+def offset(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    validate: bool = False,
+) -> ledger.LedgerResult:
+    """预收冲应收: balances, FIFO allocations, open items, aging, action and shipment release
+    of the workbook at ``path`` as of ``as_of`` (default today), per spec §3.
+
+    Only the sheets the ledger uses are read, which keeps ``salesxl offset`` close to the
+    reader's own time.  A missing sheet is a ``missing-sheet`` finding and the ledger is built
+    from what exists.  ``result.findings`` holds the reader's findings, plus every validation
+    finding when ``validate`` (the CLI's exit status 1 needs them; validation costs extra time).
+    ``result.to_json()`` / ``result.write_json(fp)`` give the spec §5 document.
+    """
+    as_of = as_of or date.today()
+    book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
+    result = ledger.offset(book, as_of=as_of)
+    findings = list(book.findings)
+    if validate:
+        findings += validate_book(book, as_of=as_of)
+    result.findings = _order(findings, book)
+    return result

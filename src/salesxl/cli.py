@@ -85,22 +85,52 @@ def progress_bar(label: str) -> Iterator[Any]:
         yield update
 
 
+OutOpt = Annotated[Path | None, typer.Option("--out", help="把结果写入这个新工作簿（原文件不变）")]
+InPlaceOpt = Annotated[bool, typer.Option("--in-place", help="直接写回原工作簿（先在旁边保留带时间戳的备份）")]
+
+
+def check_out(book: Path, out: Path | None, in_place: bool) -> None:
+    if out is not None and in_place:
+        raise BadArguments("--out 和 --in-place 只能选一个", "use either --out or --in-place, not both")
+
+
 @app.command()
 def validate(
     book: Annotated[Path, typer.Argument(help="工作簿 .xlsx / .xlsm")],
     as_of: AsOfOpt = None,
+    out: OutOpt = None,
+    in_place: InPlaceOpt = False,
     json_out: JsonOpt = False,
     lang: LangOpt = Lang.zh,
 ) -> int:
-    """校验工作簿：列出每个问题所在的工作表、行、列（有错误时退出码为 1）。"""
+    """校验工作簿：列出每个问题所在的工作表、行、列，可在工作簿中标出（有错误时退出码为 1）。"""
     day = parse_as_of(as_of)
-    with progress_bar("读取" if lang == Lang.zh else "Reading") as progress:
-        report = api.validate(book, as_of=day, progress=progress)
+    check_out(book, out, in_place)
+    with progress_bar("校验" if lang == Lang.zh else "Checking") as progress:
+        report = api.validate(book, as_of=day, out=out, in_place=in_place, lang=lang, progress=progress)
     if json_out:
         emit_json(report.to_json(lang))
     else:
         _print_findings(report, lang)
+        _print_marks(report, lang)
     return 1 if report.errors else 0
+
+
+def _print_marks(report: api.ValidationReport, lang: str) -> None:
+    marks = report.marks
+    if marks is None:
+        return
+    zh = lang != "en"
+    if marks.backup is not None:
+        out.print(f"{'已备份原文件' if zh else 'Backup kept'}: {marks.backup}")
+    reason = marks.reason(lang)
+    if reason:
+        out.print(f"[yellow]{reason}[/]")
+    out.print(
+        f"已标出 {marks.marked_cells} 个单元格，结果见「校验结果」工作表：{marks.written}"
+        if zh
+        else f"Marked {marks.marked_cells} cells; see the 校验结果 sheet in {marks.written}"
+    )
 
 
 def _print_findings(report: api.ValidationReport, lang: str, limit: int = 30) -> None:

@@ -114,7 +114,7 @@ def read_book(
             progress(name, done, len(todo))
         part, table = located[name]
         scan = scan_sheet(path, info, part)
-        top = dict(part.table_refs).get(table) if table else None
+        top = part.table_top_row(table) if table else None
         try:
             grid = _load_grid(reader, part, table, scan.uncached_formulas, top)
         except fastexcel.FastExcelError as exc:

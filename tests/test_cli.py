@@ -1,0 +1,120 @@
+"""The command line as users meet it: exit codes, one-line errors, the JSON of spec §5."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from salesxl.cli import run
+
+
+def salesxl(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a real process, as a user's shell would."""
+    return subprocess.run(
+        [sys.executable, "-c", "from salesxl.cli import main; main()", *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.fixture
+def small_book(tmp_path: Path) -> Path:
+    path = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户档案"
+    ws.append(["客户编号", "客户名称", "客户性质", "业务员", "信用额度"])
+    ws.append(["C1", "甲公司", "一般公司", "张三", "一万"])
+    ws.append(["C2", "乙", "个人", "张三", 100])
+    wb.save(path)
+    return path
+
+
+def test_validate_json_document(small_book: Path) -> None:
+    done = salesxl("validate", str(small_book), "--json")
+    assert done.returncode == 1, done.stderr  # the book has an error
+    doc = json.loads(done.stdout)
+    assert doc["errors"] == 1 and doc["warnings"] == 0
+    assert doc["findings"] == [
+        {
+            "sheet": "客户档案", "row": 2, "column": "E", "field": "信用额度", "value": "一万",
+            "severity": "error", "code": "bad-type", "message": doc["findings"][0]["message"],
+        }
+    ]
+    assert "一万" in doc["findings"][0]["message"]
+
+
+def test_validate_english_messages(small_book: Path) -> None:
+    done = salesxl("validate", str(small_book), "--json", "--lang", "en")
+    message = json.loads(done.stdout)["findings"][0]["message"]
+    assert "cannot read" in message and "一万" in message
+
+
+def test_clean_book_exits_zero(tmp_path: Path) -> None:
+    path = tmp_path / "clean.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "客户档案"
+    wb.active.append(["客户编号", "客户名称", "客户性质", "业务员"])
+    wb.active.append(["C1", "甲", "个人", "张三"])
+    wb.save(path)
+    done = salesxl("validate", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "没有发现问题" in done.stdout
+
+
+def test_missing_archive_sheet_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "nosheet.xlsx"
+    openpyxl.Workbook().save(path)
+    assert run(["validate", str(path), "--json"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("data.csv", "客户编号,客户名称\nC1,甲\n"),
+        ("renamed.xlsx", "客户编号,客户名称\nC1,甲\n"),
+        ("notes.xlsx", "just some text that is not a workbook\n"),
+    ],
+)
+def test_unreadable_files_exit_2_with_one_line(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    done = salesxl("validate", str(path), "--json")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and "Traceback" not in done.stderr
+
+
+def test_missing_path_and_bad_arguments(tmp_path: Path) -> None:
+    for args in (
+        ["validate", str(tmp_path / "nope.xlsx")],
+        ["validate", str(tmp_path / "nope.xlsx"), "--as-of", "2026-13-40"],
+        ["validate"],
+        ["frobnicate"],
+    ):
+        done = salesxl(*args)
+        assert done.returncode == 2, args
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_bad_as_of_message_in_english(small_book: Path) -> None:
+    done = salesxl("validate", str(small_book), "--as-of", "31/10/2026", "--lang", "en")
+    assert done.returncode == 2 and "YYYY-MM-DD" in done.stderr
+
+
+def test_help_exits_zero() -> None:
+    done = salesxl("--help")
+    assert done.returncode == 0 and "validate" in done.stdout
+
+
+def test_sheets_command(small_book: Path) -> None:
+    done = salesxl("sheets", str(small_book), "--json")
+    assert done.returncode == 0
+    (sheet,) = json.loads(done.stdout)
+    assert sheet["sheet"] == "客户档案" and sheet["header_row"] == 1 and sheet["rows"] == 2
