@@ -183,28 +183,35 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="示例工作簿的输出目录")] = Path("workbooks"),
     seed: Annotated[int, typer.Option(help="随机种子：相同种子生成相同的工作簿")] = 2026,
     scale: Annotated[bool, typer.Option("--scale", help="生成接近 Excel 行数上限的大工作簿（用于基准测试）")] = False,
+    clean: Annotated[bool, typer.Option("--clean", help="不含故意埋入的错误")] = False,
     json_out: JsonOpt = False,
     lang: LangOpt = Lang.zh,
 ) -> int:
-    """生成示例公司的工作簿，并在其上运行主要流程（校验），告诉你结果在哪里。"""
+    """生成示例公司的工作簿，并在其上运行主要流程（校验并标出问题），告诉你结果在哪里。"""
     from salesxl import demo as demo_mod
 
     zh = lang != "en"
     with progress_bar("生成示例" if zh else "Building demo") as progress:
-        path = demo_mod.build_demo(out_dir, seed=seed, scale=scale, progress=progress)
+        path = demo_mod.build_demo(out_dir, seed=seed, scale=scale, clean=clean, progress=progress)
+    checked = path.with_name(f"{path.stem}-{'校验' if zh else 'checked'}{path.suffix}")
     with progress_bar("校验" if zh else "Validating") as progress:
-        report = api.validate(path, as_of=demo_mod.DEMO_END, progress=progress)
+        report = api.validate(path, as_of=demo_mod.DEMO_END, out=checked, lang=lang, progress=progress)
     if json_out:
-        emit_json({"workbook": str(path), "as_of": demo_mod.DEMO_END.isoformat(), "validation": report.to_json(lang)})
+        emit_json({
+            "workbook": str(path),
+            "checked": str(report.marks.written) if report.marks else None,
+            "as_of": demo_mod.DEMO_END.isoformat(),
+            "validation": report.to_json(lang),
+        })
         return 0
-    err.print(f"{'示例工作簿' if zh else 'Demo workbook'}: {path}")
+    out.print(f"{'示例工作簿' if zh else 'Demo workbook'}: {path}")
     _print_findings(report, lang, limit=15)
-    hint = (
+    _print_marks(report, lang)
+    out.print(
         f"下一步：salesxl validate {path} --as-of {demo_mod.DEMO_END} --json"
         if zh
         else f"Next: salesxl validate {path} --as-of {demo_mod.DEMO_END} --json"
     )
-    out.print(hint)
     return 0
 
 

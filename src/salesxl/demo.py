@@ -2190,9 +2190,13 @@ def build_demo(
     *,
     seed: int = 2026,
     scale: bool = False,
+    clean: bool = False,
     progress: ProgressCallback | None = None,
 ) -> Path:
     """Write the demo workbook into ``out_dir`` and return its path.
+
+    ``clean`` leaves out the planted mistakes (``out_dir/demo-clean.xlsx``): a demo on which
+    validation finds nothing, to show what a clean book looks like.
 
     ``out_dir/demo.xlsx`` is the small demo (about 400 customers, 8,000 sales lines, with
     :data:`PLANTED_PROBLEMS`); with ``scale=True`` it is ``out_dir/demo-scale.xlsx``, the same
@@ -2202,9 +2206,9 @@ def build_demo(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / ("demo-scale.xlsx" if scale else "demo.xlsx")
+    name = "demo-scale.xlsx" if scale else "demo-clean.xlsx" if clean else "demo.xlsx"
     counts = SCALE_COUNTS if scale else SMALL_COUNTS
-    return _build_book(path, seed=seed, counts=counts, plant=not scale, progress=progress)
+    return _build_book(out_dir / name, seed=seed, counts=counts, plant=not (scale or clean), progress=progress)
 
 
 def _build_book(

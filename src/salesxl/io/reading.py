@@ -10,7 +10,9 @@ position; :mod:`salesxl.core.grid` turns that into typed tables and findings.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import fastexcel
@@ -108,29 +110,61 @@ def read_book(
                 Finding(sheet=name, field=name, code=Code.MISSING_SHEET, params={"english": schema.english})
             )
     todo = [n for n in wanted if n in located]
-    reader = _open(path) if todo else None
-    for done, name in enumerate(todo):
-        if progress:
-            progress(name, done, len(todo))
+    results = _read_sheets(path, info, {n: located[n] for n in todo}, progress)
+    for name in todo:  # contract order, whatever order the sheets finished in
+        tab, findings = results[name]
+        book.tables[name] = tab
+        book.findings.extend(findings)
+    if "参数" in book.tables:
+        book.settings, found = read_settings(book.tables["参数"])
+        book.findings.extend(found)
+    return book
+
+
+#: Sheets are read by this many threads: both cores of a small server, and no more, since each
+#: thread holds its own parser.  fastexcel releases the GIL while it parses, so one sheet's
+#: safety scan (Python) runs while another is parsed (Rust).
+READ_THREADS = 2
+
+
+def _read_sheets(
+    path: Path,
+    info: WorkbookInfo,
+    located: dict[str, tuple[SheetPart, str | None]],
+    progress: Progress | None,
+) -> dict[str, tuple[Table, list[Finding]]]:
+    """Scan, parse and tabulate each sheet, the largest first, on :data:`READ_THREADS` threads.
+
+    Each sheet's safety scan still completes before its own parse starts; a parser object is
+    not shared between threads (fastexcel readers are not re-entrant).
+    """
+    local = threading.local()
+
+    def one(name: str) -> tuple[Table, list[Finding]]:
         part, table = located[name]
         scan = scan_sheet(path, info, part)
+        if not hasattr(local, "reader"):
+            local.reader = _open(path)
         top = part.table_top_row(table) if table else None
         try:
-            grid = _load_grid(reader, part, table, scan.uncached_formulas, top)
+            grid = _load_grid(local.reader, part, table, scan.uncached_formulas, top)
         except fastexcel.FastExcelError as exc:
             raise UnreadableWorkbook(
                 f"无法读取「{path.name}」的工作表「{part.name}」：{exc}",
                 f"Cannot read sheet '{part.name}' of '{path.name}': {exc}",
             ) from exc
-        tab, findings = tabulate(SHEETS[name], table or part.name, grid)
-        book.tables[name] = tab
-        book.findings.extend(findings)
-    if progress:
-        progress("", len(todo), len(todo))
-    if "参数" in book.tables:
-        book.settings, found = read_settings(book.tables["参数"])
-        book.findings.extend(found)
-    return book
+        return tabulate(SHEETS[name], table or part.name, grid)
+
+    order = sorted(located, key=lambda n: -located[n][0].size)
+    results: dict[str, tuple[Table, list[Finding]]] = {}
+    with ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="salesxl-read") as pool:
+        futures = {pool.submit(one, name): name for name in order}
+        for done, future in enumerate(as_completed(futures), start=1):
+            name = futures[future]
+            results[name] = future.result()
+            if progress:
+                progress(name, done, len(order))
+    return results
 
 
 def read_settings(table: Table) -> tuple[Settings, list[Finding]]:

@@ -38,7 +38,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 from urllib.parse import unquote
@@ -119,8 +119,10 @@ class SheetPart:
     """Zip member path, e.g. ``"xl/worksheets/sheet1.xml"``."""
     tables: tuple[str, ...]
     """``displayName`` (or ``name``) of each Excel Table (ListObject) on the sheet."""
-    table_refs: tuple[tuple[str, str], ...] = ()
+    table_refs: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     """(table name, its ``ref`` such as ``"C5:E7"``): where each table sits on the sheet."""
+    size: int = field(default=0, compare=False)
+    """Declared uncompressed size of the part in bytes (the reader starts big sheets first)."""
 
     def table_top_row(self, table: str) -> int | None:
         """Excel row of ``table``'s header row (the first row of its ``ref``), or None."""
@@ -822,7 +824,8 @@ def inspect_workbook(path: str | Path) -> WorkbookInfo:
                            _read_member(name, zf, sheet_info, probe, whole=False),
                            sheet_info.file_size <= probe)
             tables = _sheet_tables(name, zf, by_lower, member)
-            sheets.append(SheetPart(sheet_name, member, tuple(t for t, _ in tables), tables))
+            sheets.append(SheetPart(sheet_name, member, tuple(t for t, _ in tables), tables,
+                                    sheet_info.file_size))
     return WorkbookInfo(path=p, kind=kind, sheets=tuple(sheets))
 
 
