@@ -14,12 +14,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import click
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
@@ -27,25 +25,32 @@ from rich.table import Table as RichTable
 from salesxl import api
 from salesxl.errors import BadArguments, SalesxlError
 
-app = typer.Typer(
-    name="salesxl",
-    help="salesxl：用 Excel 工作簿管理销售——校验客户档案与台账、客户分类、预收冲应收、月报。",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
 
 
-class Lang(StrEnum):
-    zh = "zh"
-    en = "en"
+@click.group(
+    name="salesxl",
+    help="salesxl：用 Excel 工作簿管理销售——校验客户档案与台账、客户分类、预收冲应收、月报。",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="salesxl")
+def app() -> None:
+    """The command group; each subcommand is a thin shell over :mod:`salesxl.api`."""
 
 
-LangOpt = Annotated[Lang, typer.Option("--lang", help="消息语言 zh（中文）或 en（English）", envvar="SALESXL_LANG")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="在标准输出打印一个 JSON 文档")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="截止日期 YYYY-MM-DD（默认今天）")]
+# Options shared by the subcommands.
+book_arg = click.argument("book", type=click.Path(path_type=Path, dir_okay=True))
+lang_opt = click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="SALESXL_LANG", show_envvar=True,
+    help="消息语言 zh（中文）或 en（English）",
+)
+json_opt = click.option("--json", "json_out", is_flag=True, help="在标准输出打印一个 JSON 文档")
+as_of_opt = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="截止日期（默认今天）")
+out_opt = click.option(
+    "--out", "out_path", type=click.Path(path_type=Path), default=None, help="把结果写入这个新工作簿（原文件不变）"
+)
+in_place_opt = click.option("--in-place", is_flag=True, help="直接写回原工作簿（先在旁边保留带时间戳的备份）")
 
 
 def parse_as_of(text: str | None) -> date:
@@ -85,29 +90,26 @@ def progress_bar(label: str) -> Iterator[Any]:
         yield update
 
 
-OutOpt = Annotated[Path | None, typer.Option("--out", help="把结果写入这个新工作簿（原文件不变）")]
-InPlaceOpt = Annotated[bool, typer.Option("--in-place", help="直接写回原工作簿（先在旁边保留带时间戳的备份）")]
-
-
-def check_out(book: Path, out: Path | None, in_place: bool) -> None:
-    if out is not None and in_place:
+def check_out(out_path: Path | None, in_place: bool) -> None:
+    if out_path is not None and in_place:
         raise BadArguments("--out 和 --in-place 只能选一个", "use either --out or --in-place, not both")
 
 
 @app.command()
+@book_arg
+@as_of_opt
+@out_opt
+@in_place_opt
+@json_opt
+@lang_opt
 def validate(
-    book: Annotated[Path, typer.Argument(help="工作簿 .xlsx / .xlsm")],
-    as_of: AsOfOpt = None,
-    out: OutOpt = None,
-    in_place: InPlaceOpt = False,
-    json_out: JsonOpt = False,
-    lang: LangOpt = Lang.zh,
+    book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str
 ) -> int:
     """校验工作簿：列出每个问题所在的工作表、行、列，可在工作簿中标出（有错误时退出码为 1）。"""
     day = parse_as_of(as_of)
-    check_out(book, out, in_place)
-    with progress_bar("校验" if lang == Lang.zh else "Checking") as progress:
-        report = api.validate(book, as_of=day, out=out, in_place=in_place, lang=lang, progress=progress)
+    check_out(out_path, in_place)
+    with progress_bar("校验" if lang == "zh" else "Checking") as progress:
+        report = api.validate(book, as_of=day, out=out_path, in_place=in_place, lang=lang, progress=progress)
     if json_out:
         emit_json(report.to_json(lang))
     else:
@@ -156,13 +158,12 @@ def _print_findings(report: api.ValidationReport, lang: str, limit: int = 30) ->
 
 
 @app.command()
-def sheets(
-    book: Annotated[Path, typer.Argument(help="工作簿 .xlsx / .xlsm")],
-    json_out: JsonOpt = False,
-    lang: LangOpt = Lang.zh,
-) -> int:
+@book_arg
+@json_opt
+@lang_opt
+def sheets(book: Path, json_out: bool, lang: str) -> int:
     """显示 salesxl 在工作簿中识别到的工作表、表头行、记录数和列。"""
-    with progress_bar("读取" if lang == Lang.zh else "Reading") as progress:
+    with progress_bar("读取" if lang == "zh" else "Reading") as progress:
         found = api.describe(book, progress=progress)
     if json_out:
         emit_json([vars(s) for s in found])
@@ -179,14 +180,14 @@ def sheets(
 
 
 @app.command()
-def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="示例工作簿的输出目录")] = Path("workbooks"),
-    seed: Annotated[int, typer.Option(help="随机种子：相同种子生成相同的工作簿")] = 2026,
-    scale: Annotated[bool, typer.Option("--scale", help="生成接近 Excel 行数上限的大工作簿（用于基准测试）")] = False,
-    clean: Annotated[bool, typer.Option("--clean", help="不含故意埋入的错误")] = False,
-    json_out: JsonOpt = False,
-    lang: LangOpt = Lang.zh,
-) -> int:
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("workbooks"),
+              show_default=True, help="示例工作簿的输出目录")
+@click.option("--seed", type=int, default=2026, show_default=True, help="随机种子：相同种子生成相同的工作簿")
+@click.option("--scale", is_flag=True, help="生成接近 Excel 行数上限的大工作簿（用于基准测试）")
+@click.option("--clean", is_flag=True, help="不含故意埋入的错误")
+@json_opt
+@lang_opt
+def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lang: str) -> int:
     """生成示例公司的工作簿，并在其上运行主要流程（校验并标出问题），告诉你结果在哪里。"""
     from salesxl import demo as demo_mod
 
@@ -235,14 +236,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status (never raises for user errors)."""
     args = list(sys.argv[1:] if argv is None else argv)
     lang = _lang_of(args)
+    if not args:
+        args = ["--help"]
     try:
-        result = app(args=args, prog_name="salesxl", standalone_mode=False)
+        result = app.main(args=args, prog_name="salesxl", standalone_mode=False)
     except SalesxlError as exc:
         return _fail(exc.message(lang))
-    except click.exceptions.NoArgsIsHelpError:
-        return 0
     except click.exceptions.UsageError as exc:
         return _fail(("参数错误：" if lang != "en" else "bad arguments: ") + exc.format_message().replace("\n", " "))
+    except click.exceptions.ClickException as exc:
+        return _fail(exc.format_message())
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
