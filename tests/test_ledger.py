@@ -22,7 +22,15 @@ from hypothesis import strategies as st
 
 from salesxl import api
 from salesxl.core.findings import Code
-from salesxl.core.ledger import LedgerResult, allocate, offset, offset_reference
+from salesxl.core.ledger import (
+    LedgerResult,
+    allocate,
+    allocate_items,
+    allocate_items_reference,
+    offset,
+    offset_reference,
+    prepare,
+)
 from salesxl.core.money import fen_to_str
 from salesxl.core.schema import SHEETS
 from salesxl.core.tables import ROW, Book, Table
@@ -257,6 +265,19 @@ def test_as_of_moves_the_cut(hand_path: Path) -> None:
     assert 4 not in set(later.release["row"])  # XS003's shipment of 04-02 now counts
 
 
+def test_settings_sheet_moves_buckets_and_stop_threshold(tmp_path: Path) -> None:
+    sheets = dict(HAND)
+    sheets["参数"] = [["名称", "值"], ["账龄分段", "15,45"], ["停发逾期天数", 10]]
+    result = offset(read_book(write_book(tmp_path / "p.xlsx", sheets)), as_of=AS_OF)
+    assert result.labels == ["0-15", "16-45", ">45"]
+    c1 = result.customer("C001")
+    assert (c1["0-15"], c1["16-45"], c1[">45"]) == (12345, 100000, 0)
+    assert c1["action"] == "停止发货并催收"  # XS002 is 14 days overdue, more than 10
+    assert json.loads(result.json_text())["customers"][0]["aging"] == {
+        "0-15": "123.45", "16-45": "1000.00", ">45": "0.00"}
+    assert list(result.release.query("customer_id == 'C001'")["decision"]) == ["暂停", "暂停"]
+
+
 def test_api_reads_only_what_it_needs_and_reports_missing_sheets(tmp_path: Path) -> None:
     sheets = {k: v for k, v in HAND.items() if k in ("客户档案", "销售")}
     path = write_book(tmp_path / "nosk.xlsx", sheets)
@@ -264,7 +285,8 @@ def test_api_reads_only_what_it_needs_and_reports_missing_sheets(tmp_path: Path)
     assert [f.code for f in result.findings if f.code == Code.MISSING_SHEET] == [Code.MISSING_SHEET]
     assert result.customer("C001")["credits"] == 0  # no 收款: every sale is open
     assert result.customer("C001")["receivable"] == 212345
-    assert len(result.release) == len(result.customers.query("debits > 0")) + 8  # 发货 missing too
+    # 发货 is missing too: every positive line dated by the as-of date still waits
+    assert list(result.release["row"]) == [2, 3, 4, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
     full = api.offset(write_book(tmp_path / "all.xlsx", HAND), as_of=AS_OF, validate=True)
     assert {f.code for f in full.findings} >= {Code.BAD_TYPE, Code.BAD_ENUM, Code.UNKNOWN_CUSTOMER}
 
@@ -282,6 +304,21 @@ def test_json_escapes_user_text(tmp_path: Path) -> None:
     assert doc["allocations"] == [{"customer_id": odd, "credit_doc": "收\t款", "debit_doc": 'XS"é',
                                    "amount": "1.00"}]
     assert doc["release"][0]["doc_no"] == 'XS"é' and doc["release"][0]["product"] == "P"
+
+
+def test_odd_rows_follow_the_documented_choices() -> None:
+    """A return typed with a positive 金额 is still a return (the sign of 数量 decides); the
+    first card of a duplicated id wins; a receipt of 0 or less is not a ledger item."""
+    book = frames_book(
+        customers=[("C1", 10000, 10), ("C1", 99999, 99)],
+        sales=[(2, D(2026, 3, 1), "X1", "C1", 2.0, 20000, None),
+               (3, D(2026, 3, 2), "X2", "C1", -1.0, 5000, None)],  # positive 金额 on a return
+        receipts=[(4, D(2026, 3, 3), "S1", "C1", -300, "回款"), (5, D(2026, 3, 3), "S2", "C1", 0, "预收")],
+    )
+    c1 = offset(book, as_of=AS_OF).customer("C1")
+    assert (c1["debits"], c1["credits"], c1["net"]) == (20000, 5000, 15000)
+    assert (c1["credit_limit"], c1["terms_days"]) == (10000, 10)
+    assert c1["overdue"] == 15000 and c1["action"] == "超信用额度"  # due 03-11, 20 days late
 
 
 def test_empty_book() -> None:
@@ -500,6 +537,12 @@ def test_row_order_and_rerun_do_not_matter(book: Book, as_of: dt.date, seed: int
 @given(book=ledgers(), as_of=as_of_st)
 def test_vectorised_equals_decimal_loop(book: Book, as_of: dt.date) -> None:
     assert_same(offset(book, as_of=as_of), offset_reference(book, as_of=as_of))
+    inp = prepare(book, as_of)
+    di, ci, amount = allocate_items(inp.debits, inp.credits, inp.n_customers)
+    loop = allocate_items_reference(inp.debits, inp.credits)
+    assert list(zip(di.tolist(), ci.tolist(), amount.tolist(), strict=True)) == [
+        (d, c, int(a * 100)) for d, c, a in loop
+    ]
 
 
 @settings(max_examples=200, deadline=None)

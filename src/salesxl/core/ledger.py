@@ -4,12 +4,15 @@ Per customer, debit items (positive sales lines, refunds) and credit items (prep
 payments, returns) are put in the spec's order (date, doc no, row) and the credits are applied
 first-in-first-out to the oldest open debit.  Laid end to end, each list covers an interval of
 the amount axis (its cumulative sums); a credit pays a debit exactly where their intervals
-overlap.  So the whole offset is an interval merge: all customers' lists are placed side by side
-on one axis, the boundary points of both lists are merged and sorted once, and every gap between
-two neighbouring points is one allocation row (``np.searchsorted`` names its debit and credit).
-No Python loop touches a row or a customer, which is what makes a book of a million sales lines
-take well under a second here; :func:`offset_reference` is the plain per-customer Decimal loop,
-kept as the oracle the tests and the benchmark hold the vectorised code to.
+overlap.  So the whole offset is an interval merge: all customers' stretches are placed one
+after another on a single axis, the end points of both lists are merged once, and every gap
+between two neighbouring points is one allocation row (:func:`allocate`).  No Python loop
+touches a row or a customer: a book of a million sales lines is offset in a couple of seconds
+(the allocation itself in a fifth of one); :func:`offset_reference` is the plain per-customer Decimal loop, kept as the oracle the
+tests and the benchmark hold the vectorised code to.
+
+The long result tables hold their ids, doc nos and labels as pandas categoricals (one small
+integer per row); the JSON document of spec §5 is assembled column-wise by Arrow string kernels.
 
 Money is int64 fen end to end.  Rows the validator already reports as unusable (no readable
 date, amount or customer id) are left out rather than guessed; an id missing from 客户档案 still
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -43,7 +46,7 @@ from salesxl.errors import SalesxlError
 # Item kinds; the sheet each comes from breaks ties between a sales and a receipts row.
 SALE, REFUND, PREPAYMENT, PAYMENT, RETURN = range(5)
 KINDS = ("销售", "退款", "预收", "回款", "退货")
-KIND_SHEET = ("销售", "收款", "收款", "收款", "销售")
+#: The sheet of each kind (0 销售, 1 收款).
 _KIND_SHEET_NO = np.array([0, 1, 1, 1, 0], dtype=np.int64)
 
 ACTION_PREPAID = "待发货或退款"
@@ -87,8 +90,10 @@ class LedgerResult:
     ``release`` (发货放行, in 销售 row order): row, date, doc_no, product, spec, customer_id,
     qty, shipped, unshipped, action, decision (放行/暂停).
 
-    ``findings`` are the reader's findings when the result came from a file (for the CLI's exit
-    status); the ledger itself never adds any.
+    Text columns of the three long tables are categoricals (compare them with ``==`` as usual).
+    ``findings`` are the reader's (and, on request, the validator's) findings when the result
+    came from a file via :func:`salesxl.api.offset`, for the CLI's exit status; the ledger
+    itself never adds any.
     """
 
     as_of: date
@@ -116,23 +121,24 @@ class LedgerResult:
         """
         yield b'{"as_of": ' + json.dumps(self.as_of.isoformat()).encode()
         alloc, rel = self.allocations, self.release
-        for key, rows in (
-            ("customers", _customer_pieces(self.customers, self.labels)),
-            ("allocations", _object_pieces([
+        sections: list[tuple[str, Callable[[], Pieces]]] = [  # built one at a time: peak memory
+            ("customers", lambda: _customer_pieces(self.customers, self.labels)),
+            ("allocations", lambda: _object_pieces([
                 ("customer_id", "text", alloc["customer_id"]),
                 ("credit_doc", "text", alloc["credit_doc"]),
                 ("debit_doc", "text", alloc["debit_doc"]),
                 ("amount", "fen", alloc["amount"]),
             ])),
-            ("release", _object_pieces([
+            ("release", lambda: _object_pieces([
                 ("doc_no", "text", rel["doc_no"]),
                 ("product", "text", rel["product"]),
                 ("spec", "text", rel["spec"]),
                 ("customer_id", "text", rel["customer_id"]),
                 ("decision", "text", rel["decision"]),
             ])),
-        ):
-            body = _join_rows(rows)
+        ]
+        for key, pieces in sections:
+            body = _join_rows(pieces())
             if len(body) == 0:
                 yield f',\n "{key}": []'.encode()
                 continue
@@ -381,61 +387,97 @@ def group_sums(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _running(cust: np.ndarray, amount: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For items grouped by customer: (global running sum, Σ per customer, Σ of the customers
+    before each), all exact int64, from one cumsum."""
+    running = np.cumsum(amount)
+    ends = np.searchsorted(cust, np.arange(n), side="right")
+    upto = np.concatenate(([0], running))[ends]  # Σ of customers 0..k
+    total = np.diff(upto, prepend=0)
+    return running, total, upto - total
+
+
 def allocate(d_cust: np.ndarray, d_amount: np.ndarray, c_cust: np.ndarray, c_amount: np.ndarray,
              n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """FIFO offset of items already in :meth:`Items.order`: (debit index, credit index, fen).
 
-    Customer k's debits cover ``[base_k, base_k + ΣD_k)`` of one shared axis and its credits
-    ``[base_k, base_k + ΣC_k)``, where ``base`` steps by max(ΣD, ΣC) from customer to customer.
-    Credit j pays debit i on the intersection of their intervals; the merged, sorted end
-    points of both lists (capped where the shorter list runs out) cut the axis into exactly
-    those intersections, in FIFO order.
+    Customer k owns the stretch ``[base_k, base_k + M_k)`` of one shared axis, M_k = min(ΣD_k,
+    ΣC_k) being what gets offset; its debits, laid end to end from base_k, and its credits
+    likewise, each end at a point of the stretch (capped at its end where the longer list runs
+    past it).  Credit j pays debit i exactly on the intersection of their intervals, so the
+    merged, de-duplicated end points cut the axis into the allocation rows, in FIFO order; the
+    debit of the piece starting at point p is the first whose end lies beyond p, i.e. the count
+    of debit ends ≤ p, read off a running count along the merge (likewise the credit).
     """
-    d_total, c_total = group_sums(d_cust, d_amount, n), group_sums(c_cust, c_amount, n)
-    base = np.concatenate(([0], np.cumsum(np.maximum(d_total, c_total))))
-    base = base[:-1]
-    d_end = _axis_ends(d_cust, d_amount, d_total, base)
-    c_end = _axis_ends(c_cust, c_amount, c_total, base)
-    cap = base + np.minimum(d_total, c_total)
-    # Four already sorted runs: a stable (merging) sort is linear here, unlike np.unique's hash.
-    points = np.sort(np.concatenate(
-        (np.minimum(d_end, cap[d_cust]), np.minimum(c_end, cap[c_cust]), base, cap)
-    ), kind="stable")
-    points = points[np.r_[True, points[1:] != points[:-1]]] if len(points) else points
-    lo, hi = points[:-1], points[1:]
-    owner = np.searchsorted(base, lo, side="right") - 1
-    inside = lo < cap[owner]  # drop the stretch where only one list has items
-    lo, hi = lo[inside], hi[inside]
-    di = np.searchsorted(d_end, lo, side="right")
-    ci = np.searchsorted(c_end, lo, side="right")
-    return di, ci, hi - lo
+    empty = np.zeros(0, dtype=np.int64)
+    if len(d_amount) == 0 or len(c_amount) == 0:
+        return empty, empty.copy(), empty.copy()
+    d_run, d_total, d_before = _running(d_cust, d_amount, n)
+    c_run, c_total, c_before = _running(c_cust, c_amount, n)
+    offset_total = np.minimum(d_total, c_total)
+    base = np.cumsum(offset_total) - offset_total
+    stop = base + offset_total
+    d_end = _capped_ends(d_run, d_before, d_cust, base, stop)
+    c_end = _capped_ends(c_run, c_before, c_cust, base, stop)
+    # Merge the two sorted lists by position (a credit goes after debits ending at the same point).
+    size = len(d_end) + len(c_end)
+    c_at = np.searchsorted(d_end, c_end, side="right") + np.arange(len(c_end))
+    is_credit = np.zeros(size, dtype=bool)
+    is_credit[c_at] = True
+    merged = np.empty(size, dtype=np.int64)
+    merged[c_at] = c_end
+    merged[~is_credit] = d_end
+    # At the last copy of each distinct point: how many credit and debit ends are ≤ it.
+    last = np.flatnonzero(np.r_[merged[1:] != merged[:-1], True])
+    points = merged[last]
+    credits_upto = np.cumsum(is_credit)[last]
+    debits_upto = last + 1 - credits_upto
+    if points[0] != 0:  # the axis starts at 0, with nothing ended yet
+        points = np.r_[0, points]
+        credits_upto, debits_upto = np.r_[0, credits_upto], np.r_[0, debits_upto]
+    return debits_upto[:-1], credits_upto[:-1], np.diff(points)
 
 
-def _axis_ends(cust: np.ndarray, amount: np.ndarray, total: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Where each item ends on the shared axis: its customer's base + running sum."""
-    before = np.cumsum(total) - total  # Σ of earlier customers' items
-    return base[cust] + np.cumsum(amount) - before[cust]
+def _capped_ends(running: np.ndarray, before: np.ndarray, cust: np.ndarray, base: np.ndarray,
+                 stop: np.ndarray) -> np.ndarray:
+    """Where each item of one list ends on the shared axis, capped at its customer's stretch
+    (computed in place of ``running``)."""
+    np.add(running, (base - before)[cust], out=running)
+    return np.minimum(running, stop[cust], out=running)
+
+
+def allocate_items(debits: Items, credits: Items, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The allocation step from unordered items: (debit item, credit item, fen) per piece, item
+    numbers being positions in the given arrays.  Order + interval merge; what the benchmark
+    times against :func:`allocate_items_reference`."""
+    d_order, c_order = debits.order(), credits.order()
+    di, ci, amount = allocate(debits.cust[d_order], debits.amount[d_order],
+                              credits.cust[c_order], credits.amount[c_order], n)
+    return d_order[di], c_order[ci], amount
 
 
 def paid_part(d_cust: np.ndarray, d_amount: np.ndarray, credit_total: np.ndarray) -> np.ndarray:
     """How much of each (ordered) debit the customer's credits cover, FIFO: total credit minus
-    what earlier debits took, clipped to the item."""
-    d_total = group_sums(d_cust, d_amount, len(credit_total))
-    start = np.cumsum(d_amount) - d_amount - (np.cumsum(d_total) - d_total)[d_cust]
+    what earlier debits of the customer took, clipped to the item."""
+    running, _, before = _running(d_cust, d_amount, len(credit_total))
+    start = running - d_amount - before[d_cust]
     return np.clip(credit_total[d_cust] - start, 0, d_amount)
 
 
 def offset(book: Book, *, as_of: date) -> LedgerResult:
     """The ledger of ``book`` as of ``as_of`` (spec §3 预收冲应收), vectorised."""
     inp = prepare(book, as_of)
-    n = inp.n_customers
-    d = inp.debits.take(inp.debits.order())
-    c = inp.credits.take(inp.credits.order())
+    n, d, c = inp.n_customers, inp.debits, inp.credits
     _check_range(d, c)
-    di, ci, amount = allocate(d.cust, d.amount, c.cust, c.amount, n)
-    open_fen = d.amount - paid_part(d.cust, d.amount, group_sums(c.cust, c.amount, n))
+    # Only customer and amount are needed in FIFO order; the other fields are gathered later
+    # for the rows that are shown (open items, allocations).
+    d_order, c_order = d.order(), c.order()
+    d_cust, d_amount = d.cust[d_order], d.amount[d_order]
+    di, ci, amount = allocate(d_cust, d_amount, c.cust[c_order], c.amount[c_order], n)
+    open_fen = d_amount - paid_part(d_cust, d_amount, group_sums(c.cust, c.amount, n))
+    is_open = np.flatnonzero(open_fen > 0)
     cut = int((np.datetime64(as_of, "D") - _EPOCH).astype(np.int64))
-    open_items, code, bucket = _open_items(inp, d, open_fen, cut)
+    open_items, code, bucket = _open_items(inp, d.take(d_order[is_open]), open_fen[is_open], cut)
     customers = _customers(inp, d, c, open_items, code, bucket)
     release, release_code = _release(book, inp, customers, cut)
     shown = inp.known.copy()
@@ -443,7 +485,7 @@ def offset(book: Book, *, as_of: date) -> LedgerResult:
         shown[used] = True
     return LedgerResult(
         as_of, inp.settings.bucket_labels(), customers[shown].reset_index(drop=True), open_items,
-        _allocations(inp, d, c, di, ci, amount), release, path=book.path,
+        _allocations(inp, d.take(d_order[di]), c.take(c_order[ci]), amount), release, path=book.path,
     )
 
 
@@ -489,14 +531,13 @@ ACTION_TYPE = category_type((ACTION_PREPAID, ACTION_STOP, ACTION_OVER_LIMIT, ACT
 DECISION_TYPE = category_type((RELEASE, HOLD))
 
 
-def _open_items(inp: LedgerInput, d: Items, open_fen: np.ndarray,
+def _open_items(inp: LedgerInput, o: Items, open_fen: np.ndarray,
                 cut: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """What remains of each debit: age, bucket (inclusive upper bounds), overdue days.
+    """What remains of the open debits ``o`` (in FIFO order, ``open_fen`` each): age, bucket
+    (inclusive upper bounds), overdue days.
 
     Also returns each open item's customer code and bucket index, for the per-customer sums.
     """
-    i = np.flatnonzero(open_fen > 0)
-    o = d.take(i)
     age = cut - o.day
     bucket = np.searchsorted(np.asarray(inp.settings.aging_buckets), age, side="left")
     labels = inp.settings.bucket_labels()
@@ -509,7 +550,7 @@ def _open_items(inp: LedgerInput, d: Items, open_fen: np.ndarray,
         "date": _dates(o.day),
         "due_date": _dates(o.due),
         "amount": o.amount,
-        "open": open_fen[i],
+        "open": open_fen,
         "age_days": age,
         "bucket": _cat(category_type(labels), bucket),
         "overdue_days": np.maximum(cut - o.due, 0),
@@ -554,9 +595,9 @@ def _customers(inp: LedgerInput, d: Items, c: Items, open_items: pd.DataFrame, c
     return frame
 
 
-def _allocations(inp: LedgerInput, d: Items, c: Items, di: np.ndarray, ci: np.ndarray,
-                 amount: np.ndarray) -> pd.DataFrame:
-    cd, dd = c.take(ci), d.take(di)
+def _allocations(inp: LedgerInput, dd: Items, cd: Items, amount: np.ndarray) -> pd.DataFrame:
+    """核销明细: one row per piece of a credit applied to a debit (``dd``/``cd`` the items of
+    each piece)."""
     return pd.DataFrame({
         "customer_id": _cat(inp.id_type, dd.cust),
         "credit_doc": _cat(inp.doc_type, cd.doc),
@@ -769,7 +810,7 @@ def _join_rows(pieces: Pieces) -> memoryview:
 
 
 _CENT = Decimal("0.01")
-Key = tuple[int, str, int, int]  # (date ordinal, doc no, row, sheet)
+Key = tuple[int, Any, int, int]  # (date, doc no or its code, row, sheet)
 
 
 def fifo(debits: list[tuple[Key, Decimal, Any]], credits: list[tuple[Key, Decimal, Any]]
@@ -801,6 +842,20 @@ def allocate_reference(debits: dict[Any, list[tuple[Key, Decimal, Any]]],
         allocs, _ = fifo(debits.get(cust, []), credits.get(cust, []))
         out.extend((cust, d, c, a) for d, c, a in allocs)
     return out
+
+
+def allocate_items_reference(debits: Items, credits: Items) -> list[tuple[int, int, Decimal]]:
+    """The allocation step the obvious way, from the same items as :func:`allocate_items`:
+    group them per customer with Decimal 元 amounts, sort each list, walk (the baseline)."""
+
+    def grouped(items: Items) -> dict[int, list[tuple[Key, Decimal, int]]]:
+        by: dict[int, list[tuple[Key, Decimal, int]]] = defaultdict(list)
+        fields = (items.cust, items.day, items.doc, items.row, _KIND_SHEET_NO[items.kind], items.amount)
+        for i, (cust, day, doc, row, sheet, fen) in enumerate(zip(*(f.tolist() for f in fields), strict=True)):
+            by[cust].append(((day, doc, row, sheet), Decimal(fen) / 100, i))
+        return by
+
+    return [(d, c, amount) for _, d, c, amount in allocate_reference(grouped(debits), grouped(credits))]
 
 
 def _py(frame: pd.DataFrame, name: str) -> list[Any]:
