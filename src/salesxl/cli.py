@@ -157,6 +157,76 @@ def _print_findings(report: api.ValidationReport, lang: str, limit: int = 30) ->
     out.print(summary)
 
 
+ACTION_EN = {
+    "正常": "ok", "催收": "chase payment", "超信用额度": "over credit limit",
+    "停止发货并催收": "stop shipments and chase", "待发货或退款": "goods owed or refund",
+}
+
+
+@app.command()
+@book_arg
+@as_of_opt
+@json_opt
+@lang_opt
+def offset(book: Path, as_of: str | None, json_out: bool, lang: str) -> int:
+    """预收冲应收：每个客户的应收/预收余额、账龄、处理建议和发货放行（读取有错误时退出码为 1）。
+
+    The exit status follows the reader's findings (unreadable cells, missing sheets or columns):
+    those make figures incomplete.  The full rule check is ``salesxl validate``; running it here
+    would double the time of an offset on a large book.
+    """
+    day = parse_as_of(as_of)
+    zh = lang != "en"
+    with progress_bar("冲销" if zh else "Offsetting") as progress:
+        result = api.offset(book, as_of=day, progress=progress)
+    errors = sum(1 for f in result.findings if f.severity.value == "error")
+    if json_out:
+        sys.stdout.flush()
+        result.write_json(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return 1 if errors else 0
+    _print_offset(result, lang)
+    if errors:
+        out.print(
+            f"[yellow]读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看[/]"
+            if zh
+            else f"[yellow]{errors} reading errors: those rows are not counted; see salesxl validate[/]"
+        )
+    return 1 if errors else 0
+
+
+def _print_offset(result: Any, lang: str, limit: int = 20) -> None:
+    """Totals, then the customers needing action, largest receivable first."""
+    from salesxl.core.money import fen_to_str
+
+    zh = lang != "en"
+    cust = result.customers
+    totals = (
+        f"截至 {result.as_of}：客户 {len(cust)} 个，应收 {fen_to_str(int(cust['receivable'].sum()))} 元，"
+        f"预收 {fen_to_str(int(cust['prepaid'].sum()))} 元，逾期 {fen_to_str(int(cust['overdue'].sum()))} 元"
+        if zh
+        else f"As of {result.as_of}: {len(cust)} customers, receivable {fen_to_str(int(cust['receivable'].sum()))}, "
+        f"prepaid {fen_to_str(int(cust['prepaid'].sum()))}, overdue {fen_to_str(int(cust['overdue'].sum()))} CNY"
+    )
+    out.print(totals)
+    todo = cust[cust["action"] != "正常"].sort_values(["overdue", "receivable"], ascending=False)
+    if todo.empty:
+        return
+    table = RichTable(title="需要处理的客户" if zh else "Customers needing action")
+    for title in (("客户编号", "客户名称", "应收", "逾期", "处理建议") if zh else ("ID", "Name", "Receivable", "Overdue", "Action")):
+        table.add_column(title)
+    for _, row in todo.head(limit).iterrows():
+        action = str(row["action"])
+        table.add_row(
+            str(row["customer_id"]), str(row.get("customer_name") or ""),
+            fen_to_str(int(row["receivable"])), fen_to_str(int(row["overdue"])),
+            action if zh else ACTION_EN.get(action, action),
+        )
+    out.print(table)
+    if len(todo) > limit:
+        out.print(f"……共 {len(todo)} 个（用 --json 查看全部）" if zh else f"… {len(todo)} in all (use --json)")
+
+
 @app.command()
 @book_arg
 @json_opt
@@ -208,10 +278,15 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     out.print(f"{'示例工作簿' if zh else 'Demo workbook'}: {path}")
     _print_findings(report, lang, limit=15)
     _print_marks(report, lang)
+    with progress_bar("冲销" if zh else "Offsetting") as progress:
+        ledger = api.offset(path, as_of=demo_mod.DEMO_END, progress=progress)
+    _print_offset(ledger, lang, limit=10)
     out.print(
-        f"下一步：salesxl validate {path} --as-of {demo_mod.DEMO_END} --json"
+        f"下一步：salesxl validate {path} --as-of {demo_mod.DEMO_END} --json；"
+        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}"
         if zh
-        else f"Next: salesxl validate {path} --as-of {demo_mod.DEMO_END} --json"
+        else f"Next: salesxl validate {path} --as-of {demo_mod.DEMO_END} --json; "
+        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}"
     )
     return 0
 
