@@ -118,3 +118,33 @@ def test_sheets_command(small_book: Path) -> None:
     assert done.returncode == 0
     (sheet,) = json.loads(done.stdout)
     assert sheet["sheet"] == "客户档案" and sheet["header_row"] == 1 and sheet["rows"] == 2
+
+
+def test_offset_json_document(tmp_path: Path) -> None:
+    """A tiny ledger through the real command: the spec §5 document, to the fen."""
+    path = tmp_path / "ledger.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户档案"
+    ws.append(["客户编号", "客户名称", "客户性质", "业务员", "信用额度", "账期天数"])
+    ws.append(["C1", "甲公司", "一般公司", "张三", 1000, 30])
+    sales = wb.create_sheet("销售")
+    sales.append(["日期", "单号", "客户编号", "产品", "数量", "单价", "金额"])
+    sales.append(["2026-09-01", "XS1", "C1", "钢材", 10, 100, 1000])
+    sales.append(["2026-10-20", "XS2", "C1", "钢材", 1, 500.5, 500.5])
+    receipts = wb.create_sheet("收款")
+    receipts.append(["日期", "单号", "客户编号", "金额", "类型"])
+    receipts.append(["2026-08-01", "SK1", "C1", 300, "预收"])
+    wb.save(path)
+    done = salesxl("offset", str(path), "--as-of", "2026-10-31", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["as_of"] == "2026-10-31"
+    (c1,) = doc["customers"]
+    assert (c1["debits"], c1["credits"], c1["net"], c1["receivable"], c1["prepaid"]) == (
+        "1500.50", "300.00", "1200.50", "1200.50", "0.00"
+    )
+    # XS1 (1000, due 10-01, 60 days old) is 30 days overdue after the prepayment took 300 of it
+    assert c1["overdue"] == "700.00" and c1["aging"]["0-30"] == "500.50" and c1["aging"]["31-60"] == "700.00"
+    assert c1["available_credit"] == "-200.50" and c1["action"] == "超信用额度"
+    assert doc["allocations"] == [{"customer_id": "C1", "credit_doc": "SK1", "debit_doc": "XS1", "amount": "300.00"}]
