@@ -17,6 +17,7 @@ from salesxl.core.tables import Book
 from salesxl.core.validation import validate_book
 from salesxl.io.marking import MarkResult, write_marks
 from salesxl.io.reading import Progress, read_book
+from salesxl.io.results import WriteResult, ledger_sheets, write_result_sheets
 
 #: Sheets without which a check makes no sense; their absence is a ``missing-sheet`` finding.
 VALIDATE_REQUIRES = ("客户档案",)
@@ -136,3 +137,47 @@ def offset(
         findings += validate_book(book, as_of=as_of)
     result.findings = _order(findings, book)
     return result
+
+
+def offset_to_book(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    progress: Progress | None = None,
+) -> tuple[ledger.LedgerResult, WriteResult]:
+    """Run :func:`offset` and write its sheets (往来余额, 账龄明细, 核销明细, 发货放行, spec §4)
+    into the workbook: a copy at ``out`` or, with ``in_place``, the file itself (after a
+    timestamped backup).  A re-run replaces the sheets.  See :mod:`salesxl.io.results`.
+    """
+    result = offset(path, as_of=as_of, progress=progress)
+    written = write_result_sheets(
+        Path(path), ledger_sheets(result), out=None if out is None else Path(out), in_place=in_place
+    )
+    return result, written
+
+
+def statements(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out_dir: str | Path,
+    customer_ids: list[str] | None = None,
+    period_start: date | None = None,
+    company: str | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """客户往来对账单 (and 催款函 for customers to chase) of the workbook at ``path`` as of
+    ``as_of``: one printable workbook per customer in ``out_dir`` (see
+    :mod:`salesxl.io.statements`).  ``customer_ids`` default: every customer with an item;
+    ``company`` default: 参数 ``company_name``.  Returns the files written.
+    """
+    from salesxl.io.statements import write_statements
+
+    as_of = as_of or date.today()
+    book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
+    result = ledger.offset(book, as_of=as_of)
+    return write_statements(
+        result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company
+    )

@@ -2113,13 +2113,13 @@ class _Marker:
         self.ct.set_override(props, CT_CUSTOM_XML_PROPS)
         self.wb_rels.add(RT_CUSTOM_XML, item)
 
-    def _remove_results_sheets(self) -> None:
+    def _remove_results_sheets(self, name: str = RESULTS_SHEET) -> None:
         container = self.wb.find(_q("sheets"))
         if container is None:
             return
         while True:
             els = container.findall(_q("sheet"))
-            hit = next((i for i, el in enumerate(els) if el.get("name") == RESULTS_SHEET), None)
+            hit = next((i for i, el in enumerate(els) if el.get("name") == name), None)
             if hit is None:
                 return
             el = els[hit]

@@ -1,0 +1,554 @@
+"""Result sheets (往来余额, 账龄明细, 核销明细, 发货放行 …) written into the user's own workbook.
+
+:func:`write_result_sheets` adds whole worksheets to a workbook — or replaces them when a sheet
+of the same name is already there (a re-run) — by patching the package exactly as
+:mod:`salesxl.io.marking` does: every other zip member is raw-copied (other sheets, shared
+strings, cached formula values, the VBA project, drawings… stay byte-identical); only
+``xl/workbook.xml``, its rels, ``[Content_Types].xml`` and ``xl/styles.xml`` (a few cell formats
+appended, nothing existing changed) are rewritten, plus the new sheet parts.
+
+A sheet is described by a :class:`ResultSheet`: a name, :class:`Column` s (header, kind, width)
+and rows.  Cells by kind:
+
+* ``text`` — an inline string, never a formula (a value starting with ``=`` stays text);
+* ``amount`` — int fen, written as the exact number fen/100 with the format ``#,##0.00``
+  (never as text);
+* ``date`` — a real date cell (the serial number) with the format ``yyyy-mm-dd``;
+* ``int`` — a plain number.
+
+The header row is bold and frozen, an autofilter covers the table, and columns get a width that
+fits their content (CJK counted double) unless the column fixes one.
+
+A sheet whose name is one of the sheets being written is treated as ours and replaced wholesale
+(spec §4 reserves these names for salesxl's results).  Replaced sheets go to the end of the tab
+order, in the order given, so re-running gives the same order.
+
+Writing follows :func:`salesxl.io.marking.write_marks`: ``out=`` a new file (``.xlsm`` kept for a
+macro workbook); ``in_place=True`` refuses an open workbook (lock file), writes to a copy
+``<stem>.往来结果<suffix>`` when the workbook holds charts, pictures, pivot tables and other parts
+another tool could lose (:attr:`WriteResult.copied_because`), and otherwise keeps a timestamped
+backup and replaces the file atomically.
+
+:func:`ledger_sheets` turns a :class:`~salesxl.core.ledger.LedgerResult` into the four ledger
+sheets of spec §4.
+"""
+
+from __future__ import annotations
+
+import stat
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from salesxl.core.ledger import LedgerResult
+from salesxl.core.money import fen_to_decimal
+from salesxl.errors import BadArguments
+from salesxl.io.marking import (
+    CT_WORKSHEET,
+    NS_MAIN,
+    NS_R,
+    RT_WORKSHEET,
+    _check_book,
+    _col_letters,
+    _copy_file,
+    _DeflateSink,
+    _display_width,
+    _is_macro_enabled,
+    _Marker,
+    _ooxml_text,
+    _Package,
+    _q,
+    _refuse_locked,
+    _risky_kinds,
+    _same_file,
+    _serialize,
+    _Styles,
+    _with_attrs,
+    _write_atomically,
+)
+from salesxl.io.marking import _backup as _make_backup
+
+__all__ = [
+    "LEDGER_SHEETS", "Column", "ResultSheet", "WriteResult", "ledger_sheets", "write_result_sheets",
+]
+
+Kind = Literal["text", "amount", "date", "int"]
+KINDS: tuple[str, ...] = ("text", "amount", "date", "int")
+
+AMOUNT_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+_AMOUNT_FMT_ID = 4  # built-in "#,##0.00"
+_EXCEL_EPOCH = date(1899, 12, 30)
+_MAX_ROWS = 1_048_576
+_MAX_WIDTH = 60
+
+#: The ledger's sheets (spec §4), in the order written.
+LEDGER_SHEETS = ("往来余额", "账龄明细", "核销明细", "发货放行")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: header text, kind (text/amount/date/int) and an optional fixed width."""
+
+    header: str
+    kind: Kind = "text"
+    width: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise BadArguments(f"未知的列类型：{self.kind}", f"Unknown column kind: {self.kind}")
+
+
+@dataclass
+class ResultSheet:
+    """A whole result sheet: name, columns, rows (one value per column; None = blank).
+
+    Values: text → str (anything else is str()-ed); amount → int fen; date → ``date``
+    (``datetime``/``pd.Timestamp`` are cut to the day); int → int or float.
+    """
+
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]] = field(default_factory=list)
+    tab_color: str | None = "FF1F4E79"
+
+
+@dataclass
+class WriteResult:
+    """What :func:`write_result_sheets` did."""
+
+    written: Path
+    """The file actually written (the requested target, or the copy beside it)."""
+    sheets: list[str]
+    """The sheets written, in order."""
+    rows: dict[str, int]
+    """Data rows per sheet (header not counted)."""
+    backup: Path | None = None
+    """The timestamped backup made before an in-place write."""
+    copied_because: str | None = None
+    """``None``, or why the sheets went to another file than the requested one (Chinese)."""
+    copied_because_en: str | None = None
+
+    def reason(self, lang: str = "zh") -> str | None:
+        return self.copied_because_en if lang == "en" else self.copied_because
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_result_sheets(
+    book: Path,
+    sheets: Sequence[ResultSheet],
+    *,
+    out: Path | None = None,
+    in_place: bool = False,
+) -> WriteResult:
+    """Add (or replace) ``sheets`` in a copy of ``book`` (``out=``) or in ``book`` itself.
+
+    Raises :class:`BadArguments` for a wrong call (both or neither of ``out``/``in_place``,
+    duplicate or invalid sheet names, a row of the wrong length) and
+    :class:`~salesxl.errors.UnreadableWorkbook` for a missing, unsupported, broken or open
+    workbook.
+    """
+    if in_place == (out is not None):
+        raise BadArguments(
+            "请指定输出文件或原地写入，二者选其一",
+            "Give exactly one of an output file (out=) or in_place=True",
+        )
+    book = Path(book)
+    names = [s.name for s in sheets]
+    _check_names(names)
+    _check_book(book)
+    if out is not None and _same_file(book, Path(out)):
+        in_place, out = True, None
+
+    copied_zh = copied_en = None
+    with _Package(book) as pkg:
+        macro = _is_macro_enabled(pkg)
+        if in_place:
+            _refuse_locked(book)
+            target = book
+            kinds = _risky_kinds(pkg)
+            if kinds:
+                target = book.with_name(f"{book.stem}.往来结果{book.suffix}")
+                copied_zh = (
+                    f"工作簿含有{'、'.join(k[0] for k in kinds)}，用其他工具改写原文件可能丢失这些内容；"
+                    f"为免丢失，原文件未改动，结果已写入副本 {target.name}"
+                )
+                copied_en = (
+                    f"The workbook contains {', '.join(k[1] for k in kinds)}, which rewriting it "
+                    f"could lose; the original was left untouched and the results were written to "
+                    f"a copy, {target.name}"
+                )
+        else:
+            assert out is not None
+            target = Path(out)
+            if not target.parent.is_dir():
+                raise BadArguments(
+                    f"输出文件夹不存在：{target.parent}", f"Output folder does not exist: {target.parent}"
+                )
+            wanted = ".xlsm" if macro else ".xlsx"
+            if target.suffix.lower() != wanted:
+                asked = target
+                target = target.with_suffix(wanted)
+                copied_zh = (
+                    f"{'含宏的工作簿须保存为 .xlsm' if macro else '不含宏的工作簿须保存为 .xlsx'}，"
+                    f"结果已写入 {target.name}（而非 {asked.name}）"
+                )
+                copied_en = (
+                    f"A {'macro-enabled workbook must be saved as .xlsm' if macro else 'workbook without macros must be saved as .xlsx'}; "
+                    f"the results were written to {target.name} instead of {asked.name}"
+                )
+                if _same_file(book, target):
+                    raise BadArguments(
+                        "输出文件与原文件相同，请用原地写入", "The output is the workbook itself: use in_place"
+                    )
+        if target != book:
+            _refuse_locked(target)
+
+        writer = _SheetWriter(pkg)
+        rows = writer.run(sheets)
+
+        mode = stat.S_IMODE((target if target.exists() else book).stat().st_mode)
+        backup = None
+        if not pkg.dirty:
+            if in_place and target == book:
+                return WriteResult(book, names, rows)
+            _write_atomically(target, mode, lambda fp: _copy_file(book, fp))
+        else:
+            if target == book:
+                backup = _make_backup(book)
+            _write_atomically(target, mode, pkg.write_to)
+    return WriteResult(target, names, rows, backup, copied_zh, copied_en)
+
+
+_BAD_NAME_CHARS = set('[]:*?/\\')
+
+
+def _check_names(names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        bad = (not name or len(name) > 31 or any(c in _BAD_NAME_CHARS for c in name)
+               or name.startswith("'") or name.endswith("'"))
+        if bad:
+            raise BadArguments(f"工作表名称无效：{name!r}", f"Invalid sheet name: {name!r}")
+        if name.casefold() in seen:
+            raise BadArguments(f"工作表名称重复：{name}", f"Duplicate sheet name: {name}")
+        seen.add(name.casefold())
+
+
+class _SheetWriter(_Marker):
+    """The workbook-structure half of the marker: remove sheets by name, add new ones."""
+
+    def __init__(self, pkg: _Package) -> None:
+        super().__init__(pkg, "zh")
+
+    def run(self, sheets: Sequence[ResultSheet]) -> dict[str, int]:  # type: ignore[override]
+        container = self.wb.find(_q("sheets"))
+        existing = {el.get("name", "").casefold(): el.get("name", "")
+                    for el in (container.findall(_q("sheet")) if container is not None else [])}
+        for s in sheets:
+            real = existing.get(s.name.casefold())
+            if real is not None:
+                self._remove_results_sheets(real)
+        xf = _Formats(self.styles)
+        counts: dict[str, int] = {}
+        for s in sheets:
+            counts[s.name] = self._add_sheet(s, xf)
+        self.styles.save()
+        if self.wb_dirty:
+            self.pkg.put(self.wb_part, _serialize(self.wb))
+        self.wb_rels.save()
+        self.root_rels.save()
+        self.ct.save()
+        return counts
+
+    def _add_sheet(self, sheet: ResultSheet, xf: _Formats) -> int:
+        container = self.wb.find(_q("sheets"))
+        if container is None:
+            container = self.wb.makeelement(_q("sheets"), {})
+            self.wb.append(container)
+        ids = [int(el.get("sheetId", "0")) for el in container.findall(_q("sheet"))
+               if el.get("sheetId", "").isdigit()]
+        part = self.pkg.unique("xl/worksheets/sheet{}.xml")
+        sink = _DeflateSink()
+        try:
+            n = _write_sheet(sink, sheet, xf)
+        except BaseException:
+            sink.close()
+            raise
+        self.pkg.put_stream(part, sink.finish())
+        rid = self.wb_rels.add(RT_WORKSHEET, part)
+        el = container.makeelement(_q("sheet"), {})
+        container.append(el)
+        el.set("name", sheet.name)
+        el.set("sheetId", str(max(ids, default=0) + 1))
+        el.set(_q("id", NS_R), rid)
+        self.ct.set_override(part, CT_WORKSHEET)
+        self.wb_dirty = True
+        return n
+
+
+class _Formats:
+    """Cell formats (``s`` indexes) of the result sheets, found or appended in styles.xml."""
+
+    def __init__(self, styles: _Styles) -> None:
+        self.styles = styles
+        base = styles._base_xf(0)
+        self.header = styles.results_xf("header")
+        self.text = styles.results_xf("text")
+        self.amount = styles._find_or_add(
+            "cellXfs", _with_attrs(base, numFmtId=str(_AMOUNT_FMT_ID), applyNumberFormat="1"))
+        date_id = self._num_fmt(DATE_FORMAT)
+        self.date = styles._find_or_add(
+            "cellXfs", _with_attrs(base, numFmtId=str(date_id), applyNumberFormat="1"))
+        self.int = 0
+
+    def _num_fmt(self, code: str) -> int:
+        """The id of a custom number format ``code``, added to ``<numFmts>`` when missing."""
+        root = self.styles.root
+        sec = root.find(_q("numFmts"))
+        used = [163]
+        if sec is not None:
+            for el in sec.findall(_q("numFmt")):
+                fid = el.get("numFmtId", "")
+                if fid.isdigit():
+                    if el.get("formatCode") == code:
+                        return int(fid)
+                    used.append(int(fid))
+        sec = self.styles._section("numFmts")
+        new_id = max(used) + 1
+        el = sec.makeelement(_q("numFmt"), {"numFmtId": str(new_id), "formatCode": code})
+        sec.append(el)
+        sec.set("count", str(len(sec.findall(_q("numFmt")))))
+        self.styles.dirty = True
+        return new_id
+
+
+def _amount_text(fen: Any) -> str:
+    """The exact decimal of fen/100 as a cell value (``123450`` → ``1234.5``)."""
+    d = fen_to_decimal(int(fen))
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _serial(value: Any) -> int | None:
+    if isinstance(value, pd.Timestamp):
+        if pd.isna(value):
+            return None
+        value = value.date()
+    elif isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        return None
+    return (value - _EXCEL_EPOCH).days
+
+
+def _is_blank(v: Any) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[bytes, str]:
+    """The ``<c>`` of one value and its display text (for the column width)."""
+    if kind == "amount":
+        text = _amount_text(v)
+        shown = f"{fen_to_decimal(int(v)):,.2f}"
+        return f'<c r="{ref}" s="{xf.amount}"><v>{text}</v></c>'.encode(), shown
+    if kind == "date":
+        serial = _serial(v)
+        if serial is None:
+            raise BadArguments(f"日期列的值无效：{v!r}", f"Not a date: {v!r}")
+        return f'<c r="{ref}" s="{xf.date}"><v>{serial}</v></c>'.encode(), "2026-01-01"
+    if kind == "int":
+        if isinstance(v, Decimal):
+            text = format(v, "f")
+        elif isinstance(v, float) and v.is_integer():
+            text = str(int(v))
+        else:
+            text = str(int(v)) if not isinstance(v, float) else repr(v)
+        return f'<c r="{ref}"><v>{text}</v></c>'.encode(), text
+    s = str(v)
+    return (f'<c r="{ref}" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">'.encode()
+            + _ooxml_text(s) + b"</t></is></c>"), s
+
+
+def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
+    cols = list(sheet.columns)
+    if not cols:
+        raise BadArguments(f"工作表 {sheet.name} 没有列", f"Sheet {sheet.name} has no columns")
+    letters = [_col_letters(i) for i in range(1, len(cols) + 1)]
+    widths = [_display_width(c.header) + 2 for c in cols]
+    body = tempfile.SpooledTemporaryFile(max_size=32 << 20)  # noqa: SIM115 - rows first (widths)
+    n = 0
+    try:
+        for row in sheet.rows:
+            if len(row) != len(cols):
+                raise BadArguments(
+                    f"工作表 {sheet.name} 第 {n + 1} 行有 {len(row)} 个值，应为 {len(cols)} 个",
+                    f"Sheet {sheet.name} row {n + 1} has {len(row)} values, expected {len(cols)}",
+                )
+            n += 1
+            if n + 1 > _MAX_ROWS:
+                raise BadArguments(
+                    f"工作表 {sheet.name} 行数超过 Excel 上限", f"Sheet {sheet.name} has more rows than Excel allows"
+                )
+            r = n + 1
+            parts = []
+            for i, (c, v) in enumerate(zip(cols, row, strict=True)):
+                if _is_blank(v) or (c.kind == "text" and v == ""):
+                    continue
+                data, shown = _cell(f"{letters[i]}{r}", c.kind, v, xf)
+                parts.append(data)
+                w = _display_width(shown) + 2
+                if w > widths[i]:
+                    widths[i] = w
+            body.write(f'<row r="{r}">'.encode() + b"".join(parts) + b"</row>")
+        last = n + 1
+        dim = f"A1:{letters[-1]}{last}"
+        final = [c.width if c.width is not None else min(max(w, 6), _MAX_WIDTH) for c, w in zip(cols, widths, strict=True)]
+        tab = f'<sheetPr><tabColor rgb="{sheet.tab_color}"/></sheetPr>' if sheet.tab_color else ""
+        sink.write(
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<worksheet xmlns="' + NS_MAIN.encode() + b'" xmlns:r="' + NS_R.encode() + b'">'
+            + tab.encode()
+            + f'<dimension ref="{dim}"/>'.encode()
+            + b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            b'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" '
+            b'sqref="A2"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>'
+            + b"".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>'.encode()
+                       for i, w in enumerate(final, 1))
+            + b"</cols><sheetData>"
+        )
+        sink.write(b'<row r="1">' + b"".join(
+            f'<c r="{letters[i]}1" s="{xf.header}" t="inlineStr"><is><t xml:space="preserve">'.encode()
+            + _ooxml_text(c.header) + b"</t></is></c>" for i, c in enumerate(cols)
+        ) + b"</row>")
+        body.seek(0)
+        while chunk := body.read(1 << 20):
+            sink.write(chunk)
+        sink.write(f'</sheetData><autoFilter ref="{dim}"/>'.encode()
+                   + b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+                   b"</worksheet>")
+    finally:
+        body.close()
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# The ledger's sheets
+
+
+def _texts(s: pd.Series) -> list[Any]:
+    return [None if _is_blank(v) else str(v) for v in s.astype(object).tolist()]
+
+
+def _ints(s: pd.Series) -> list[int]:
+    return [int(v) for v in s.to_numpy()]
+
+
+def _days(s: pd.Series) -> list[Any]:
+    return [None if _is_blank(v) else pd.Timestamp(v).date() for v in s.tolist()]
+
+
+def ledger_sheets(result: LedgerResult) -> list[ResultSheet]:
+    """往来余额, 账龄明细, 核销明细, 发货放行 (spec §4) for ``result``, 中文 headers."""
+    c = result.customers
+    labels = list(result.labels)
+    bal_cols = [
+        Column("客户编号"), Column("客户名称"), Column("业务员"),
+        Column("借方合计", "amount"), Column("贷方合计", "amount"), Column("净额", "amount"),
+        Column("应收余额", "amount"), Column("预收余额", "amount"), Column("逾期金额", "amount"),
+        *[Column(f"账龄{label}天", "amount") for label in labels],
+        Column("信用额度", "amount"), Column("可用额度", "amount"), Column("账期天数", "int"),
+        Column("最长逾期天数", "int"), Column("处理建议"),
+    ]
+    money = ["debits", "credits", "net", "receivable", "prepaid", "overdue", *labels]
+    bal_rows = zip(
+        _texts(c["customer_id"]), _texts(c["customer_name"]), _texts(c["salesperson"]),
+        *[_ints(c[m]) for m in money],
+        _ints(c["credit_limit"]), _ints(c["available_credit"]), _ints(c["terms_days"]),
+        _ints(c["max_overdue_days"]), _texts(c["action"]),
+        strict=True,
+    )
+    names = dict(zip(_texts(c["customer_id"]), _texts(c["customer_name"]), strict=True))
+
+    o = result.open_items
+    o_ids = _texts(o["customer_id"])
+    open_cols = [
+        Column("客户编号"), Column("客户名称"), Column("单号"), Column("类型"), Column("来源工作表"),
+        Column("行号", "int"), Column("日期", "date"), Column("到期日", "date"),
+        Column("原金额", "amount"), Column("未核销金额", "amount"), Column("账龄天数", "int"),
+        Column("账龄分段"), Column("逾期天数", "int"),
+    ]
+    open_rows = zip(
+        o_ids, [names.get(i) for i in o_ids], _texts(o["doc_no"]), _texts(o["kind"]), _texts(o["sheet"]),
+        _ints(o["row"]), _days(o["date"]), _days(o["due_date"]), _ints(o["amount"]), _ints(o["open"]),
+        _ints(o["age_days"]), _texts(o["bucket"]), _ints(o["overdue_days"]),
+        strict=True,
+    )
+
+    a = result.allocations
+    a_ids = _texts(a["customer_id"])
+    alloc_cols = [
+        Column("客户编号"), Column("客户名称"),
+        Column("贷方单号"), Column("贷方类型"), Column("贷方工作表"), Column("贷方行号", "int"), Column("贷方日期", "date"),
+        Column("借方单号"), Column("借方类型"), Column("借方工作表"), Column("借方行号", "int"), Column("借方日期", "date"),
+        Column("核销金额", "amount"),
+    ]
+    alloc_rows = zip(
+        a_ids, [names.get(i) for i in a_ids],
+        _texts(a["credit_doc"]), _texts(a["credit_kind"]), _texts(a["credit_sheet"]), _ints(a["credit_row"]),
+        _days(a["credit_date"]),
+        _texts(a["debit_doc"]), _texts(a["debit_kind"]), _texts(a["debit_sheet"]), _ints(a["debit_row"]),
+        _days(a["debit_date"]),
+        _ints(a["amount"]),
+        strict=True,
+    )
+
+    r = result.release
+    r_ids = _texts(r["customer_id"])
+    rel_cols = [
+        Column("销售行号", "int"), Column("日期", "date"), Column("单号"), Column("客户编号"), Column("客户名称"),
+        Column("产品"), Column("规格"), Column("数量", "int"), Column("已发货", "int"), Column("未发货", "int"),
+        Column("处理建议"), Column("放行决定"),
+    ]
+    rel_rows = zip(
+        _ints(r["row"]), _days(r["date"]), _texts(r["doc_no"]), r_ids, [names.get(i) for i in r_ids],
+        _texts(r["product"]), _texts(r["spec"]), _nums(r["qty"]), _nums(r["shipped"]), _nums(r["unshipped"]),
+        _texts(r["action"]), _texts(r["decision"]),
+        strict=True,
+    )
+    return [
+        ResultSheet(LEDGER_SHEETS[0], bal_cols, list(bal_rows)),
+        ResultSheet(LEDGER_SHEETS[1], open_cols, list(open_rows)),
+        ResultSheet(LEDGER_SHEETS[2], alloc_cols, list(alloc_rows)),
+        ResultSheet(LEDGER_SHEETS[3], rel_cols, list(rel_rows)),
+    ]
+
+
+def _nums(s: pd.Series) -> list[Any]:
+    """Quantities: whole numbers as int, others as float (Excel holds a double anyway)."""
+    out: list[Any] = []
+    for v in s.tolist():
+        if _is_blank(v):
+            out.append(None)
+        elif float(v).is_integer():
+            out.append(int(v))
+        else:
+            out.append(float(v))
+    return out
+

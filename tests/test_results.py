@@ -1,0 +1,202 @@
+"""Ledger result sheets written into the real demo workbook, read back with openpyxl and calamine."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from salesxl import api
+from salesxl.core.money import fen_to_decimal
+from salesxl.demo import DEMO_END, build_demo
+from salesxl.errors import BadArguments, UnreadableWorkbook
+from salesxl.io.results import LEDGER_SHEETS, Column, ResultSheet, write_result_sheets
+
+#: Parts a results write may rewrite; every other member must stay byte-identical.
+REWRITTEN = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def before(demo: Path) -> api.ledger.LedgerResult:
+    return api.offset(demo, as_of=DEMO_END)
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def calamine_values(path: Path, sheets: list[str]) -> dict[str, list[list[object]]]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return {name: wb.get_sheet_by_name(name).to_python() for name in sheets}
+
+
+def to_day(v: object) -> date:
+    return v.date() if isinstance(v, datetime) else v  # type: ignore[return-value]
+
+
+def check_book(original: Path, written: Path, result: api.ledger.LedgerResult) -> None:
+    orig_names = CalamineWorkbook.from_path(str(original)).sheet_names
+    new_names = CalamineWorkbook.from_path(str(written)).sheet_names
+    assert new_names == orig_names + list(LEDGER_SHEETS)
+    # other sheets: same values, same cached formula results (calamine reads the cached <v>)
+    assert calamine_values(written, orig_names) == calamine_values(original, orig_names)
+    a, b = members(original), members(written)
+    for name, data in a.items():
+        if name not in REWRITTEN:
+            assert b[name] == data, name
+
+    wb = openpyxl.load_workbook(written)
+    c = result.customers
+    ws = wb["往来余额"]
+    headers = [x.value for x in ws[1]]
+    assert headers[:9] == ["客户编号", "客户名称", "业务员", "借方合计", "贷方合计", "净额", "应收余额", "预收余额", "逾期金额"]
+    assert headers[-1] == "处理建议"
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(headers)).column_letter}{len(c) + 1}"
+    assert ws.max_row == len(c) + 1
+    col = {h: i for i, h in enumerate(headers)}
+    for i, row in enumerate(ws.iter_rows(min_row=2, values_only=False)):
+        line = c.iloc[i]
+        assert row[0].value == line["customer_id"]
+        for h, field in (("借方合计", "debits"), ("净额", "net"), ("应收余额", "receivable"),
+                         ("预收余额", "prepaid"), ("逾期金额", "overdue"), ("可用额度", "available_credit")):
+            cell = row[col[h]]
+            assert isinstance(cell.value, (int, float)), (h, cell.value)
+            assert cell.number_format == "#,##0.00"
+            assert round(cell.value * 100) == int(line[field])
+        assert row[col["处理建议"]].value == line["action"]
+
+    ws = wb["账龄明细"]
+    o = result.open_items
+    assert [x.value for x in ws[1]][:3] == ["客户编号", "客户名称", "单号"]
+    assert ws.max_row == len(o) + 1
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert sum(round(r[9] * 100) for r in rows) == int(o["open"].sum()) == int(c["receivable"].sum())
+    first = ws["G2"]
+    assert first.is_date and first.number_format == "yyyy-mm-dd"
+    assert to_day(first.value) == o.iloc[0]["date"].date()
+
+    ws = wb["核销明细"]
+    al = result.allocations
+    assert ws.max_row == len(al) + 1
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in rows] == [str(x) for x in al["credit_doc"]]
+    assert [r[7] for r in rows] == [str(x) for x in al["debit_doc"]]
+    assert [round(r[12] * 100) for r in rows] == al["amount"].tolist()
+    assert ws["M2"].number_format == "#,##0.00"
+
+    ws = wb["发货放行"]
+    assert ws.max_row == len(result.release) + 1
+    assert [r[-1] for r in ws.iter_rows(min_row=2, values_only=True)] == result.release["decision"].tolist()
+
+
+def test_out_writes_a_copy(demo: Path, before: api.ledger.LedgerResult, tmp_path: Path) -> None:
+    original = members(demo)
+    out = tmp_path / "结果.xlsx"
+    result, written = api.offset_to_book(demo, as_of=DEMO_END, out=out)
+    assert written.written == out and written.backup is None and written.copied_because is None
+    assert members(demo) == original  # the input is untouched
+    check_book(demo, out, result)
+    after = api.offset(out, as_of=DEMO_END)  # the written book reads back to the same ledger
+    assert after.json_text() == before.json_text()
+
+
+def test_in_place_with_backup_and_rerun_replaces(demo: Path, before: api.ledger.LedgerResult,
+                                                 tmp_path: Path) -> None:
+    book = tmp_path / "demo.xlsx"
+    book.write_bytes(demo.read_bytes())
+    result, written = api.offset_to_book(book, as_of=DEMO_END, in_place=True)
+    assert written.written == book
+    assert written.backup is not None and written.backup.read_bytes() == demo.read_bytes()
+    check_book(demo, book, result)
+    first = book.read_bytes()
+
+    # re-run: the four sheets are replaced, not stacked, and every part is the same again
+    (tmp_path / "first.xlsx").write_bytes(first)
+    api.offset_to_book(book, as_of=DEMO_END, in_place=True)
+    check_book(demo, book, result)
+    names = openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert all(names.count(n) == 1 for n in LEDGER_SHEETS)
+    assert members(tmp_path / "first.xlsx") == members(book)
+    assert api.offset(book, as_of=DEMO_END).json_text() == before.json_text()
+
+    # an earlier as-of replaces the figures
+    earlier = date(2026, 6, 30)
+    res2, _ = api.offset_to_book(book, as_of=earlier, in_place=True)
+    check_book(demo, book, res2)
+
+
+def test_amounts_are_exact_and_text_is_never_a_formula(tmp_path: Path) -> None:
+    src = tmp_path / "a.xlsx"
+    wb = xlsxwriter.Workbook(src)
+    ws = wb.add_worksheet("数据")
+    ws.write_formula("A1", "=1+1", None, 2)
+    wb.close()
+    sheet = ResultSheet("测试", [Column("文本"), Column("金额", "amount"), Column("日期", "date"), Column("数", "int")], [
+        ["=SUM(A1)", 123456789012, date(2026, 1, 2), 7],
+        ["@x", -1, None, None],
+        [None, 10, date(2026, 12, 31), 0],
+    ])
+    res = write_result_sheets(src, [sheet], out=tmp_path / "b.xlsx")
+    ws = openpyxl.load_workbook(res.written)["测试"]
+    assert ws["A2"].value == "=SUM(A1)" and ws["A2"].data_type == "s"
+    assert ws["B2"].value == 1234567890.12 and ws["B3"].value == -0.01 and ws["B4"].value == 0.1
+    assert ws["C4"].is_date and to_day(ws["C4"].value) == date(2026, 12, 31)
+    assert ws["D2"].value == 7
+    assert res.rows == {"测试": 3}
+    assert str(fen_to_decimal(123456789012)) == "1234567890.12"
+    # the formula cell of the other sheet keeps its cached value
+    assert CalamineWorkbook.from_path(str(res.written)).get_sheet_by_name("数据").to_python() == [[2.0]]
+    with zipfile.ZipFile(res.written) as z:
+        xml = next(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/") and b"inlineStr" in z.read(n))
+    assert b"<f>" not in xml
+
+
+def test_xlsm_keeps_vba(tmp_path: Path) -> None:
+    vba = tmp_path / "vbaProject.bin"
+    vba.write_bytes(b"\xd0\xcf\x11\xe0 not really a VBA project " * 40)
+    book = tmp_path / "宏.xlsm"
+    wb = xlsxwriter.Workbook(book)
+    wb.add_worksheet("数据").write("A1", "x")
+    wb.add_vba_project(str(vba))
+    wb.close()
+    res = write_result_sheets(book, [ResultSheet("往来余额", [Column("a")], [["b"]])], out=tmp_path / "o.xlsx")
+    assert res.written.suffix == ".xlsm" and res.copied_because
+    assert members(res.written)["xl/vbaProject.bin"] == vba.read_bytes()
+    res = write_result_sheets(book, [ResultSheet("往来余额", [Column("a")], [["b"]])], in_place=True)
+    assert members(book)["xl/vbaProject.bin"] == vba.read_bytes()
+
+
+def test_risky_workbook_goes_to_a_copy_and_locks_are_respected(tmp_path: Path) -> None:
+    book = tmp_path / "图表.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    ws = wb.add_worksheet("数据")
+    ws.write_column("A1", [1, 2, 3])
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "=数据!$A$1:$A$3"})
+    ws.insert_chart("C2", chart)
+    wb.close()
+    original = book.read_bytes()
+    sheet = ResultSheet("往来余额", [Column("a")], [["b"]])
+    res = write_result_sheets(book, [sheet], in_place=True)
+    assert res.written != book and res.copied_because and "图表" in res.copied_because
+    assert book.read_bytes() == original
+    lock = tmp_path / ("~$" + book.name)
+    lock.write_bytes(b"")
+    with pytest.raises(UnreadableWorkbook):
+        write_result_sheets(book, [sheet], in_place=True)
+    with pytest.raises(BadArguments):
+        write_result_sheets(book, [sheet])
+    with pytest.raises(BadArguments):
+        write_result_sheets(book, [sheet, sheet], out=tmp_path / "x.xlsx")
