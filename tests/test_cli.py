@@ -148,3 +148,21 @@ def test_offset_json_document(tmp_path: Path) -> None:
     assert c1["overdue"] == "700.00" and c1["aging"]["0-30"] == "500.50" and c1["aging"]["31-60"] == "700.00"
     assert c1["available_credit"] == "-200.50" and c1["action"] == "超信用额度"
     assert doc["allocations"] == [{"customer_id": "C1", "credit_doc": "SK1", "debit_doc": "XS1", "amount": "300.00"}]
+
+
+def test_offset_out_and_statement_commands(tmp_path: Path) -> None:
+    from salesxl.demo import build_demo
+
+    book = build_demo(tmp_path)
+    out = tmp_path / "往来.xlsx"
+    done = salesxl("offset", str(book), "--as-of", "2026-10-31", "--out", str(out))
+    assert done.returncode == 1  # the demo's planted unreadable amount
+    assert out.exists() and "往来余额" in done.stdout
+    assert {"往来余额", "账龄明细", "核销明细", "发货放行"} <= set(openpyxl.load_workbook(out, read_only=True).sheetnames)
+    done = salesxl("statement", str(book), "--as-of", "2026-10-31", "--customer", "KH00133",
+                   "--out", str(tmp_path / "stm"), "--json")
+    assert done.returncode == 0, done.stderr
+    (path,) = json.loads(done.stdout)["statements"]
+    assert Path(path).name == "对账单_KH00133.xlsx" and Path(path).exists()
+    done = salesxl("statement", str(book), "--customer", "NOPE", "--out", str(tmp_path / "stm"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
