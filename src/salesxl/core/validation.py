@@ -628,8 +628,11 @@ class _LineKeys:
             blank |= code < 0
             key = key * width + code + 1
             bound *= width
-        key[blank] = -1
-        return key[: self.n_ship], key[self.n_ship:]
+        # Dense keys (0..n-1): the mixed-radix key can reach hundreds of millions, and callers
+        # size bincount arrays by the largest key.
+        dense = np.full(len(key), -1, dtype=np.int64)
+        dense[~blank] = pd.factorize(key[~blank])[0]
+        return dense[: self.n_ship], dense[self.n_ship:]
 
 
 def _matched(ship_keys: np.ndarray, sale_keys: np.ndarray) -> np.ndarray:
