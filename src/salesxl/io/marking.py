@@ -190,75 +190,100 @@ def write_marks(
     documentation for what is (and is not) changed.  Raises :class:`BadArguments` for a wrong
     call and :class:`UnreadableWorkbook` for a missing, unsupported, broken or open workbook.
     """
+    book, out, in_place = _check_call(book, out, in_place)
+    lang = "en" if lang == "en" else "zh"
+    findings = list(findings)
+    with _Package(book) as pkg:
+        target, copied_zh, copied_en = _resolve_target(
+            pkg, book, out, in_place, copy_tag="校验结果", what_zh="标记", what_en="the marks"
+        )
+        marked = _Marker(pkg, lang).run(findings)
+
+        if in_place and target == book and not pkg.dirty:
+            return MarkResult(book, None, marked, None)  # the file already is exactly this
+        backup = _save(pkg, book, target)
+    return MarkResult(target, copied_zh, marked, backup, copied_en)
+
+
+def _check_call(book: Path, out: Path | None, in_place: bool) -> tuple[Path, Path | None, bool]:
+    """Exactly one of ``out`` / ``in_place``; an ``out`` naming the book itself is in place."""
     if in_place == (out is not None):
         raise BadArguments(
             "请指定输出文件或原地写入，二者选其一",
             "Give exactly one of an output file (out=) or in_place=True",
         )
-    lang = "en" if lang == "en" else "zh"
     book = Path(book)
-    findings = list(findings)
     _check_book(book)
     if out is not None and _same_file(book, Path(out)):
-        in_place, out = True, None
+        return book, None, True
+    return book, None if out is None else Path(out), in_place
 
+
+def _resolve_target(
+    pkg: _Package, book: Path, out: Path | None, in_place: bool, *, copy_tag: str, what_zh: str, what_en: str
+) -> tuple[Path, str | None, str | None]:
+    """Where a write really goes, and why (zh, en) when that is not where it was asked to.
+
+    In place, a workbook holding parts other tools lose (charts, pictures, pivots …) is not
+    rewritten: the write goes to ``<stem>.<copy_tag><suffix>`` beside it.  To ``out``, the
+    extension follows the content (a macro workbook must stay ``.xlsm``).  Open (locked)
+    targets are refused.
+    """
     copied_zh = copied_en = None
-    with _Package(book) as pkg:
-        macro = _is_macro_enabled(pkg)
-        if in_place:
-            _refuse_locked(book)
-            target = book
-            kinds = _risky_kinds(pkg)
-            if kinds:
-                target = book.with_name(f"{book.stem}.校验结果{book.suffix}")
-                copied_zh = (
-                    f"工作簿含有{'、'.join(k[0] for k in kinds)}，用其他工具改写原文件可能丢失这些内容；"
-                    f"为免丢失，原文件未改动，标记已写入副本 {target.name}"
-                )
-                copied_en = (
-                    f"The workbook contains {', '.join(k[1] for k in kinds)}, which rewriting it "
-                    f"could lose; the original was left untouched and the marks were written to "
-                    f"a copy, {target.name}"
-                )
-        else:
-            assert out is not None
-            target = Path(out)
-            if not target.parent.is_dir():
+    macro = _is_macro_enabled(pkg)
+    if in_place:
+        _refuse_locked(book)
+        target = book
+        kinds = _risky_kinds(pkg)
+        if kinds:
+            target = book.with_name(f"{book.stem}.{copy_tag}{book.suffix}")
+            copied_zh = (
+                f"工作簿含有{'、'.join(k[0] for k in kinds)}，用其他工具改写原文件可能丢失这些内容；"
+                f"为免丢失，原文件未改动，{what_zh}已写入副本 {target.name}"
+            )
+            copied_en = (
+                f"The workbook contains {', '.join(k[1] for k in kinds)}, which rewriting it "
+                f"could lose; the original was left untouched and {what_en} were written to "
+                f"a copy, {target.name}"
+            )
+    else:
+        assert out is not None
+        target = Path(out)
+        if not target.parent.is_dir():
+            raise BadArguments(
+                f"输出文件夹不存在：{target.parent}", f"Output folder does not exist: {target.parent}"
+            )
+        wanted = ".xlsm" if macro else ".xlsx"
+        if target.suffix.lower() != wanted:
+            asked = target
+            target = target.with_suffix(wanted)
+            copied_zh = (
+                f"{'含宏的工作簿须保存为 .xlsm' if macro else '不含宏的工作簿须保存为 .xlsx'}，"
+                f"{what_zh}已写入 {target.name}（而非 {asked.name}）"
+            )
+            copied_en = (
+                f"A {'macro-enabled workbook must be saved as .xlsm' if macro else 'workbook without macros must be saved as .xlsx'}; "
+                f"{what_en} were written to {target.name} instead of {asked.name}"
+            )
+            if _same_file(book, target):
                 raise BadArguments(
-                    f"输出文件夹不存在：{target.parent}", f"Output folder does not exist: {target.parent}"
+                    "输出文件与原文件相同，请用原地写入", "The output is the workbook itself: use in_place"
                 )
-            wanted = ".xlsm" if macro else ".xlsx"
-            if target.suffix.lower() != wanted:
-                asked = target
-                target = target.with_suffix(wanted)
-                copied_zh = (
-                    f"{'含宏的工作簿须保存为 .xlsm' if macro else '不含宏的工作簿须保存为 .xlsx'}，"
-                    f"标记已写入 {target.name}（而非 {asked.name}）"
-                )
-                copied_en = (
-                    f"A {'macro-enabled workbook must be saved as .xlsm' if macro else 'workbook without macros must be saved as .xlsx'}; "
-                    f"the marks were written to {target.name} instead of {asked.name}"
-                )
-                if _same_file(book, target):
-                    raise BadArguments(
-                        "输出文件与原文件相同，请用原地写入", "The output is the workbook itself: use in_place"
-                    )
-        if target != book:
-            _refuse_locked(target)
+    if target != book:
+        _refuse_locked(target)
+    return target, copied_zh, copied_en
 
-        marked = _Marker(pkg, lang).run(findings)
 
-        if in_place and not pkg.dirty:
-            return MarkResult(book, None, marked, None)  # the file already is exactly this
-        mode = stat.S_IMODE((target if target.exists() else book).stat().st_mode)
-        backup = None
-        if not pkg.dirty:
-            _write_atomically(target, mode, lambda fp: _copy_file(book, fp))
-        else:
-            if target == book:
-                backup = _backup(book)
-            _write_atomically(target, mode, pkg.write_to)
-    return MarkResult(target, copied_zh, marked, backup, copied_en)
+def _save(pkg: _Package, book: Path, target: Path) -> Path | None:
+    """Write the package to ``target`` atomically, keeping the file mode; back up the book
+    first when it is rewritten in place.  Returns the backup, if one was made."""
+    mode = stat.S_IMODE((target if target.exists() else book).stat().st_mode)
+    if not pkg.dirty:
+        _write_atomically(target, mode, lambda fp: _copy_file(book, fp))
+        return None
+    backup = _backup(book) if target == book else None
+    _write_atomically(target, mode, pkg.write_to)
+    return backup
 
 
 # --------------------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ sheets of spec §4.
 
 from __future__ import annotations
 
-import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,25 +53,20 @@ from salesxl.io.marking import (
     NS_MAIN,
     NS_R,
     RT_WORKSHEET,
-    _check_book,
+    _check_call,
     _col_letters,
-    _copy_file,
     _DeflateSink,
     _display_width,
-    _is_macro_enabled,
     _Marker,
     _ooxml_text,
     _Package,
     _q,
-    _refuse_locked,
-    _risky_kinds,
-    _same_file,
+    _resolve_target,
+    _save,
     _serialize,
     _Styles,
     _with_attrs,
-    _write_atomically,
 )
-from salesxl.io.marking import _backup as _make_backup
 
 __all__ = [
     "LEDGER_SHEETS", "Column", "ResultSheet", "WriteResult", "ledger_sheets", "write_result_sheets",
@@ -157,75 +151,19 @@ def write_result_sheets(
     :class:`~salesxl.errors.UnreadableWorkbook` for a missing, unsupported, broken or open
     workbook.
     """
-    if in_place == (out is not None):
-        raise BadArguments(
-            "请指定输出文件或原地写入，二者选其一",
-            "Give exactly one of an output file (out=) or in_place=True",
-        )
-    book = Path(book)
+    book, out, in_place = _check_call(book, out, in_place)
     names = [s.name for s in sheets]
     _check_names(names)
-    _check_book(book)
-    if out is not None and _same_file(book, Path(out)):
-        in_place, out = True, None
-
-    copied_zh = copied_en = None
     with _Package(book) as pkg:
-        macro = _is_macro_enabled(pkg)
-        if in_place:
-            _refuse_locked(book)
-            target = book
-            kinds = _risky_kinds(pkg)
-            if kinds:
-                target = book.with_name(f"{book.stem}.往来结果{book.suffix}")
-                copied_zh = (
-                    f"工作簿含有{'、'.join(k[0] for k in kinds)}，用其他工具改写原文件可能丢失这些内容；"
-                    f"为免丢失，原文件未改动，结果已写入副本 {target.name}"
-                )
-                copied_en = (
-                    f"The workbook contains {', '.join(k[1] for k in kinds)}, which rewriting it "
-                    f"could lose; the original was left untouched and the results were written to "
-                    f"a copy, {target.name}"
-                )
-        else:
-            assert out is not None
-            target = Path(out)
-            if not target.parent.is_dir():
-                raise BadArguments(
-                    f"输出文件夹不存在：{target.parent}", f"Output folder does not exist: {target.parent}"
-                )
-            wanted = ".xlsm" if macro else ".xlsx"
-            if target.suffix.lower() != wanted:
-                asked = target
-                target = target.with_suffix(wanted)
-                copied_zh = (
-                    f"{'含宏的工作簿须保存为 .xlsm' if macro else '不含宏的工作簿须保存为 .xlsx'}，"
-                    f"结果已写入 {target.name}（而非 {asked.name}）"
-                )
-                copied_en = (
-                    f"A {'macro-enabled workbook must be saved as .xlsm' if macro else 'workbook without macros must be saved as .xlsx'}; "
-                    f"the results were written to {target.name} instead of {asked.name}"
-                )
-                if _same_file(book, target):
-                    raise BadArguments(
-                        "输出文件与原文件相同，请用原地写入", "The output is the workbook itself: use in_place"
-                    )
-        if target != book:
-            _refuse_locked(target)
-
+        target, copied_zh, copied_en = _resolve_target(
+            pkg, book, out, in_place, copy_tag="往来结果", what_zh="结果", what_en="the results"
+        )
         writer = _SheetWriter(pkg)
         rows = writer.run(sheets)
 
-        mode = stat.S_IMODE((target if target.exists() else book).stat().st_mode)
-        backup = None
-        if not pkg.dirty:
-            if in_place and target == book:
-                return WriteResult(book, names, rows)
-            _write_atomically(target, mode, lambda fp: _copy_file(book, fp))
-        else:
-            if target == book:
-                backup = _make_backup(book)
-            _write_atomically(target, mode, pkg.write_to)
+        if in_place and target == book and not pkg.dirty:
+            return WriteResult(book, names, rows)
+        backup = _save(pkg, book, target)
     return WriteResult(target, names, rows, backup, copied_zh, copied_en)
 
 
