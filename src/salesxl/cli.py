@@ -312,7 +312,7 @@ def sheets(book: Path, json_out: bool, lang: str) -> int:
 @json_opt
 @lang_opt
 def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lang: str) -> int:
-    """生成示例公司的工作簿，并在其上运行主要流程（校验并标出问题），告诉你结果在哪里。"""
+    """生成示例公司的工作簿，并在其上运行主要流程（校验、标出问题、预收冲应收），告诉你结果在哪里。"""
     from salesxl import demo as demo_mod
 
     zh = lang != "en"
@@ -321,10 +321,14 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     checked = path.with_name(f"{path.stem}-{'校验' if zh else 'checked'}{path.suffix}")
     with progress_bar("校验" if zh else "Validating") as progress:
         report = api.validate(path, as_of=demo_mod.DEMO_END, out=checked, lang=lang, progress=progress)
+    balances = path.with_name(f"{path.stem}-{'往来' if zh else 'ledger'}{path.suffix}")
+    with progress_bar("冲销" if zh else "Offsetting") as progress:
+        ledger, written = api.offset_to_book(path, as_of=demo_mod.DEMO_END, out=balances, progress=progress)
     if json_out:
         emit_json({
             "workbook": str(path),
             "checked": str(report.marks.written) if report.marks else None,
+            "ledger": str(written.written),
             "as_of": demo_mod.DEMO_END.isoformat(),
             "validation": report.to_json(lang),
         })
@@ -332,9 +336,8 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     out.print(f"{'示例工作簿' if zh else 'Demo workbook'}: {path}")
     _print_findings(report, lang, limit=15)
     _print_marks(report, lang)
-    with progress_bar("冲销" if zh else "Offsetting") as progress:
-        ledger = api.offset(path, as_of=demo_mod.DEMO_END, progress=progress)
     _print_offset(ledger, lang, limit=10)
+    _print_written(written, lang)
     out.print(
         f"下一步：salesxl validate {path} --as-of {demo_mod.DEMO_END} --json；"
         f"salesxl offset {path} --as-of {demo_mod.DEMO_END}"
