@@ -166,3 +166,13 @@ def test_offset_out_and_statement_commands(tmp_path: Path) -> None:
     assert Path(path).name == "对账单_KH00133.xlsx" and Path(path).exists()
     done = salesxl("statement", str(book), "--customer", "NOPE", "--out", str(tmp_path / "stm"))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_demo_command_runs_the_main_job(tmp_path: Path) -> None:
+    done = salesxl("demo", "--out", str(tmp_path), "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["validation"]["errors"] == 9 and doc["validation"]["warnings"] == 1
+    for key in ("workbook", "checked", "ledger"):
+        assert Path(doc[key]).exists(), key
+    assert "校验结果" in openpyxl.load_workbook(doc["checked"], read_only=True).sheetnames
