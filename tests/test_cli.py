@@ -176,3 +176,11 @@ def test_demo_command_runs_the_main_job(tmp_path: Path) -> None:
     for key in ("workbook", "checked", "ledger"):
         assert Path(doc[key]).exists(), key
     assert "校验结果" in openpyxl.load_workbook(doc["checked"], read_only=True).sheetnames
+
+
+def test_clean_demo_gives_zero_findings(tmp_path: Path) -> None:
+    from salesxl import api
+    from salesxl.demo import DEMO_END, build_demo
+
+    report = api.validate(build_demo(tmp_path, clean=True), as_of=DEMO_END)
+    assert report.findings == []
