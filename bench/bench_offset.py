@@ -31,6 +31,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from _scale import ensure_scale_book
+
 ROOT = Path(__file__).resolve().parent.parent
 LEDGER_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
 
@@ -127,14 +129,10 @@ def main() -> None:
     parser.add_argument("--skip-loop", action="store_true", help="skip the Decimal loop baseline")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "offset.json")
     args = parser.parse_args()
-    from salesxl.demo import DEMO_END, build_demo
+    from salesxl.demo import DEMO_END
 
     as_of = args.as_of or DEMO_END.isoformat()
-    if not args.book.exists():
-        print(f"building {args.book} …", file=sys.stderr)
-        t0 = time.perf_counter()
-        build_demo(args.book.parent, scale=True)
-        print(f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    ensure_scale_book(args.book)
     use_cli = cli_has_offset()
     size = args.book.stat().st_size / 2**20
     print(f"book: {args.book} ({size:.1f} MiB), as of {as_of}; offset via "

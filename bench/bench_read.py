@@ -19,8 +19,9 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from _scale import ensure_scale_book
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,13 +84,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-pandas", action="store_true", help="pandas+openpyxl takes minutes")
     args = parser.parse_args()
-    if not args.book.exists():
-        from salesxl.demo import build_demo
-
-        print(f"building {args.book} …", file=sys.stderr)
-        t0 = time.perf_counter()
-        build_demo(args.book.parent, scale=True)
-        print(f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    ensure_scale_book(args.book)
     sheets = contract_sheets(args.book)
     from python_calamine import CalamineWorkbook
 

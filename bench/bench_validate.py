@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _scale import ensure_scale_book
+
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-10-31"
 
@@ -147,13 +149,7 @@ def main() -> None:
     parser.add_argument("--skip-openpyxl", action="store_true", help="openpyxl load+save takes minutes")
     parser.add_argument("--profile", action="store_true", help="also profile one validation with cProfile")
     args = parser.parse_args()
-    if not args.book.exists():
-        from salesxl.demo import build_demo
-
-        print(f"building {args.book} …", file=sys.stderr)
-        t0 = time.perf_counter()
-        build_demo(args.book.parent, scale=True)
-        print(f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    ensure_scale_book(args.book)
     book = str(args.book)
     size = args.book.stat().st_size / 2**20
     py = sys.executable
