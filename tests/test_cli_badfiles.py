@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import xlsxwriter
 
-from test_safety import BILLION_LAUGHS, MAIN_NS, build_cfb, make_xlsx
+from test_safety import BILLION_LAUGHS, MAIN_NS, build_cfb, build_zip_bomb, make_xlsx
 
 
 def xls(tmp: Path) -> Path:
@@ -51,14 +50,7 @@ def truncated(tmp: Path) -> Path:
 
 
 def zip_bomb(tmp: Path) -> Path:
-    path = make_xlsx(tmp / "bomb.xlsx")
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, zf.open(
-        "xl/sharedStrings.xml", "w", force_zip64=True
-    ) as member:
-        block = bytes(1 << 20)
-        for _ in range(300):
-            member.write(block)
-    return path
+    return build_zip_bomb(tmp / "bomb.xlsx")
 
 
 def entities(tmp: Path) -> Path:

@@ -339,16 +339,21 @@ def test_docx(tmp_path: Path) -> None:
     assert "Word" in rejected(path).en
 
 
-def test_zip_bomb_by_ratio(tmp_path: Path) -> None:
-    """300 MB of zeros squeezed into ~300 KB, streamed so the test stays fast."""
-    path = make_xlsx(tmp_path / "bomb.xlsx")
+def build_zip_bomb(path: Path) -> Path:
+    """A workbook whose sharedStrings.xml is 300 MB of zeros squeezed into ~300 KB (streamed,
+    so building it stays fast)."""
+    make_xlsx(path)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, zf.open(
         "xl/sharedStrings.xml", "w", force_zip64=True
     ) as member:
         block = bytes(1 << 20)
         for _ in range(300):
             member.write(block)
-    err = rejected(path)
+    return path
+
+
+def test_zip_bomb_by_ratio(tmp_path: Path) -> None:
+    err = rejected(build_zip_bomb(tmp_path / "bomb.xlsx"))
     assert "压缩炸弹" in err.zh and "zip bomb" in err.en and "ratio" in err.en
 
 

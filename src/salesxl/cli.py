@@ -53,6 +53,14 @@ out_opt = click.option(
 in_place_opt = click.option("--in-place", is_flag=True, help="直接写回原工作簿（先在旁边保留带时间戳的备份）")
 
 
+def book_writer_options(command: Any) -> Any:
+    """BOOK, --as-of, --out, --in-place, --json, --lang: a command that reads a workbook and
+    may write its results into it."""
+    for option in (lang_opt, json_opt, in_place_opt, out_opt, as_of_opt, book_arg):
+        command = option(command)
+    return command
+
+
 def parse_as_of(text: str | None) -> date:
     """``--as-of`` value → date; anything but YYYY-MM-DD is a bad argument (exit 2)."""
     if text is None:
@@ -96,12 +104,7 @@ def check_out(out_path: Path | None, in_place: bool) -> None:
 
 
 @app.command()
-@book_arg
-@as_of_opt
-@out_opt
-@in_place_opt
-@json_opt
-@lang_opt
+@book_writer_options
 def validate(
     book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str
 ) -> int:
@@ -164,12 +167,7 @@ ACTION_EN = {
 
 
 @app.command()
-@book_arg
-@as_of_opt
-@out_opt
-@in_place_opt
-@json_opt
-@lang_opt
+@book_writer_options
 def offset(
     book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str
 ) -> int:

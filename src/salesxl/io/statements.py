@@ -269,19 +269,27 @@ def _write_workbook(path: Path, st: Statement, company: str, pay_within_days: in
         wb.close()
 
 
+def _title_block(
+    ws: xlsxwriter.worksheet.Worksheet, fmt: _Fmt, company: str, title: str, *, last_col: int, height: int
+) -> int:
+    """Company line (when known) and the document title across ``last_col`` columns; returns the
+    first row after them and a blank spacer row."""
+    r = 0
+    if company:
+        ws.set_row(r, 26)
+        ws.merge_range(r, 0, r, last_col, company, fmt.company)
+        r += 1
+    ws.set_row(r, height)
+    ws.merge_range(r, 0, r, last_col, title, fmt.title)
+    return r + 2
+
+
 def _statement_sheet(ws: xlsxwriter.worksheet.Worksheet, fmt: _Fmt, st: Statement, company: str) -> None:
     ws.set_column(0, 0, 12)  # 日期
     ws.set_column(1, 1, 18)  # 单号
     ws.set_column(2, 2, 30)  # 摘要
     ws.set_column(3, 5, 15)  # 借方 贷方 余额
-    r = 0
-    if company:
-        ws.set_row(r, 26)
-        ws.merge_range(r, 0, r, 5, company, fmt.company)
-        r += 1
-    ws.set_row(r, 22)
-    ws.merge_range(r, 0, r, 5, "客户往来对账单", fmt.title)
-    r += 2
+    r = _title_block(ws, fmt, company, "客户往来对账单", last_col=5, height=22)
     ws.write(r, 0, "客户名称：", fmt.bold)
     ws.merge_range(r, 1, r, 2, st.customer_name, fmt.label)
     ws.write(r, 3, "客户编号：", fmt.bold)
@@ -372,14 +380,7 @@ def _dunning_sheet(ws: xlsxwriter.worksheet.Worksheet, fmt: _Fmt, st: Statement,
     ws.set_column(3, 3, 16)
     ws.set_column(4, 4, 12)
     deadline = st.as_of + timedelta(days=pay_within_days)
-    r = 0
-    if company:
-        ws.set_row(r, 26)
-        ws.merge_range(r, 0, r, 4, company, fmt.company)
-        r += 1
-    ws.set_row(r, 24)
-    ws.merge_range(r, 0, r, 4, "催  款  函", fmt.title)
-    r += 2
+    r = _title_block(ws, fmt, company, "催  款  函", last_col=4, height=24)
     ws.merge_range(r, 0, r, 4, f"{st.customer_name or st.customer_id}：", fmt.para)
     r += 1
     paragraphs = [
