@@ -14,7 +14,9 @@ and rows.  Cells by kind:
 * ``amount`` — int fen, written as the exact number fen/100 with the format ``#,##0.00``
   (never as text);
 * ``date`` — a real date cell (the serial number) with the format ``yyyy-mm-dd``;
-* ``int`` — a plain number.
+* ``int`` — a plain number;
+* ``number`` — a float (kilometres, coordinates) written as a number with the format ``0.00``
+  (the full value is kept; only the display is rounded); None or NaN is a blank cell.
 
 The header row is bold and frozen, an autofilter covers the table, and columns get a width that
 fits their content (CJK counted double) unless the column fixes one.
@@ -23,9 +25,19 @@ A sheet whose name is one of the sheets being written is treated as ours and rep
 (spec §4 reserves these names for salesxl's results).  Replaced sheets go to the end of the tab
 order, in the order given, so re-running gives the same order.
 
+``add_if_missing`` sheets are starting points the user edits afterwards (信用政策): each is added
+only when the workbook has no sheet of that name (compared like the marker compares names:
+NFKC, trimmed, case-insensitive) and is otherwise kept exactly as it is
+(:attr:`WriteResult.kept`).  They are added before the result sheets, so the tab order is the
+same on the first run and on every re-run.
+
+``patch=`` also writes the "out" columns of one of the user's own sheets (客户档案's 片区, 路线 …,
+see :mod:`salesxl.io.columns`), in the same single package write, so the user never holds a
+workbook with the columns written but the result sheets missing, or the other way round.
+
 Writing follows :func:`salesxl.io.marking.write_marks`: ``out=`` a new file (``.xlsm`` kept for a
 macro workbook); ``in_place=True`` refuses an open workbook (lock file), writes to a copy
-``<stem>.往来结果<suffix>`` when the workbook holds charts, pictures, pivot tables and other parts
+``<stem>.往来结果<suffix>`` (``copy_tag``: ``分类结果`` for classify) when the workbook holds charts, pictures, pivot tables and other parts
 another tool could lose (:attr:`WriteResult.copied_because`), and otherwise keeps a timestamped
 backup and replaces the file atomically.
 
@@ -35,6 +47,7 @@ sheets of spec §4.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +61,7 @@ import pandas as pd
 from salesxl.core.ledger import LedgerResult
 from salesxl.core.money import fen_to_decimal
 from salesxl.errors import BadArguments
+from salesxl.io.columns import SheetPatch, patch_sheet
 from salesxl.io.marking import (
     CT_WORKSHEET,
     NS_MAIN,
@@ -58,6 +72,7 @@ from salesxl.io.marking import (
     _DeflateSink,
     _display_width,
     _Marker,
+    _normalize_name,
     _ooxml_text,
     _Package,
     _q,
@@ -72,12 +87,14 @@ __all__ = [
     "LEDGER_SHEETS", "Column", "ResultSheet", "WriteResult", "ledger_sheets", "write_result_sheets",
 ]
 
-Kind = Literal["text", "amount", "date", "int"]
-KINDS: tuple[str, ...] = ("text", "amount", "date", "int")
+Kind = Literal["text", "amount", "date", "int", "number"]
+KINDS: tuple[str, ...] = ("text", "amount", "date", "int", "number")
 
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+NUMBER_FORMAT = "0.00"
 _AMOUNT_FMT_ID = 4  # built-in "#,##0.00"
+_NUMBER_FMT_ID = 2  # built-in "0.00"
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MAX_ROWS = 1_048_576
 _MAX_WIDTH = 60
@@ -88,7 +105,7 @@ LEDGER_SHEETS = ("往来余额", "账龄明细", "核销明细", "发货放行")
 
 @dataclass(frozen=True)
 class Column:
-    """One column: header text, kind (text/amount/date/int) and an optional fixed width."""
+    """One column: header text, kind (text/amount/date/int/number) and an optional fixed width."""
 
     header: str
     kind: Kind = "text"
@@ -104,7 +121,7 @@ class ResultSheet:
     """A whole result sheet: name, columns, rows (one value per column; None = blank).
 
     Values: text → str (anything else is str()-ed); amount → int fen; date → ``date``
-    (``datetime``/``pd.Timestamp`` are cut to the day); int → int or float.
+    (``datetime``/``pd.Timestamp`` are cut to the day); int → int or float; number → float.
     """
 
     name: str
@@ -128,6 +145,12 @@ class WriteResult:
     copied_because: str | None = None
     """``None``, or why the sheets went to another file than the requested one (Chinese)."""
     copied_because_en: str | None = None
+    kept: list[str] = field(default_factory=list)
+    """``add_if_missing`` sheets left as they were, because the workbook already had them."""
+    cells: int = 0
+    """Cells the ``patch`` gave a new value (0 when the sheet already held every value)."""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Header → Excel letter of each patched column (where appended columns went)."""
 
     def reason(self, lang: str = "zh") -> str | None:
         return self.copied_because_en if lang == "en" else self.copied_because
@@ -143,28 +166,45 @@ def write_result_sheets(
     *,
     out: Path | None = None,
     in_place: bool = False,
+    patch: SheetPatch | None = None,
+    add_if_missing: Sequence[ResultSheet] = (),
+    copy_tag: str = "往来结果",
+    what_zh: str = "结果",
+    what_en: str = "the results",
 ) -> WriteResult:
     """Add (or replace) ``sheets`` in a copy of ``book`` (``out=``) or in ``book`` itself.
 
+    ``add_if_missing`` sheets are added only where the workbook lacks them; ``patch`` writes
+    out columns into one of the user's sheets (see the module documentation).  ``copy_tag``
+    names the copy an in-place write falls back to (``<stem>.<copy_tag><suffix>``) and
+    ``what_zh``/``what_en`` what the message about it calls the content.
+
     Raises :class:`BadArguments` for a wrong call (both or neither of ``out``/``in_place``,
-    duplicate or invalid sheet names, a row of the wrong length) and
-    :class:`~salesxl.errors.UnreadableWorkbook` for a missing, unsupported, broken or open
-    workbook.
+    duplicate or invalid sheet names, a row of the wrong length, a patch naming a result sheet
+    or a sheet the workbook lacks) and :class:`~salesxl.errors.UnreadableWorkbook` for a
+    missing, unsupported, broken or open workbook.
     """
     book, out, in_place = _check_call(book, out, in_place)
     names = [s.name for s in sheets]
-    _check_names(names)
+    _check_names(names + [s.name for s in add_if_missing])
+    if patch is not None and _normalize_name(patch.sheet) in {
+        _normalize_name(n) for n in names + [s.name for s in add_if_missing]
+    }:
+        raise BadArguments(
+            f"「{patch.sheet}」是结果工作表，不能写入列", f"'{patch.sheet}' is a result sheet; no columns can be written into it"
+        )
     with _Package(book) as pkg:
         target, copied_zh, copied_en = _resolve_target(
-            pkg, book, out, in_place, copy_tag="往来结果", what_zh="结果", what_en="the results"
+            pkg, book, out, in_place, copy_tag=copy_tag, what_zh=what_zh, what_en=what_en
         )
         writer = _SheetWriter(pkg)
-        rows = writer.run(sheets)
+        done = writer.write(sheets, add_if_missing, patch)
 
         if in_place and target == book and not pkg.dirty:
-            return WriteResult(book, names, rows)
+            return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells, columns=done.columns)
         backup = _save(pkg, book, target)
-    return WriteResult(target, names, rows, backup, copied_zh, copied_en)
+    return WriteResult(target, done.sheets, done.rows, backup, copied_zh, copied_en, kept=done.kept,
+                       cells=done.cells, columns=done.columns)
 
 
 _BAD_NAME_CHARS = set('[]:*?/\\')
@@ -182,6 +222,15 @@ def _check_names(names: list[str]) -> None:
         seen.add(name.casefold())
 
 
+@dataclass
+class _Written:
+    sheets: list[str]
+    rows: dict[str, int]
+    kept: list[str]
+    cells: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+
+
 class _SheetWriter(_Marker):
     """The workbook-structure half of the marker: remove sheets by name, add new ones."""
 
@@ -189,24 +238,43 @@ class _SheetWriter(_Marker):
         super().__init__(pkg, "zh")
 
     def run(self, sheets: Sequence[ResultSheet]) -> dict[str, int]:  # type: ignore[override]
+        return self.write(sheets).rows
+
+    def write(self, sheets: Sequence[ResultSheet], add_if_missing: Sequence[ResultSheet] = (),
+              patch: SheetPatch | None = None) -> _Written:
+        """Patch the user's sheet, add the missing starting sheets, replace the result sheets;
+        then save the workbook's structure parts once."""
         container = self.wb.find(_q("sheets"))
-        existing = {el.get("name", "").casefold(): el.get("name", "")
-                    for el in (container.findall(_q("sheet")) if container is not None else [])}
+        present = [el.get("name", "") for el in (container.findall(_q("sheet")) if container is not None else [])]
+        existing = {name.casefold(): name for name in present}
+        loose = {_normalize_name(name) for name in present}
+        done = _Written([], {}, [])
+        if patch is not None:  # first: a patch that cannot be written stops before anything else
+            patched = patch_sheet(self, patch)
+            done.cells, done.columns = patched.cells, patched.letters
+        missing = []
+        for s in add_if_missing:
+            if _normalize_name(s.name) in loose:
+                done.kept.append(s.name)
+            else:
+                missing.append(s)
         for s in sheets:
             real = existing.get(s.name.casefold())
             if real is not None:
                 self._remove_results_sheets(real)
-        xf = _Formats(self.styles)
-        counts: dict[str, int] = {}
-        for s in sheets:
-            counts[s.name] = self._add_sheet(s, xf)
+        adding = [*missing, *sheets]
+        xf = _Formats(self.styles) if adding else None  # a patch alone leaves styles.xml alone
+        for s in adding:
+            assert xf is not None
+            done.rows[s.name] = self._add_sheet(s, xf)
+            done.sheets.append(s.name)
         self.styles.save()
         if self.wb_dirty:
             self.pkg.put(self.wb_part, _serialize(self.wb))
         self.wb_rels.save()
         self.root_rels.save()
         self.ct.save()
-        return counts
+        return done
 
     def _add_sheet(self, sheet: ResultSheet, xf: _Formats) -> int:
         container = self.wb.find(_q("sheets"))
@@ -248,6 +316,16 @@ class _Formats:
         self.date = styles._find_or_add(
             "cellXfs", _with_attrs(base, numFmtId=str(date_id), applyNumberFormat="1"))
         self.int = 0
+        self._number: int | None = None
+
+    @property
+    def number(self) -> int:
+        """The ``0.00`` format, added to styles.xml only when a sheet uses it (so books without
+        a number column are written exactly as before)."""
+        if self._number is None:
+            self._number = self.styles._find_or_add(
+                "cellXfs", _with_attrs(self.styles._base_xf(0), numFmtId=str(_NUMBER_FMT_ID), applyNumberFormat="1"))
+        return self._number
 
     def _num_fmt(self, code: str) -> int:
         """The id of a custom number format ``code``, added to ``<numFmts>`` when missing."""
@@ -311,6 +389,12 @@ def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[bytes, str]:
         if serial is None:
             raise BadArguments(f"日期列的值无效：{v!r}", f"Not a date: {v!r}")
         return f'<c r="{ref}" s="{xf.date}"><v>{serial}</v></c>'.encode(), "2026-01-01"
+    if kind == "number":
+        x = float(v)
+        if not math.isfinite(x):
+            raise BadArguments(f"数值无效：{v!r}", f"Not a finite number: {v!r}")
+        text = str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+        return f'<c r="{ref}" s="{xf.number}"><v>{text}</v></c>'.encode(), f"{x:,.2f}"
     if kind == "int":
         if isinstance(v, Decimal):
             text = format(v, "f")
