@@ -228,7 +228,7 @@ class LedgerInput:
         return category_type(self.docs)
 
 
-def _frame(book: Book, name: str) -> pd.DataFrame:
+def frame(book: Book, name: str) -> pd.DataFrame:
     """The sheet's frame, or an empty one with every field when the book lacks the sheet."""
     table = book.table(name)
     if table is not None:
@@ -285,7 +285,7 @@ def _per_code(values: pa.Array, codes: np.ndarray, n: int) -> pa.Array:
 
 def prepare(book: Book, as_of: date) -> LedgerInput:
     """Code the customers and doc nos of a book and cut its rows into debit and credit items."""
-    cards, sales, receipts = _frame(book, "客户档案"), _frame(book, "销售"), _frame(book, "收款")
+    cards, sales, receipts = frame(book, "客户档案"), frame(book, "销售"), frame(book, "收款")
     if not cards[ROW].is_monotonic_increasing:  # the first card of an id is the topmost
         cards = cards.sort_values(ROW, kind="stable")
     ids, (card_c, sale_c, rec_c) = _sorted_codes(
@@ -328,17 +328,24 @@ def sale_amounts(sales: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return amount, has | can
 
 
-def _sales_items(sales: pd.DataFrame, cust: np.ndarray, doc: np.ndarray, terms: np.ndarray,
-                 cut: int) -> tuple[Items, Items]:
-    """Positive lines are debits, returns credits by absolute amount.
+def sale_directions(sales: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fen, has an amount, direction) of each 销售 line: +1 a sale, -1 a return, 0 neither.
 
-    A line's direction is the sign of its 数量 (spec: negative = return), so a return typed with
-    a positive 金额 still counts as a return; without a usable 数量 the sign of 金额 decides.
+    The direction is the sign of 数量 (spec: negative = return), so a return typed with a
+    positive 金额 still counts as a return; without a usable 数量 the sign of 金额 decides.
+    The ledger, the customer level and the status all read a line the same way through this.
     """
-    day, day_ok = _days(sales["日期"])
     amount, has = sale_amounts(sales)
     qty = sales["数量"].to_numpy(dtype=np.float64, na_value=np.nan)
     sign = np.where(~np.isnan(qty) & (qty != 0), np.sign(np.nan_to_num(qty)), np.sign(amount))
+    return amount, has, sign.astype(np.int64)
+
+
+def _sales_items(sales: pd.DataFrame, cust: np.ndarray, doc: np.ndarray, terms: np.ndarray,
+                 cut: int) -> tuple[Items, Items]:
+    """Positive lines are debits, returns credits by absolute amount (see :func:`sale_directions`)."""
+    day, day_ok = _days(sales["日期"])
+    amount, has, sign = sale_directions(sales)
     use = day_ok & (day <= cut) & (cust >= 0) & has & (amount != 0)
     due_day, due_ok = _days(sales["到期日"])
     due = np.where(due_ok, due_day, day + terms[np.maximum(cust, 0)])
@@ -651,7 +658,7 @@ def _release(book: Book, inp: LedgerInput, customers: pd.DataFrame,
 
     Shipped quantity per key (dated on or before the date) fills the key's lines in row order.
     """
-    sales, ships = _frame(book, "销售"), _frame(book, "发货")
+    sales, ships = frame(book, "销售"), frame(book, "发货")
     s_key, f_key, texts = _line_keys(sales, ships)
     day, day_ok = _days(sales["日期"])
     qty = sales["数量"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -872,7 +879,7 @@ def _day(v: Any) -> date | None:
 def offset_reference(book: Book, *, as_of: date) -> LedgerResult:
     """The same ledger computed row by row in Python with Decimal money: the oracle."""
     settings = book.settings
-    cards_f, sales_f, rec_f, ship_f = (_frame(book, n) for n in ("客户档案", "销售", "收款", "发货"))
+    cards_f, sales_f, rec_f, ship_f = (frame(book, n) for n in ("客户档案", "销售", "收款", "发货"))
     cards: dict[str, dict[str, Any]] = {}
     for r in sorted(zip(*(_py(cards_f, c) for c in (ROW, "客户编号", "客户名称", "业务员", "信用额度", "账期天数")),
                         strict=True)):

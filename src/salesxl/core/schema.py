@@ -86,6 +86,7 @@ RECEIPT_TYPE = _enum("预收", "Prepayment", "回款", "Payment", "退款", "Ref
 LEVEL = _enum("主要客户", "A", "一般客户", "B", "零散客户", "C")
 STATUS = _enum("潜在客户", "Prospect", "新客户", "New", "现有客户", "Current", "流失客户", "Past")
 GRADE = _enum("A", "A", "B", "B", "C", "C", "D", "D")
+YES_NO = _enum("是", "Yes", "否", "No", "是", "Y", "否", "N", "是", "True", "否", "False")
 
 CUSTOMERS = SheetSchema(
     "客户档案",
@@ -222,6 +223,23 @@ SALESPEOPLE = SheetSchema(
     ),
 )
 
+#: 信用政策: the terms each credit grade suggests (spec §3 "Credit grade").  salesxl writes the
+#: default table when a workbook lacks it; after that the sales office edits it and salesxl only
+#: reads it.
+CREDIT_POLICY = SheetSchema(
+    "信用政策",
+    "Credit Policy",
+    (
+        F("信用等级", "Credit Grade", T.ENUM, required=True, enum=GRADE, aliases=("等级", "Grade")),
+        F("额度月数", "Limit Months", T.NUMBER,
+          aliases=("信用额度月数", "额度(月均销售月数)", "Credit Limit Months", "Limit (months of sales)")),
+        F("账期天数", "Payment Terms (days)", T.INTEGER, aliases=("账期", "Payment Terms")),
+        F("需预付款", "Prepayment Required", T.ENUM, enum=YES_NO,
+          aliases=("预付款", "款到发货", "Prepayment")),
+        F("说明", "Notes", aliases=("备注",)),
+    ),
+)
+
 SETTINGS = SheetSchema(
     "参数",
     "Settings",
@@ -231,7 +249,8 @@ SETTINGS = SheetSchema(
 #: All sheets of the contract, in the order they are read and reported.
 SHEETS: dict[str, SheetSchema] = {
     s.name: s
-    for s in (CUSTOMERS, SALES, RECEIPTS, SHIPMENTS, VISITS, EXPENSES, TARGETS, SALESPEOPLE, SETTINGS)
+    for s in (CUSTOMERS, SALES, RECEIPTS, SHIPMENTS, VISITS, EXPENSES, TARGETS, SALESPEOPLE,
+              CREDIT_POLICY, SETTINGS)
 }
 
 _BRACKET_UNIT = re.compile(r"\([^()]*\)$")

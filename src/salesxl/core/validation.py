@@ -825,6 +825,15 @@ def _settings(t: Table, ctx: _Context) -> list[Finding]:
     )
 
 
+def _credit_policy(t: Table, ctx: _Context) -> list[Finding]:
+    """信用政策: one row per grade (the first counts), no negative months or days."""
+    return (
+        _duplicates(t, ["信用等级"], "信用等级", Code.DUPLICATE_ID)
+        + _negative(t, "额度月数")
+        + _negative(t, "账期天数")
+    )
+
+
 _CHECKS: dict[str, Callable[[Table, _Context], list[Finding]]] = {
     "客户档案": _customers,
     "销售": _sales,
@@ -834,6 +843,7 @@ _CHECKS: dict[str, Callable[[Table, _Context], list[Finding]]] = {
     "费用": _expenses,
     "目标": _targets,
     "业务员": _salespeople,
+    "信用政策": _credit_policy,
     "参数": _settings,
 }
 
