@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from salesxl.core import ledger
+from salesxl.core.classification import Classification
+from salesxl.core.classification import classify as classify_book
 from salesxl.core.findings import Finding, count
 from salesxl.core.tables import Book
 from salesxl.core.validation import validate_book
+from salesxl.errors import BadArguments
+from salesxl.io.classification import customer_patch, policy_sheet, routes_sheet, suggestions_sheet
 from salesxl.io.marking import MarkResult, write_marks
 from salesxl.io.reading import Progress, read_book
 from salesxl.io.results import WriteResult, ledger_sheets, write_result_sheets
@@ -181,3 +185,110 @@ def statements(
     return write_statements(
         result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company
     )
+
+
+#: The sheets classification reads; without 客户档案 or 销售 there is nothing to rank.
+CLASSIFY_SHEETS = ("客户档案", "销售", "收款", "业务员", "信用政策", "参数")
+CLASSIFY_REQUIRES = ("客户档案", "销售")
+
+
+def classify(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    routes: bool = True,
+    progress: Progress | None = None,
+) -> Classification:
+    """客户细分: level, status, credit grade with suggested terms, zone and visiting route of
+    every customer of the workbook at ``path`` as of ``as_of`` (default today), per spec §3.
+
+    ``result.customers`` is the table; ``result.to_json()`` the spec §5 document;
+    ``result.findings`` the reader's findings (unreadable cells, missing sheets or columns).
+    ``routes=False`` skips route planning.
+    """
+    as_of = as_of or date.today()
+    book = read_book(path, sheets=CLASSIFY_SHEETS, require=CLASSIFY_REQUIRES, progress=progress)
+    result = classify_book(book, as_of=as_of, plan_routes=routes, progress=progress)
+    result.findings = _order(list(book.findings), book)
+    return result
+
+
+def classify_to_book(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Classification, WriteResult]:
+    """Run :func:`classify` and write it into the workbook (a copy at ``out`` or, with
+    ``in_place``, the file itself after a timestamped backup): the out columns of 客户档案 (no
+    user-typed value changes), the 路线 and 信用建议 sheets (replaced on a re-run), and the
+    default 信用政策 when the workbook has none (an existing one is the office's and is kept).
+    See :mod:`salesxl.io.classification`.
+    """
+    result = classify(path, as_of=as_of, progress=progress)
+    table = result.book.table("客户档案") if result.book is not None else None
+    if table is None or table.header_row is None:
+        raise BadArguments(
+            "工作簿中没有可识别表头的「客户档案」工作表，无法写入分类结果",
+            "The workbook has no 客户档案 sheet with a recognisable header; nothing to classify",
+        )
+    written = write_result_sheets(
+        Path(path),
+        [routes_sheet(result), suggestions_sheet(result)],
+        patch=customer_patch(result, table),
+        add_if_missing=[policy_sheet()],
+        out=None if out is None else Path(out),
+        in_place=in_place,
+        copy_tag="分类结果",
+    )
+    return result, written
+
+
+# The monthly summary (issue 6), appended here; its core module is as light to import as the rest.
+from salesxl.core.summary import (  # noqa: E402
+    SUMMARY_REQUIRES,
+    SUMMARY_SHEETS,
+    MonthlySummary,
+    monthly_summary,
+    parse_month,
+    report_name,
+)
+
+
+def summary(
+    path: str | Path,
+    *,
+    month: date | str,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> MonthlySummary:
+    """月度汇总 of the workbook at ``path`` for ``month`` (``"2026-10"`` or any date in it), as of
+    the month's last day, per spec §3 "Monthly summary": a
+    :class:`~salesxl.core.summary.MonthlySummary` whose ``to_json()`` is the spec §5 document.
+
+    With ``out`` the 月报 workbook is also written there (an existing folder gets
+    ``月报-YYYY-MM.xlsx`` inside it); ``result.written`` is its path.  The book itself is never
+    written to, so ``out`` may not be the book.  ``result.findings`` are the reader's findings
+    (unreadable cells, missing sheets or columns), for the CLI's exit status.  Raises
+    :class:`~salesxl.errors.BadArguments` for a bad month or output path.
+    """
+    from salesxl.io.report import write_report  # XlsxWriter only when a report is written
+
+    first = parse_month(month)
+    target = None
+    if out is not None:
+        target = Path(out)
+        if target.is_dir():
+            target = target / report_name(first)
+        if target.suffix.lower() != ".xlsx":
+            raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
+        if target.exists() and Path(path).exists() and target.resolve() == Path(path).resolve():
+            raise BadArguments("--out 不能是要汇总的工作簿本身", "--out cannot be the workbook being summarised")
+    book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
+    result = monthly_summary(book, first, progress=progress)
+    result.findings = _order(list(book.findings), book)
+    if target is not None:
+        result.written = write_report(result, target)
+    return result

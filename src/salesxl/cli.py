@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
@@ -248,6 +249,163 @@ def _print_written(written: Any, lang: str) -> None:
 
 
 @app.command()
+@book_writer_options
+@click.option("--no-routes", is_flag=True, help="不规划拜访路线（只分等级、状态和信用等级）")
+def classify(
+    book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str,
+    no_routes: bool,
+) -> int:
+    """客户细分：客户等级、客户状态、信用等级与建议条件、片区和拜访路线（读取有错误时退出码为 1）。
+
+    With --out/--in-place the out columns of 客户档案 (片区, 路线, 拜访顺序, 客户等级, 客户状态,
+    信用等级) are filled in, and the sheets 路线, 信用建议 and (when missing) 信用政策 are written.
+    """
+    day = parse_as_of(as_of)
+    check_out(out_path, in_place)
+    if no_routes and (out_path is not None or in_place):
+        raise BadArguments("--no-routes 只能与 --json 或屏幕输出一起用", "--no-routes cannot be used with --out/--in-place")
+    zh = lang != "en"
+    written = None
+    with progress_bar("分类" if zh else "Classifying") as progress:
+        if out_path is not None or in_place:
+            result, written = api.classify_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress)
+        else:
+            result = api.classify(book, as_of=day, routes=not no_routes, progress=progress)
+    errors = sum(1 for f in result.findings if f.severity.value == "error")
+    if json_out:
+        emit_json(result.to_json())
+        return 1 if errors else 0
+    _print_classification(result, lang)
+    if written is not None:
+        _print_written(written, lang)
+        kept = getattr(written, "kept", None)
+        if kept:
+            out.print(f"已保留工作簿中的「{'、'.join(kept)}」（按其中的条件给出建议）" if zh
+                      else f"Kept the workbook's own {', '.join(kept)} (suggestions follow it)")
+    if errors:
+        out.print(
+            f"[yellow]读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看[/]"
+            if zh
+            else f"[yellow]{errors} reading errors: those rows are not counted; see salesxl validate[/]"
+        )
+    return 1 if errors else 0
+
+
+def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
+    """Counts by level, status and grade; routes per zone."""
+    from salesxl.core.classification import LEVEL_NAMES, STATUS_NAMES
+
+    zh = lang != "en"
+    c = result.customers
+    out.print(f"截至 {result.as_of}：客户 {len(c)} 个" if zh else f"As of {result.as_of}: {len(c)} customers")
+    table = RichTable(title="客户构成" if zh else "Customer mix")
+    for title in (("分类", "取值", "客户数") if zh else ("Measure", "Value", "Customers")):
+        table.add_column(title)
+    for label, col, names in (
+        (("客户等级", "Level"), "level", LEVEL_NAMES),
+        (("客户状态", "Status"), "status", STATUS_NAMES),
+        (("信用等级", "Credit grade"), "credit_grade", {g: g for g in "ABCD"}),
+    ):
+        counts = c[col].value_counts(dropna=False)
+        for key, name in names.items():
+            if key in counts.index:
+                table.add_row(label[0] if zh else label[1], name if zh else str(key), str(int(counts[key])))
+    out.print(table)
+    if "route" in c.columns:
+        routes = c.dropna(subset=["route"]).groupby("zone", sort=True).agg(
+            routes=("route", "nunique"), customers=("customer_id", "size"))
+        per_route = c.dropna(subset=["route"]).drop_duplicates("route").groupby("zone")["route_km"].sum(min_count=1)
+        rt = RichTable(title="拜访路线" if zh else "Visiting routes")
+        for title in (("片区", "路线数", "客户数", "总里程(公里)") if zh else ("Zone", "Routes", "Customers", "Total km")):
+            rt.add_column(title)
+        routes = routes.sort_values(["customers", "routes"], ascending=False, kind="stable")
+        for zone, rec in routes.head(limit).iterrows():
+            km = per_route.get(zone)
+            rt.add_row(str(zone), str(int(rec["routes"])), str(int(rec["customers"])),
+                       "" if km is None or pd.isna(km) else f"{km:,.1f}")
+        out.print(rt)
+        more = len(routes) - limit
+        if more > 0:
+            rest = routes.iloc[limit:]
+            out.print(f"……另有 {more} 个片区（{int(rest['customers'].sum())} 个客户），见「路线」工作表或 --json" if zh
+                      else f"… {more} more zones ({int(rest['customers'].sum())} customers): see the 路线 sheet or --json")
+
+
+@app.command()
+@book_arg
+@click.option("--month", "month", required=True, metavar="YYYY-MM", help="汇总月份，如 2026-10（余额截至该月最后一天）")
+@click.option(
+    "--out", "out_path", type=click.Path(path_type=Path), default=None,
+    help="月报工作簿路径（默认：工作簿旁的 月报-YYYY-MM.xlsx；与 --json 同用时，给出 --out 才写月报）",
+)
+@json_opt
+@lang_opt
+def summary(book: Path, month: str, out_path: Path | None, json_out: bool, lang: str) -> int:
+    """月度汇总：销售、回款、应收/预收、客户构成、业务员业绩与费用，写成带图表的月报工作簿（读取有错误时退出码为 1）。
+
+    Without --json the report 月报-YYYY-MM.xlsx is written beside BOOK (or at --out) and the key
+    figures are printed; with --json the spec's summary document is printed and the report is
+    written only when --out is given.  The workbook itself is never changed.
+    """
+    from salesxl.core.summary import parse_month, report_name
+
+    first = parse_month(month)
+    if out_path is None and not json_out:
+        out_path = book.parent / report_name(first)
+    zh = lang != "en"
+    with progress_bar("月报" if zh else "Summary") as progress:
+        result = api.summary(book, month=first, out=out_path, progress=progress)
+    errors = sum(1 for f in result.findings if f.severity.value == "error")
+    if json_out:
+        emit_json(result.to_json())
+        return 1 if errors else 0
+    _print_summary(result, lang)
+    if errors:
+        out.print(
+            f"[yellow]读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看[/]"
+            if zh
+            else f"[yellow]{errors} reading errors: those rows are not counted; see salesxl validate[/]"
+        )
+    return 1 if errors else 0
+
+
+KPI_EN = {
+    "sales": "Sales", "collections": "Collections", "receivable": "Receivable",
+    "prepaid": "Prepaid", "overdue": "Overdue", "new_customers": "New customers",
+    "lost_customers": "Lost customers", "reactivated_customers": "Reactivated customers",
+    "buying_customers": "Buying customers", "visits": "Visits", "expenses": "Expenses",
+}
+
+
+def _print_summary(result: Any, lang: str) -> None:
+    """The KPIs with month-on-month and year-on-year change, then where the report went."""
+    from salesxl.core.money import fen_to_decimal
+    from salesxl.core.summary import change
+
+    zh = lang != "en"
+
+    def show(kind: str, v: int) -> str:
+        return f"{fen_to_decimal(v):,.2f}" if kind == "fen" else f"{v:,}"
+
+    def pct(p: float | None) -> str:
+        return "—" if p is None else f"{p:+.1%}"
+
+    table = RichTable(title=(f"{result.month_text} 月度汇总（截至 {result.as_of}）" if zh
+                             else f"Summary of {result.month_text} (as of {result.as_of})"))
+    for title in (("指标", "本月", "上月", "环比", "去年同月", "同比") if zh
+                  else ("Figure", "This month", "Last month", "MoM", "A year ago", "YoY")):
+        table.add_column(title, justify="left" if title in ("指标", "Figure") else "right")
+    for r in result.kpis.itertuples(index=False):
+        cur, prev, year = int(r.current), int(r.previous), int(r.year_ago)
+        label = str(r.label).replace("（月末）", "")  # balances are at month end: the title says so
+        table.add_row(label if zh else KPI_EN.get(str(r.key), str(r.key)), show(r.kind, cur),
+                      show(r.kind, prev), pct(change(cur, prev)), show(r.kind, year), pct(change(cur, year)))
+    out.print(table)
+    if result.written is not None:
+        out.print(f"{'已写入月报' if zh else 'Report written'}: {result.written}")
+
+
+@app.command()
 @book_arg
 @as_of_opt
 @click.option("--customer", "customers", multiple=True, metavar="ID", help="客户编号（可多次；默认全部有往来的客户）")
@@ -310,7 +468,7 @@ def sheets(book: Path, json_out: bool, lang: str) -> int:
 @json_opt
 @lang_opt
 def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lang: str) -> int:
-    """生成示例公司的工作簿，并在其上运行主要流程（校验、标出问题、预收冲应收），告诉你结果在哪里。"""
+    """生成示例公司的工作簿，并在其上运行主要流程（校验、标出问题、预收冲应收、客户细分），告诉你结果在哪里。"""
     from salesxl import demo as demo_mod
 
     zh = lang != "en"
@@ -322,11 +480,16 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     balances = path.with_name(f"{path.stem}-{'往来' if zh else 'ledger'}{path.suffix}")
     with progress_bar("冲销" if zh else "Offsetting") as progress:
         ledger, written = api.offset_to_book(path, as_of=demo_mod.DEMO_END, out=balances, progress=progress)
+    classified_path = path.with_name(f"{path.stem}-{'分类' if zh else 'classified'}{path.suffix}")
+    with progress_bar("分类" if zh else "Classifying") as progress:
+        classes, classified = api.classify_to_book(path, as_of=demo_mod.DEMO_END, out=classified_path,
+                                                   progress=progress)
     if json_out:
         emit_json({
             "workbook": str(path),
             "checked": str(report.marks.written) if report.marks else None,
             "ledger": str(written.written),
+            "classified": str(classified.written),
             "as_of": demo_mod.DEMO_END.isoformat(),
             "validation": report.to_json(lang),
         })
@@ -336,12 +499,14 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     _print_marks(report, lang)
     _print_offset(ledger, lang, limit=10)
     _print_written(written, lang)
+    _print_classification(classes, lang)
+    _print_written(classified, lang)
     out.print(
         f"下一步：salesxl validate {path} --as-of {demo_mod.DEMO_END} --json；"
-        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}"
+        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}；salesxl classify {path} --as-of {demo_mod.DEMO_END}"
         if zh
         else f"Next: salesxl validate {path} --as-of {demo_mod.DEMO_END} --json; "
-        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}"
+        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}; salesxl classify {path} --as-of {demo_mod.DEMO_END}"
     )
     return 0
 
