@@ -14,8 +14,10 @@ LibreOffice (``soffice --headless --convert-to pdf``) and renders pages with ``p
   its sheet, row, column, value, code and message.  For this picture only, a copy of the marked
   file prints that sheet landscape on A3, one page wide (its own print setup would put the long
   说明 column on a page of its own), rendered at 100 dpi instead of 80 to stay legible.
+* ``docs/img/summary.png`` — the 概览 page of the 月报 of the clean demo company for 2026-10
+  (:func:`summary_picture`).
 
-Both pictures are cropped to the printed area (``pdftotext -bbox``) and stay under ~300 KB.
+The pictures are cropped to the printed area (``pdftotext -bbox``) and stay under ~300 KB.
 
 Needs LibreOffice (``soffice``) and poppler (``pdftoppm``, ``pdftotext``); Chinese needs a CJK
 font such as fonts-noto-cjk.  ``--keep DIR`` keeps the workbook, the marked copy and the PDF.
@@ -233,6 +235,23 @@ def print_results_on_one_page_width(marked: Path, copy: Path) -> None:
             z.writestr(member, data)
 
 
+SUMMARY_MONTH = "2026-10"
+SUMMARY_DPI = 110  # the 概览 page is printed whole on one A4 sheet: a little sharper than the rest
+
+
+def summary_picture(folder: Path) -> Path:
+    """``docs/img/summary.png``: the 概览 page of the 月报 of the clean demo company for
+    2026-10 (``salesxl summary demo-clean.xlsx --month 2026-10``), as LibreOffice prints it."""
+    from salesxl.demo import build_demo
+
+    book = build_demo(folder / "demo", clean=True)
+    report = api.summary(book, month=SUMMARY_MONTH, out=folder / f"月报-{SUMMARY_MONTH}.xlsx").written
+    assert report is not None
+    pdf = to_pdf(report, folder)
+    render(pdf, page_with(pdf, ("概览", "关键指标"), start=1), IMG / "summary.png", dpi=SUMMARY_DPI)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="keep the workbooks and the PDF in this folder")
@@ -255,6 +274,7 @@ def main() -> None:
         render(pdf, 1, IMG / "validate-marked.png")
         header = ("工作表", "级别", "说明") if args.lang == "zh" else ("Sheet", "Severity", "Message")
         render(pdf, page_with(pdf, header, start=2), IMG / "validate-results.png", dpi=RESULTS_DPI)
+        summary_picture(folder)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in (book, marked, pdf):
