@@ -31,15 +31,15 @@ from bench_offset import READ_ALL, run_child
 
 LEVEL_SHEETS = ("客户档案", "销售", "参数")
 READ_LEVEL = f"from salesxl.io.reading import read_book; read_book({{book!r}}, sheets={LEVEL_SHEETS!r})"
-LEVEL_STATUS = f"""
+LEVEL_STATUS = """
 import datetime, json, sys, time
 t0 = time.perf_counter()
 from salesxl.core.classification import classify_levels_statuses
 from salesxl.io.reading import read_book
 t1 = time.perf_counter()
-book = read_book({{book!r}}, sheets={LEVEL_SHEETS!r})
+book = read_book({book!r}, sheets={sheets!r})
 t2 = time.perf_counter()
-frame = classify_levels_statuses(book, datetime.date.fromisoformat({{as_of!r}}))
+frame = classify_levels_statuses(book, datetime.date.fromisoformat({as_of!r}))
 t3 = time.perf_counter()
 assert len(frame) > 0
 phases = {{"import": t1 - t0, "read": t2 - t1, "level+status": t3 - t2}}
@@ -64,7 +64,7 @@ def main() -> None:
     commands = {
         "read (all sheets)": [sys.executable, "-c", READ_ALL.format(book=book)],
         "read (level sheets)": [sys.executable, "-c", READ_LEVEL.format(book=book)],
-        "level + status": [sys.executable, "-c", LEVEL_STATUS.format(book=book, as_of=as_of)],
+        "level + status": [sys.executable, "-c", LEVEL_STATUS.format(book=book, as_of=as_of, sheets=LEVEL_SHEETS)],
     }
     if not args.skip_classify:
         commands["classify --json"] = [sys.executable, "-c", "from salesxl.cli import main; main()",

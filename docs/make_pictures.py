@@ -252,6 +252,19 @@ def summary_picture(folder: Path) -> Path:
     return report
 
 
+def routes_picture(folder: Path) -> Path:
+    """``docs/img/routes.svg``: the visiting routes of the clean demo company's six largest
+    zones (``salesxl classify demo.xlsx --map 路线图.svg``).  SVG, so no renderer is needed."""
+    from salesxl.demo import DEMO_END, build_demo
+    from salesxl.io.route_map import write_route_map
+
+    book = build_demo(folder / "demo-routes", clean=True)
+    result = api.classify(book, as_of=DEMO_END)
+    c = result.customers
+    largest = c.dropna(subset=["lat"]).groupby("zone").size().nlargest(6).index
+    return write_route_map(c[c["zone"].isin(largest)], IMG / "routes.svg")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="keep the workbooks and the PDF in this folder")
@@ -275,6 +288,7 @@ def main() -> None:
         header = ("工作表", "级别", "说明") if args.lang == "zh" else ("Sheet", "Severity", "Message")
         render(pdf, page_with(pdf, header, start=2), IMG / "validate-results.png", dpi=RESULTS_DPI)
         summary_picture(folder)
+        routes_picture(folder)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in (book, marked, pdf):
