@@ -214,3 +214,26 @@ def test_libreoffice_opens_classified_workbook(classified: tuple[Path, dict[str,
     frame = book.tables["客户档案"].frame
     assert frame["客户等级"].notna().all() and frame["路线"].notna().all()
     assert {"路线", "信用建议", "信用政策"} <= set(openpyxl.load_workbook(tmp_path / "lo" / out.name).sheetnames)
+
+
+def test_route_map_svg(demo: Path, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    svg = tmp_path / "路线图.svg"
+    done = salesxl("classify", str(demo), "--as-of", AS_OF, "--map", str(svg), "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    root = ET.parse(svg).getroot()  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    lines = root.findall(f"{ns}polyline")
+    frame = read_book(demo).tables["客户档案"].frame.drop_duplicates("客户编号")
+    has_xy = dict(zip(frame["客户编号"], frame["纬度"].notna() & frame["经度"].notna(), strict=True))
+    zones: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}
+    for c in doc["customers"]:
+        if has_xy[c["customer_id"]]:
+            zones.setdefault(c["zone"], set()).add(c["route"])
+            sizes[c["zone"]] = sizes.get(c["zone"], 0) + 1
+    expected = sum(len(r) for z, r in zones.items() if sizes[z] >= 3)
+    assert len(lines) == expected > 0
+    assert salesxl("classify", str(demo), "--map", str(tmp_path / "map.png")).returncode == 2

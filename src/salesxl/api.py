@@ -292,3 +292,97 @@ def summary(
     if target is not None:
         result.written = write_report(result, target)
     return result
+
+
+# Salesperson templates (issue 7, item 4), appended here.
+#: What a template needs from the master: the cards, who the salespeople are, the company name.
+TEMPLATE_SHEETS = ("客户档案", "业务员", "参数")
+
+from datetime import datetime, time  # noqa: E402
+
+
+def _template_book(path: str | Path, as_of: date | None, progress: Progress | None) -> tuple[Book, datetime]:
+    """The master read for templates, and the issue time: the as-of date at 00:00 (so the same
+    issue gives the same file), else now to the second."""
+    book = read_book(path, sheets=TEMPLATE_SHEETS, progress=progress)
+    if book.table("客户档案") is None:
+        raise BadArguments(f"「{Path(path).name}」中没有「客户档案」工作表，无法生成业务员模板",
+                           f"'{Path(path).name}' has no 客户档案 sheet; no template can be made")
+    issued = datetime.combine(as_of, time()) if as_of is not None else datetime.now().replace(microsecond=0)
+    return book, issued
+
+
+def salesperson_template(
+    path: str | Path,
+    *,
+    salesperson: str,
+    out: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Write ``salesperson``'s template of the master workbook at ``path`` to ``out`` (``.xlsx``):
+    only their own customers, to update and return (see :mod:`salesxl.io.templates`).
+
+    ``as_of`` is the issue date (default now).  Raises :class:`~salesxl.errors.BadArguments` for
+    an unknown salesperson (listing the known ones), an ``out`` that is not ``.xlsx`` or is the
+    master itself, or a master without 客户档案.
+    """
+    from salesxl.io.templates import write_salesperson_template
+
+    target = Path(out)
+    if target.exists() and Path(path).exists() and target.resolve() == Path(path).resolve():
+        raise BadArguments("--out 不能是母版工作簿本身", "--out cannot be the master workbook itself")
+    book, issued = _template_book(path, as_of, progress)
+    return write_salesperson_template(book, salesperson, target, issued_at=issued, master_name=Path(path).name)
+
+
+def salesperson_templates(
+    path: str | Path,
+    *,
+    out_dir: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """One template per salesperson of the master at ``path`` (those on 业务员, then any other
+    业务员 of a card), as ``out_dir/<业务员>.xlsx``; returns the files written."""
+    from salesxl.io.templates import write_salesperson_templates
+
+    book, issued = _template_book(path, as_of, progress)
+    return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+
+
+# The batch (issue 8), appended here: fold returned salesperson templates into the master.
+from salesxl.batch.outcome import BatchReport  # noqa: E402
+from salesxl.batch.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT  # noqa: E402
+
+
+def batch(
+    inbox: str | Path,
+    *,
+    master: str | Path,
+    month: date | str,
+    out: str | Path,
+    workers: int | None = None,
+    lang: str = "zh",
+    as_of: date | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    monthly: bool = True,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """Fold every salesperson template returned into ``inbox`` into the ``master`` archive,
+    write feedback and the batch report into ``out``, then run the monthly job for ``month``
+    (validate, classify, offset, summary) on the updated master into ``out`` (see
+    :mod:`salesxl.batch` for the rules and the safety guarantees).
+
+    Files are read by ``workers`` processes (default: one per core), each limited to
+    ``memory_mb`` MB of address space and ``timeout`` seconds per file; ``as_of`` dates the
+    validation of the returned templates (default today); ``monthly=False`` skips the monthly
+    job.  ``report.to_json()`` is the ``--json`` document, ``report.exit_code`` the CLI's status.
+    Raises :class:`~salesxl.errors.BadArguments` for bad arguments (or another batch running on
+    the master) and :class:`~salesxl.errors.UnreadableWorkbook` for an unreadable master.
+    """
+    from salesxl.batch import run_batch
+
+    return run_batch(inbox, master=master, month=month, out=out, workers=workers, lang=lang, as_of=as_of,
+                     timeout=timeout, memory_mb=memory_mb, monthly=monthly, progress=progress)

@@ -251,9 +251,11 @@ def _print_written(written: Any, lang: str) -> None:
 @app.command()
 @book_writer_options
 @click.option("--no-routes", is_flag=True, help="不规划拜访路线（只分等级、状态和信用等级）")
+@click.option("--map", "map_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              metavar="FILE.svg", help="另存一张拜访路线图（SVG，浏览器可直接打开）")
 def classify(
     book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str,
-    no_routes: bool,
+    no_routes: bool, map_path: Path | None,
 ) -> int:
     """客户细分：客户等级、客户状态、信用等级与建议条件、片区和拜访路线（读取有错误时退出码为 1）。
 
@@ -262,8 +264,11 @@ def classify(
     """
     day = parse_as_of(as_of)
     check_out(out_path, in_place)
-    if no_routes and (out_path is not None or in_place):
-        raise BadArguments("--no-routes 只能与 --json 或屏幕输出一起用", "--no-routes cannot be used with --out/--in-place")
+    if no_routes and (out_path is not None or in_place or map_path is not None):
+        raise BadArguments("--no-routes 不能与 --out、--in-place 或 --map 一起用",
+                           "--no-routes cannot be used with --out, --in-place or --map")
+    if map_path is not None and map_path.suffix.lower() != ".svg":
+        raise BadArguments(f"路线图应保存为 .svg 文件：{map_path}", f"The route map must be an .svg file: {map_path}")
     zh = lang != "en"
     written = None
     with progress_bar("分类" if zh else "Classifying") as progress:
@@ -272,10 +277,16 @@ def classify(
         else:
             result = api.classify(book, as_of=day, routes=not no_routes, progress=progress)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
+    if map_path is not None:
+        from salesxl.io.route_map import write_route_map
+
+        write_route_map(result.customers, map_path)
     if json_out:
         emit_json(result.to_json())
         return 1 if errors else 0
     _print_classification(result, lang)
+    if map_path is not None:
+        out.print(f"路线图：{map_path}" if zh else f"Route map: {map_path}")
     if written is not None:
         _print_written(written, lang)
         kept = getattr(written, "kept", None)
@@ -435,6 +446,135 @@ def statement(
     for p in paths[:10]:
         out.print(f"  {p}")
     return 0
+
+
+@app.group(name="template")
+def template() -> None:
+    """生成模板工作簿：办公室用的带按钮工作簿（office）、发给业务员的模板（salesperson）。"""
+
+
+@template.command("office")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("销售管理.xlsm"), show_default=True, help="输出的 .xlsm 文件（目录不存在时创建）")
+@click.option("--force", is_flag=True, help="文件已存在时覆盖（默认不覆盖，以免替换正在使用的工作簿）")
+@json_opt
+@lang_opt
+def template_office(out_path: Path, force: bool, json_out: bool, lang: str) -> int:
+    """生成办公室工作簿（.xlsm）：各工作表的表格、下拉列表和输入提示，控制台按钮，xlwings 设置。
+
+    The VBA comes from salesxl's own .bas sources and the installed xlwings package, so
+    xlwings must be installed (exit 2 with the pip command otherwise).
+    """
+    from salesxl.excel.office import build_office_workbook
+
+    path = build_office_workbook(out_path, force=force)
+    if json_out:
+        emit_json({"workbook": str(path)})
+        return 0
+    zh = lang != "en"
+    out.print(
+        f"已生成办公室工作簿：{path}\n下一步：在「xlwings.conf」工作表填写 Python 路径（Interpreter_Win），打开时启用宏。"
+        if zh
+        else f"Office workbook written: {path}\nNext: set Interpreter_Win on the xlwings.conf sheet; enable macros when opening."
+    )
+    return 0
+
+
+@template.command("salesperson")
+@click.option("--from", "book", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="母版工作簿（含客户档案）")
+@click.option("--salesperson", default=None, metavar="姓名", help="业务员姓名（与 --all 二选一）")
+@click.option("--all", "every", is_flag=True, help="为每位业务员各生成一份：--out 是目录，文件名为 <业务员>.xlsx")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="输出的 .xlsx 文件（用 --all 时为目录）")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="发放日期（默认现在；给定时同一天生成的文件完全相同）")
+@json_opt
+@lang_opt
+def template_salesperson(book: Path, salesperson: str | None, every: bool, out_path: Path, as_of: str | None,
+                         json_out: bool, lang: str) -> int:
+    """生成发给业务员的模板（.xlsx，无宏）：只含该业务员自己的客户，供其更新客户档案、新增客户、填写拜访后交回。
+
+    Unknown salesperson: exit 2 with one line listing the known ones.
+    """
+    if every == (salesperson is not None):
+        raise BadArguments("请给出 --salesperson 姓名 或 --all（二选一）", "give either --salesperson NAME or --all")
+    issued = parse_as_of(as_of) if as_of is not None else None
+    zh = lang != "en"
+    with progress_bar("业务员模板" if zh else "Templates") as progress:
+        if every:
+            paths = api.salesperson_templates(book, out_dir=out_path, as_of=issued, progress=progress)
+        else:
+            paths = [api.salesperson_template(book, salesperson=str(salesperson), out=out_path, as_of=issued,
+                                              progress=progress)]
+    if json_out:
+        emit_json({"templates": [str(p) for p in paths]})
+        return 0
+    out.print(f"已生成 {len(paths)} 份业务员模板：" if zh else f"{len(paths)} salesperson template(s) written:")
+    for p in paths:
+        out.print(f"  {p}")
+    return 0
+
+
+@app.command()
+@click.argument("inbox", type=click.Path(path_type=Path))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path),
+              help="母版工作簿（销售管理.xlsx），合并结果写回这里（先留带时间戳的备份）")
+@click.option("--month", "month", required=True, metavar="YYYY-MM", help="月度作业的月份，如 2026-10")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="输出文件夹：各业务员的反馈、批处理报告和月度作业的结果")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行读取的进程数（默认 CPU 核数）")
+@click.option("--timeout", type=click.FloatRange(1), default=api.DEFAULT_TIMEOUT, show_default=True,
+              help="读取单个文件的时间上限（秒）")
+@click.option("--memory-limit", "memory_mb", type=click.IntRange(512), default=api.DEFAULT_MEMORY_MB,
+              show_default=True, help="每个读取进程的地址空间上限（MB）")
+@click.option("--no-monthly", is_flag=True, help="只合并，不运行月度作业")
+@as_of_opt
+@json_opt
+@lang_opt
+def batch(inbox: Path, master: Path, month: str, out_dir: Path, workers: int | None, timeout: float,
+          memory_mb: int, no_monthly: bool, as_of: str | None, json_out: bool, lang: str) -> int:
+    """合并业务员交回的模板：更新客户档案、新增客户、追加拜访，记录变更；再运行月度作业（校验、分类、冲账、月报）。
+
+    Exit 1 when something needs attention (bad files, conflicts, rejected rows, a master left
+    unwritten because it is open); 2 when the batch cannot run at all.
+    """
+    day = parse_as_of(as_of) if as_of is not None else None
+    with progress_bar("批处理" if lang != "en" else "Batch") as progress:
+        report = api.batch(inbox, master=master, month=month, out=out_dir, workers=workers, lang=lang, as_of=day,
+                           timeout=timeout, memory_mb=memory_mb, monthly=not no_monthly, progress=progress)
+    if json_out:
+        emit_json(report.to_json(lang))
+    else:
+        _print_batch(report, lang)
+    return report.exit_code
+
+
+def _print_batch(report: Any, lang: str) -> None:
+    zh = lang != "en"
+    table = RichTable()
+    heads = (("文件", "业务员", "状态", "修改", "冲突", "未采纳", "新客户", "拜访", "错误") if zh else
+             ("File", "Salesperson", "Status", "Changes", "Conflicts", "Rejected", "New", "Visits", "Errors"))
+    for title in heads:
+        table.add_column(title)
+    for f in report.files:
+        table.add_row(f.file, f.salesperson or "-", f.status_text(lang), str(f.changes), str(f.conflicts),
+                      str(f.rejected), str(f.new_customers), str(f.visits), str(f.errors))
+    out.print(table)
+    for f in report.files:
+        if f.message(lang) and f.status not in ("applied", "already-applied"):
+            out.print(f"[yellow]{f.file}[/]: {f.message(lang)}", highlight=False)
+    message = report.master_message(lang)
+    if message:
+        out.print(f"[red]{message}[/]", highlight=False)
+    elif report.master_written:
+        out.print(f"{'母版已更新，备份' if zh else 'Master updated; backup'}: {report.backup}")
+    for zh_text, en_text in report.problems:
+        out.print(f"[red]{zh_text if zh else en_text}[/]", highlight=False)
+    for step in report.monthly:
+        shown = step.written if step.ok else (step.message_zh if zh else step.message_en)
+        out.print(f"{step.step}: {shown}")
+    if report.report:
+        out.print(f"{'批处理报告' if zh else 'Batch report'}: {report.report}")
 
 
 @app.command()
