@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
-from _scale import DEFAULT_BOOK, ROOT, ensure_scale_book
-from bench_offset import READ_ALL, run_child
+from _scale import DEFAULT_BOOK, ROOT, ensure_scale_book, median_phases, medians, run_interleaved
+from bench_offset import READ_ALL
 
 LEVEL_SHEETS = ("客户档案", "销售", "参数")
 READ_LEVEL = f"from salesxl.io.reading import read_book; read_book({{book!r}}, sheets={LEVEL_SHEETS!r})"
@@ -69,25 +68,9 @@ def main() -> None:
     if not args.skip_classify:
         commands["classify --json"] = [sys.executable, "-c", "from salesxl.cli import main; main()",
                                        "classify", book, "--as-of", as_of, "--json"]
-    runs: dict[str, list[tuple[float, float, dict[str, float]]]] = {k: [] for k in commands}
-    for i in range(args.repeat):
-        for name, argv in commands.items():
-            if name == "classify --json" and i > 0:
-                continue  # once is enough for the information figure
-            runs[name].append(run_child(argv))
-            wall, _, phases = runs[name][-1]
-            detail = ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
-            print(f"  run {i + 1} {name}: {wall:.2f} s" + (f" ({detail})" if detail else ""), file=sys.stderr)
-    result = {
-        k: {"seconds": statistics.median(s for s, _, _ in r), "peak_mib": max(m for _, m, _ in r), "runs": len(r)}
-        for k, r in runs.items()
-    }
-    phase_runs = [p for _, _, p in runs["level + status"] if p]
-    phases = {k: statistics.median(p[k] for p in phase_runs) for k in phase_runs[0]}
-
-    print("\n| process | median s | peak MiB | runs |\n|---|---:|---:|---:|")
-    for name, r in result.items():
-        print(f"| {name} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {r['runs']} |")
+    runs = run_interleaved(commands, args.repeat, once=("classify --json",))
+    result = medians(runs)
+    phases = median_phases(runs["level + status"])
     ls = result["level + status"]["seconds"]
     read_all, read_level = result["read (all sheets)"]["seconds"], result["read (level sheets)"]["seconds"]
     print(f"\nlevel + status / read (level sheets) = {ls / read_level:.2f} (target ≤ 1.2; the same sheets read)")

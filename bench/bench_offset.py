@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-from _scale import ensure_scale_book
+from _scale import ensure_scale_book, median_phases, medians, run_interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 LEDGER_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
@@ -56,23 +54,6 @@ t4 = time.perf_counter()
 phases = {{"import": t1 - t0, "read": t2 - t1, "offset": t3 - t2, "json": t4 - t3}}
 print("PHASES", json.dumps(phases), file=sys.stderr)
 """
-
-
-def run_child(argv: list[str]) -> tuple[float, float, dict[str, float]]:
-    """(wall seconds, peak MiB, phases it reported) of one child process; its stdout goes to
-    /dev/null, its stderr to a file (a pipe left unread could stall it)."""
-    with open(os.devnull, "wb") as sink, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=sink, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - t0
-        child.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        text = err.read().decode(errors="replace")
-    if child.returncode not in (0, 1):  # 1: done, the book has validation errors
-        raise SystemExit(f"{argv[:4]} failed ({child.returncode}): {text.strip()[-500:]}")
-    phases = next((json.loads(line[7:]) for line in text.splitlines() if line.startswith("PHASES ")), {})
-    return wall, usage.ru_maxrss / 1024, phases
 
 
 def cli_has_offset() -> bool:
@@ -143,26 +124,12 @@ def main() -> None:
         "read (ledger sheets)": [sys.executable, "-c", READ_LEDGER.format(book=str(args.book))],
         "offset --json": offset_argv(args.book, as_of, use_cli),
     }
-    runs: dict[str, list[tuple[float, float, dict[str, float]]]] = {k: [] for k in commands}
-    for i in range(args.repeat):
-        for name, argv in commands.items():
-            runs[name].append(run_child(argv))
-            wall, _, phases = runs[name][-1]
-            detail = ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
-            print(f"  run {i + 1} {name}: {wall:.2f} s" + (f" ({detail})" if detail else ""), file=sys.stderr)
-    result: dict[str, dict[str, float]] = {
-        k: {"seconds": statistics.median(s for s, _, _ in r), "peak_mib": max(m for _, m, _ in r),
-            "runs": len(r)}
-        for k, r in runs.items()
-    }
-    phase_runs = [p for _, _, p in runs["offset --json"] if p]
-    phases = {k: statistics.median(p[k] for p in phase_runs) for k in phase_runs[0]} if phase_runs else {}
+    runs = run_interleaved(commands, args.repeat)
+    result = medians(runs)
+    phases = median_phases(runs["offset --json"])
     print("  allocation step …", file=sys.stderr)
     step = allocation_step(args.book, as_of, args.skip_loop)
 
-    print("\n| process | median s | peak MiB | runs |\n|---|---:|---:|---:|")
-    for name, r in result.items():
-        print(f"| {name} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {r['runs']} |")
     offset_s = result["offset --json"]["seconds"]
     read_all, read_ledger = result["read (all sheets)"]["seconds"], result["read (ledger sheets)"]["seconds"]
     print(f"\noffset --json / read (all sheets)    = {offset_s / read_all:.2f} (target ≤ 1.5)")

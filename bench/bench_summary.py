@@ -18,14 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _scale import DEFAULT_BOOK, ensure_scale_book
+from _scale import DEFAULT_BOOK, ensure_scale_book, medians, run_child, run_interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from salesxl.cli import main; main()"]
@@ -54,23 +51,6 @@ print("PHASES", json.dumps(phases), file=sys.stderr)
 """
 
 
-def run_child(argv: list[str]) -> tuple[float, float, dict[str, float]]:
-    """(wall seconds, peak MiB, phases it reported) of one child process; its stdout goes to
-    /dev/null, its stderr to a file (a pipe left unread could stall it)."""
-    with open(os.devnull, "wb") as sink, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=sink, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - t0
-        code = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        text = err.read().decode(errors="replace")
-    if code not in (0, 1):  # 1: done, the reader reported errors
-        raise SystemExit(f"{argv[:4]} failed ({code}): {text.strip()[-500:]}")
-    phases = next((json.loads(line[7:]) for line in text.splitlines() if line.startswith("PHASES ")), {})
-    return wall, usage.ru_maxrss / 1024, phases
-
-
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -96,22 +76,12 @@ def main() -> None:
             "summary --json --out": [*CLI, "summary", str(args.book), "--month", args.month, "--json",
                                      "--out", report],
         }
-        runs: dict[str, list[tuple[float, float, dict[str, float]]]] = {k: [] for k in commands}
-        for i in range(args.repeat):
-            for name, argv in commands.items():
-                runs[name].append(run_child(argv))
-                print(f"  run {i + 1} {name}: {runs[name][-1][0]:.2f} s", file=sys.stderr)
+        runs = run_interleaved(commands, args.repeat)
         print("  phases (library) …", file=sys.stderr)
         _, _, phases = run_child([sys.executable, "-c", PHASES.format(book=str(args.book), month=args.month,
                                                                      out=report)])
     load_after = load()
-    result = {
-        k: {"seconds": statistics.median(s for s, _, _ in r), "peak_mib": max(m for _, m, _ in r), "runs": len(r)}
-        for k, r in runs.items()
-    }
-    print("\n| process | median s | peak MiB | runs |\n|---|---:|---:|---:|")
-    for name, r in result.items():
-        print(f"| {name} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {r['runs']} |")
+    result = medians(runs)
     read_all = result["read (all sheets)"]["seconds"]
     read_used = result["read (summary sheets)"]["seconds"]
     ratios = {}

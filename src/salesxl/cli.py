@@ -197,10 +197,15 @@ def offset(
     _print_offset(result, lang)
     if written is not None:
         _print_written(written, lang)
+    return _reading_errors(errors, lang)
+
+
+def _reading_errors(errors: int, lang: str) -> int:
+    """Say that the reader's errors left rows uncounted; the exit status they mean (1 or 0)."""
     if errors:
         out.print(
             f"[yellow]读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看[/]"
-            if zh
+            if lang != "en"
             else f"[yellow]{errors} reading errors: those rows are not counted; see salesxl validate[/]"
         )
     return 1 if errors else 0
@@ -293,13 +298,7 @@ def classify(
         if kept:
             out.print(f"已保留工作簿中的「{'、'.join(kept)}」（按其中的条件给出建议）" if zh
                       else f"Kept the workbook's own {', '.join(kept)} (suggestions follow it)")
-    if errors:
-        out.print(
-            f"[yellow]读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看[/]"
-            if zh
-            else f"[yellow]{errors} reading errors: those rows are not counted; see salesxl validate[/]"
-        )
-    return 1 if errors else 0
+    return _reading_errors(errors, lang)
 
 
 def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
@@ -371,13 +370,7 @@ def summary(book: Path, month: str, out_path: Path | None, json_out: bool, lang:
         emit_json(result.to_json())
         return 1 if errors else 0
     _print_summary(result, lang)
-    if errors:
-        out.print(
-            f"[yellow]读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看[/]"
-            if zh
-            else f"[yellow]{errors} reading errors: those rows are not counted; see salesxl validate[/]"
-        )
-    return 1 if errors else 0
+    return _reading_errors(errors, lang)
 
 
 KPI_EN = {
