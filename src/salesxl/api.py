@@ -52,7 +52,7 @@ class ValidationReport:
         }
 
 
-def _order(findings: list[Finding], book: Book) -> list[Finding]:
+def order_findings(findings: list[Finding], book: Book) -> list[Finding]:
     """Sheet order as in the contract, then row, then column (a stable, readable order)."""
     sheets = {t.sheet: i for i, t in enumerate(book.tables.values())}
 
@@ -84,7 +84,7 @@ def validate(
     as_of = as_of or date.today()
     book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
     findings = book.findings + validate_book(book, as_of=as_of)
-    report = ValidationReport(str(path), as_of, _order(findings, book))
+    report = ValidationReport(str(path), as_of, order_findings(findings, book))
     if out is not None or in_place:
         report.marks = write_marks(
             Path(path), report.findings, out=None if out is None else Path(out), in_place=in_place, lang=lang
@@ -139,7 +139,7 @@ def offset(
     findings = list(book.findings)
     if validate:
         findings += validate_book(book, as_of=as_of)
-    result.findings = _order(findings, book)
+    result.findings = order_findings(findings, book)
     return result
 
 
@@ -209,7 +209,7 @@ def classify(
     as_of = as_of or date.today()
     book = read_book(path, sheets=CLASSIFY_SHEETS, require=CLASSIFY_REQUIRES, progress=progress)
     result = classify_book(book, as_of=as_of, plan_routes=routes, progress=progress)
-    result.findings = _order(list(book.findings), book)
+    result.findings = order_findings(list(book.findings), book)
     return result
 
 
@@ -288,7 +288,7 @@ def summary(
             raise BadArguments("--out 不能是要汇总的工作簿本身", "--out cannot be the workbook being summarised")
     book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
     result = monthly_summary(book, first, progress=progress)
-    result.findings = _order(list(book.findings), book)
+    result.findings = order_findings(list(book.findings), book)
     if target is not None:
         result.written = write_report(result, target)
     return result

@@ -1,0 +1,262 @@
+"""The office workbook's buttons: 校验, 分类, 冲销, 月报, 对账单.
+
+Each button's VBA Sub calls one entry point without arguments, e.g.::
+
+    RunPython "import salesxl.excel.buttons as b; b.validate()"
+
+and the entry point wraps ``xlwings.Book.caller()`` in an
+:class:`~salesxl.excel.xlwings_gateway.XlwingsGateway` and runs the button's logic.  The logic
+(``run_validate``, ``run_classify``, ``run_offset``, ``run_summary``, ``run_statements``) is
+written against :class:`~salesxl.excel.gateway.WorkbookGateway` only, so the tests run every
+button end to end on real files through :class:`~salesxl.excel.gateway.FileGateway`, and the
+xlwings side stays a translation.  Each does what the matching command does (``salesxl
+validate``, ``classify``, ``offset``, ``summary``, ``statement``) with the same core functions.
+
+Parameters come from named cells on 控制台: ``salesxl_as_of`` (blank → today) and
+``salesxl_month`` (blank → last month).  Validation marks, classification columns and ledger
+sheets go into the open workbook (Excel saves it); the monthly report and the statements are
+new files written next to the workbook, never into it.  Whatever goes wrong ends as one
+Chinese sentence in the ``salesxl_status`` cell and a message box — never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from salesxl.api import (
+    CLASSIFY_REQUIRES,
+    CLASSIFY_SHEETS,
+    OFFSET_REQUIRES,
+    OFFSET_SHEETS,
+    VALIDATE_REQUIRES,
+    ValidationReport,
+    order_findings,
+)
+from salesxl.core import ledger
+from salesxl.core.classification import Classification
+from salesxl.core.classification import classify as classify_book
+from salesxl.core.findings import Finding, count
+from salesxl.core.money import fen_to_decimal
+from salesxl.core.summary import (
+    SUMMARY_REQUIRES,
+    SUMMARY_SHEETS,
+    MonthlySummary,
+    monthly_summary,
+    report_name,
+)
+from salesxl.core.validation import validate_book
+from salesxl.errors import BadArguments, SalesxlError
+from salesxl.excel.gateway import (
+    AS_OF_NAME,
+    MONTH_NAME,
+    STATUS_NAME,
+    WorkbookGateway,
+    parameter_date,
+    parameter_month,
+)
+from salesxl.io.classification import customer_patch, policy_sheet, routes_sheet, suggestions_sheet
+from salesxl.io.results import LEDGER_SHEETS, ledger_sheets
+
+__all__ = [
+    "AS_OF_NAME",
+    "MONTH_NAME",
+    "STATUS_NAME",
+    "classify",
+    "offset",
+    "run_classify",
+    "run_offset",
+    "run_statements",
+    "run_summary",
+    "run_validate",
+    "statements",
+    "summary",
+    "validate",
+]
+
+log = logging.getLogger(__name__)
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters
+
+
+def as_of_date(gateway: WorkbookGateway, as_of: date | None = None) -> date:
+    """The as-of date: ``as_of`` if given, else the 控制台 cell, else today."""
+    if as_of is not None:
+        return as_of
+    return parameter_date(gateway.read_name(AS_OF_NAME), name=AS_OF_NAME) or date.today()
+
+
+def report_month(gateway: WorkbookGateway, month: date | str | None = None) -> date:
+    """First day of the report month: ``month`` if given, else the 控制台 cell, else last month
+    (a monthly report is made after the month has ended)."""
+    if month is not None:
+        found = parameter_month(month)
+        if found is None:
+            raise BadArguments("月份不能为空", "The month is blank")
+        return found
+    found = parameter_month(gateway.read_name(MONTH_NAME), name=MONTH_NAME)
+    if found is not None:
+        return found
+    today = date.today()
+    return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
+
+
+def _unread(findings: list[Finding]) -> str:
+    """A note about cells the reader could not read (they are left out of the figures)."""
+    errors = count(findings)[0]
+    return f"；另有 {errors} 处数据无法读取而未计入，请先点「校验」查看" if errors else ""
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen_to_decimal(int(fen)):,.2f} 元"
+
+
+# ---------------------------------------------------------------------------------------------
+# The buttons' logic, against a gateway
+
+
+def run_validate(gateway: WorkbookGateway, as_of: date | None = None) -> ValidationReport:
+    """校验: every finding of the workbook (spec §2, §4) marked in it, listed on 校验结果."""
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(require=VALIDATE_REQUIRES)
+    findings = order_findings(book.findings + validate_book(book, as_of=day), book)
+    report = ValidationReport(gateway.label, day, findings)
+    marked = gateway.write_marks(findings)
+    if findings:
+        gateway.report(f"校验完成（截至 {day}）：错误 {report.errors} 处，警告 {report.warnings} 处，"
+                       f"已标记 {marked} 个单元格，详见「校验结果」工作表")
+    else:
+        gateway.report(f"校验完成（截至 {day}）：没有发现问题")
+    return report
+
+
+def run_classify(gateway: WorkbookGateway, as_of: date | None = None) -> Classification:
+    """分类: level, status, credit grade, zone and route of every customer, written into the
+    out columns of 客户档案 and the 路线 / 信用建议 sheets (信用政策 only when missing)."""
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=CLASSIFY_SHEETS, require=CLASSIFY_REQUIRES)
+    table = book.table("客户档案")
+    if table is None or table.header_row is None:
+        raise BadArguments(
+            "工作簿中没有可识别表头的「客户档案」工作表，无法分类",
+            "The workbook has no 客户档案 sheet with a recognisable header; nothing to classify",
+        )
+    result = classify_book(book, as_of=day, plan_routes=True)
+    result.findings = order_findings(list(book.findings), book)
+    gateway.write_sheets(
+        [routes_sheet(result), suggestions_sheet(result)],
+        patch=customer_patch(result, table),
+        add_if_missing=[policy_sheet()],
+    )
+    levels = result.customers["level"].value_counts()
+    gateway.report(
+        f"分类完成（截至 {day}）：{len(result.customers)} 个客户，A 类 {int(levels.get('A', 0))}、"
+        f"B 类 {int(levels.get('B', 0))}、C 类 {int(levels.get('C', 0))}；已写入「客户档案」的等级、状态、"
+        f"信用等级、片区、路线列及「路线」「信用建议」工作表" + _unread(result.findings)
+    )
+    return result
+
+
+def run_offset(gateway: WorkbookGateway, as_of: date | None = None) -> ledger.LedgerResult:
+    """冲销: the ledger (预收冲应收) written as 往来余额, 账龄明细, 核销明细, 发货放行."""
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES)
+    result = ledger.offset(book, as_of=day)
+    result.findings = order_findings(list(book.findings), book)
+    gateway.write_sheets(ledger_sheets(result))
+    c = result.customers
+    gateway.report(
+        f"冲销完成（截至 {day}）：{len(c)} 个客户，应收合计 {_yuan(c['receivable'].sum())}，"
+        f"预收合计 {_yuan(c['prepaid'].sum())}；结果见「{'」「'.join(LEDGER_SHEETS)}」" + _unread(result.findings)
+    )
+    return result
+
+
+def run_summary(gateway: WorkbookGateway, month: date | str | None = None,
+                out_dir: Path | None = None) -> MonthlySummary:
+    """月报: the monthly summary as a new workbook ``月报-YYYY-MM.xlsx`` next to the workbook
+    (or in ``out_dir``); the workbook itself is not written to."""
+    from salesxl.io.report import write_report  # XlsxWriter only when a report is written
+
+    first = report_month(gateway, month)
+    book = gateway.read_book(sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES)
+    result = monthly_summary(book, first)
+    result.findings = order_findings(list(book.findings), book)
+    target = Path(out_dir or gateway.output_folder()) / report_name(first)
+    result.written = write_report(result, target)
+    gateway.report(f"{first:%Y年%m月}月报已保存：{result.written}（销售 {_yuan(result.sales)}）"
+                   + _unread(result.findings))
+    return result
+
+
+def run_statements(gateway: WorkbookGateway, as_of: date | None = None,
+                   out_dir: Path | None = None) -> list[Path]:
+    """对账单: one printable statement (and dunning letter where due) per customer, as new
+    workbooks in a folder ``对账单-YYYY-MM-DD`` next to the workbook (or in ``out_dir``)."""
+    from salesxl.io.statements import write_statements
+
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES)
+    result = ledger.offset(book, as_of=day)
+    folder = Path(out_dir) if out_dir is not None else gateway.output_folder() / f"对账单-{day:%Y-%m-%d}"
+    paths = write_statements(result, folder, book=book)
+    gateway.report(f"对账单已生成（截至 {day}）：{len(paths)} 份，保存在 {folder}" + _unread(list(book.findings)))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points for RunPython
+
+
+def _run(action: Callable[[WorkbookGateway], Any]) -> None:
+    """Run ``action`` on the calling workbook; report any failure in the workbook, never raise.
+
+    A traceback in xlwings' error popup means nothing to a sales administrator, so every
+    failure becomes one sentence: our own errors carry it, a file Excel holds open (the last
+    月报 still open, say) is named, anything else is an internal error with its type.
+    """
+    import xlwings as xw
+
+    from salesxl.excel.xlwings_gateway import XlwingsGateway
+
+    gateway = XlwingsGateway(xw.Book.caller())
+    try:
+        action(gateway)
+    except SalesxlError as exc:
+        gateway.report(exc.message("zh"), error=True)
+    except PermissionError as exc:
+        gateway.report(f"无法写入文件 {exc.filename}：它可能正在 Excel 中打开，请关闭后再试", error=True)
+    except Exception as exc:  # noqa: BLE001 - shown to the user, logged for the developer
+        log.exception("salesxl button failed")
+        gateway.report(f"内部错误（{type(exc).__name__}）：{exc}", error=True)
+
+
+def validate() -> None:
+    """校验 button."""
+    _run(run_validate)
+
+
+def classify() -> None:
+    """分类 button."""
+    _run(run_classify)
+
+
+def offset() -> None:
+    """冲销 button."""
+    _run(run_offset)
+
+
+def summary() -> None:
+    """月报 button."""
+    _run(run_summary)
+
+
+def statements() -> None:
+    """对账单 button."""
+    _run(run_statements)
