@@ -1,0 +1,292 @@
+"""Batch benchmark: consolidating returned templates next to merely reading the same files.
+
+    python bench/bench_batch.py [--files 300] [--customers 500] [--workers N] [--repeat 1]
+
+Builds (once, cached in ``--cache``, default ``/tmp/salesxl-bench-batch``) a synthetic master of
+``files × customers`` cards (300 × 500 = 150,000) with one salesperson per file, and one
+returned template per salesperson made by the real template writer and then "filled in" by
+patching it: every 10th card gets a new 备注, every 20th a new phone, two new customers and 20
+visits per file.  Then, with the same worker pool settings, it times
+
+* **read**: every file read by the batch's workers (safety checks, meta sheet, 客户档案 and 拜访
+  typed) and nothing else — ``salesxl.batch.workers.read_all(mode="read")``;
+* **consolidate**: the whole ``salesxl batch`` without the monthly job — scan and hash, read,
+  validate and diff in the workers, read the master (150,000 cards) meanwhile, merge, feedback
+  workbooks, batch report, and the single atomic write of the master (with its backup);
+
+and prints both, the ratio (target, issue 8: ≤ 1.5), files per minute, the phases of the
+consolidation and the peak resident memory of a worker and of the main process (sampled with
+psutil).  Results go to ``bench/results/batch.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ISSUED = datetime(2026, 11, 1)
+PEOPLE_FMT = "业务员{:03d}"
+
+
+# --------------------------------------------------------------------------------------------
+# Generation (cached)
+
+
+def build_master(path: Path, people: int, per: int, visits: int = 10) -> None:
+    """A master of ``people × per`` cards written with XlsxWriter (constant memory)."""
+    import xlsxwriter
+
+    from salesxl.core.identifiers import uscc_check_char
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                         "strings_to_urls": False})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws = wb.add_worksheet("客户档案")
+    head = ["客户编号", "客户名称", "客户性质", "统一社会信用代码", "法定代表人", "负责人", "联系电话", "地址", "省份",
+            "城市", "区县", "行业", "组织类型", "资产规模", "成立日期", "业务员", "信用额度", "账期天数", "纬度", "经度",
+            "备注"]
+    ws.write_row(0, 0, head)
+    n = people * per
+    width = max(5, len(str(n)))
+    for i in range(n):
+        r = i + 1
+        base = f"9133010{i:010d}"
+        row = [f"KH{i + 1:0{width}d}", f"杭州{i + 1}号商贸有限公司", "一般公司", base + uscc_check_char(base),
+               f"法人{i % 997}", f"负责人{i % 991}", f"13{i % 7 + 3}{i:08d}", f"杭州市西湖区文三路{i % 900 + 1}号",
+               "浙江省", "杭州市", "西湖区", "五金", "有限责任公司"]
+        ws.write_row(r, 0, row)
+        ws.write_number(r, 13, 100000 + i * 10)
+        ws.write_datetime(r, 14, datetime(2000 + i % 20, 1 + i % 12, 1 + i % 28), date_fmt)
+        ws.write_string(r, 15, PEOPLE_FMT.format(i // per + 1))
+        ws.write_number(r, 16, 50000)
+        ws.write_number(r, 17, 30)
+        ws.write_number(r, 18, 30.25 + (i % 1000) / 10000)
+        ws.write_number(r, 19, 120.15 + (i % 1000) / 10000)
+    vs = wb.add_worksheet("拜访")
+    vs.write_row(0, 0, ["日期", "业务员", "客户编号", "客户名称", "方式", "内容", "下次计划"])
+    for k in range(people * visits):
+        i = (k * 37) % n
+        vs.write_datetime(k + 1, 0, datetime(2026, 10, 1 + k % 28), date_fmt)
+        vs.write_row(k + 1, 1, [PEOPLE_FMT.format(i // per + 1), f"KH{i + 1:0{width}d}", f"杭州{i + 1}号商贸有限公司",
+                                "上门", "例行拜访", "下月再访"])
+    sp = wb.add_worksheet("业务员")
+    sp.write_row(0, 0, ["业务员", "片区", "提成比例"])
+    for p in range(people):
+        sp.write_row(p + 1, 0, [PEOPLE_FMT.format(p + 1), f"片区{p % 20 + 1}", 0.02])
+    ps = wb.add_worksheet("参数")
+    ps.write_row(0, 0, ["名称", "值"])
+    ps.write_row(1, 0, ["公司名称", "基准测试公司"])
+    wb.close()
+
+
+_BOOK: Any = None
+
+
+def _init_gen(master: str) -> None:
+    global _BOOK
+    from salesxl.io.reading import read_book
+
+    _BOOK = read_book(master, sheets=("客户档案", "业务员", "参数"))
+
+
+def _make_template(args: tuple[str, str, str]) -> str:
+    """One salesperson's template from the real writer, then filled in by patching it."""
+    from dataclasses import replace
+
+    from salesxl.core.templates import CARD_FIELDS
+    from salesxl.io.columns import ColumnPatch, SheetPatch
+    from salesxl.io.results import write_result_sheets
+    from salesxl.io.templates import column_letter, write_salesperson_template
+
+    who, out, master_name = args
+    cards = _BOOK.tables["客户档案"]
+    mine = cards.frame[cards.frame["业务员"] == who].reset_index(drop=True)
+    book = replace(_BOOK, tables={**_BOOK.tables, "客户档案": replace(cards, frame=mine)})
+    path = Path(out)
+    write_salesperson_template(book, who, path, issued_at=ISSUED, master_name=master_name)
+    n = len(mine)
+    cells: dict[str, dict[int, str | int | None]] = {f: {} for f in CARD_FIELDS}
+    for i in range(n):
+        if i % 10 == 0:
+            cells["备注"][3 + i] = f"{ISSUED:%m}月回访：需求稳定"
+        if i % 20 == 0:
+            cells["联系电话"][3 + i] = f"139{i:08d}"
+    for k in range(2):  # two new customers in the spare rows
+        r = 3 + n + k
+        cells["客户名称"][r] = f"{who}新客户{k + 1}"
+        cells["客户性质"][r] = "个人"
+        cells["联系电话"][r] = f"137{k:02d}{int(who[-3:]):06d}"
+    columns = [ColumnPatch(f, column_letter(f), "text", v) for f, v in cells.items() if v]
+    tmp = path.with_name(path.stem + ".tmp.xlsx")
+    write_result_sheets(path, [], patch=SheetPatch("客户档案", 2, columns), out=tmp)
+    ids = mine["客户编号"].tolist()
+    visits = {"A": {}, "B": {}, "C": {}, "E": {}, "F": {}}  # 日期 业务员 客户编号 方式 内容
+    for k in range(20):
+        visits["A"][2 + k] = f"2026-11-{1 + k:02d}"
+        visits["B"][2 + k] = who
+        visits["C"][2 + k] = ids[(k * 7) % n]
+        visits["E"][2 + k] = "上门"
+        visits["F"][2 + k] = f"第{k + 1}次拜访"
+    vcols = [ColumnPatch(h, letter, "text", v) for (letter, v), h in zip(visits.items(), ("日期", "业务员", "客户编号", "方式", "内容"), strict=True)]
+    write_result_sheets(tmp, [], patch=SheetPatch("拜访", 1, vcols), out=path)
+    tmp.unlink()
+    return out
+
+
+def ensure_data(cache: Path, files: int, per: int) -> tuple[Path, Path]:
+    """The cached master and inbox (built on first use)."""
+    root = cache / f"{files}x{per}"
+    master, inbox, done = root / "master.xlsx", root / "inbox", root / "DONE"
+    if done.exists():
+        return master, inbox
+    shutil.rmtree(root, ignore_errors=True)
+    inbox.mkdir(parents=True)
+    t0 = time.perf_counter()
+    print(f"building the master ({files * per:,} cards) …", file=sys.stderr)
+    build_master(master, files, per)
+    print(f"  {time.perf_counter() - t0:.1f} s; building {files} templates …", file=sys.stderr)
+    jobs = [(PEOPLE_FMT.format(p + 1), str(inbox / f"{PEOPLE_FMT.format(p + 1)}.xlsx"), "销售管理.xlsx")
+            for p in range(files)]
+    with mp.get_context("fork").Pool(os.cpu_count(), initializer=_init_gen, initargs=(str(master),)) as pool:
+        for k, _ in enumerate(pool.imap_unordered(_make_template, jobs, chunksize=4), 1):
+            if k % 50 == 0:
+                print(f"  {k}/{files}", file=sys.stderr)
+    done.write_text("ok")
+    print(f"  built in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return master, inbox
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring
+
+
+class Sampler:
+    """Peak RSS of this process and of its descendants (the workers), sampled every 0.1 s."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me = psutil.Process()
+        self.main = 0
+        self.worker = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                self.main = max(self.main, self.me.memory_info().rss)
+                for child in self.me.children(recursive=True):
+                    with contextlib.suppress(psutil.Error):
+                        self.worker = max(self.worker, child.memory_info().rss)
+            time.sleep(0.1)
+
+    def __enter__(self) -> Sampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def time_read(inbox: Path, master: Path, workers: int) -> tuple[float, int]:
+    from salesxl.batch.inbox import scan_inbox
+    from salesxl.batch.workers import Failure, Job, read_all
+
+    t0 = time.perf_counter()
+    files, _ = scan_inbox(inbox, master=master)
+    outcomes = read_all([Job(p, "") for p in files], as_of=date(2026, 11, 27), workers=workers, mode="read")
+    elapsed = time.perf_counter() - t0
+    bad = [o for o in outcomes.values() if isinstance(o, Failure)]
+    assert not bad, bad[:3]
+    return elapsed, len(files)
+
+
+def time_consolidate(inbox: Path, master: Path, out: Path, workers: int) -> tuple[float, dict[str, float], Any]:
+    from salesxl.batch import run_batch
+
+    phases: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        phases.setdefault(stage.split(" ")[0], time.perf_counter() - t0)
+
+    report = run_batch(inbox, master=master, month="2026-10", out=out, workers=workers, monthly=False,
+                       as_of=date(2026, 11, 27), progress=progress)
+    elapsed = time.perf_counter() - t0
+    return elapsed, phases, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--customers", type=int, default=500, help="cards per returned template")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/salesxl-bench-batch"))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch.json")
+    args = parser.parse_args()
+    master0, inbox = ensure_data(args.cache, args.files, args.customers)
+    work = args.cache / "work"
+    print(f"{args.files} files × {args.customers} cards, master {master0.stat().st_size / 2**20:.1f} MiB, "
+          f"{args.workers} workers on {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
+
+    reads, cons = [], []
+    phases: dict[str, float] = {}
+    peaks = {"worker": 0, "main": 0}
+    report = None
+    for rep in range(args.repeat + 1):  # the first round warms the forkserver and the file cache
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        master = work / "销售管理.xlsx"
+        shutil.copyfile(master0, master)
+        t_read, n = time_read(inbox, master, args.workers)
+        with Sampler() as s:
+            t_cons, phases, report = time_consolidate(inbox, master, work / "out", args.workers)
+        if rep:
+            reads.append(t_read)
+            cons.append(t_cons)
+            peaks = {"worker": max(peaks["worker"], s.worker), "main": max(peaks["main"], s.main)}
+        print(f"  {'warm-up' if not rep else f'run {rep}'}: read {t_read:.2f} s, consolidate {t_cons:.2f} s",
+              file=sys.stderr)
+    assert report is not None and report.master_written
+    t_read, t_cons = min(reads), min(cons)
+    totals = report.to_json()["totals"]
+    result = {
+        "files": args.files, "cards_per_file": args.customers, "master_cards": args.files * args.customers,
+        "workers": args.workers, "cpus": os.cpu_count(),
+        "read_seconds": round(t_read, 2), "consolidate_seconds": round(t_cons, 2),
+        "ratio": round(t_cons / t_read, 2),
+        "files_per_minute": round(args.files / t_cons * 60),
+        "read_files_per_minute": round(args.files / t_read * 60),
+        "phases_seconds_from_start": {k: round(v, 2) for k, v in phases.items()},
+        "peak_rss_mib": {"worker": round(peaks["worker"] / 2**20), "main": round(peaks["main"] / 2**20)},
+        "totals": totals,
+    }
+    print(f"read         {t_read:7.2f} s   ({result['read_files_per_minute']:,} files/min)")
+    print(f"consolidate  {t_cons:7.2f} s   ({result['files_per_minute']:,} files/min)")
+    print(f"ratio        {t_cons / t_read:7.2f}   (target ≤ 1.5)")
+    print(f"phases (s from start): {result['phases_seconds_from_start']}")
+    print(f"peak RSS: worker {result['peak_rss_mib']['worker']} MiB, main {result['peak_rss_mib']['main']} MiB")
+    print(f"applied: {totals['changes']:,} changes, {totals['new_customers']:,} new customers, "
+          f"{totals['visits']:,} visits")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

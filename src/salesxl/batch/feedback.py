@@ -1,0 +1,269 @@
+"""What goes back to people: a feedback workbook per salesperson, and the batch report.
+
+Each salesperson gets ``反馈-<业务员>.xlsx`` in the output folder: 概要 (their files, status and
+counts), 已采纳 (every field, new customer and visit written into the archive), 冲突 (fields the
+office changed after issue: their value, the archive's, and why the archive's stays), 未采纳
+(rows and fields rejected, with the reason and the findings behind it) and 问题 (every finding
+of their template with the cell it points at).  Sheet names, headers and messages follow
+``lang``.  The office gets ``批处理报告.xlsx``: the 批处理报告 sheet (one row per inbox file with
+its counts and status), the files left alone, and what the monthly job wrote.
+
+Files are built in memory with XlsxWriter (every user string written with ``write_string``,
+never as a formula) and saved like everything else salesxl writes: temp file, fsync, atomic
+replace (:func:`salesxl.io.marking._write_atomically`).  A target open in Excel/WPS/LibreOffice
+is not overwritten; the caller reports it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from salesxl.batch.inbox import owner_of
+from salesxl.batch.outcome import BatchReport, FileReport
+from salesxl.core.findings import SEVERITY_LABEL
+from salesxl.core.merge import FileMerge
+from salesxl.errors import SalesxlError
+from salesxl.io.marking import _display_width, _write_atomically
+from salesxl.io.templates import template_file_name
+
+REPORT_NAME = "批处理报告.xlsx"
+REPORT_SHEET = "批处理报告"
+
+
+@dataclass
+class Sheet:
+    """A plain table to write: name, headers, rows (str, int or None per cell)."""
+
+    name: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+def feedback_name(salesperson: str) -> str:
+    """``反馈-张伟.xlsx`` (characters a file name cannot hold replaced, as for templates)."""
+    return "反馈-" + template_file_name(salesperson)
+
+
+def write_book(path: Path, sheets: Sequence[Sheet]) -> Path:
+    """Write ``sheets`` to ``path`` atomically; refuses a file open in another program."""
+    owner = owner_of(path)
+    if owner is not None:
+        raise SalesxlError(
+            f"{path.name} 正被 {owner.describe('zh')} 打开，未能更新", f"{path.name} is open by {owner.describe('en')}; not updated"
+        )
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet.name)
+        widths = [_display_width(h) + 2 for h in sheet.headers]
+        for j, h in enumerate(sheet.headers):
+            ws.write_string(0, j, h, head)
+        for i, row in enumerate(sheet.rows, start=1):
+            for j, v in enumerate(row):
+                if v is None or v == "":
+                    continue
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    text = str(v)
+                    ws.write_string(i, j, text)
+                    widths[j] = max(widths[j], min(_display_width(text) + 2, 80))
+                else:
+                    ws.write_number(i, j, v)
+                    widths[j] = max(widths[j], len(str(v)) + 2)
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, min(max(w, 6), 80))
+        ws.freeze_panes(1, 0)
+        if sheet.rows:
+            ws.autofilter(0, 0, len(sheet.rows), max(len(sheet.headers) - 1, 0))
+    wb.close()
+    data = buf.getvalue()
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    _write_atomically(path, mode, lambda fp: fp.write(data))
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Per salesperson
+
+
+_L = {
+    "zh": {
+        "summary": "概要", "accepted": "已采纳", "conflicts": "冲突", "rejected": "未采纳", "findings": "问题",
+        "summary_h": ("文件", "状态", "修改", "冲突", "未采纳", "新客户", "拜访", "已记录过", "错误", "警告", "说明"),
+        "accepted_h": ("文件", "工作表", "行", "客户编号", "字段", "原值", "新值", "状态"),
+        "conflicts_h": ("文件", "工作表", "行", "客户编号", "字段", "发放时的值", "你填写的值", "档案现值", "说明"),
+        "rejected_h": ("文件", "工作表", "行", "客户编号", "字段", "值", "原因"),
+        "findings_h": ("文件", "工作表", "行", "列", "字段", "值", "级别", "代码", "说明"),
+        "written": "已写入档案", "not_written": "未写入（母版未更新）",
+    },
+    "en": {
+        "summary": "Summary", "accepted": "Accepted", "conflicts": "Conflicts", "rejected": "Rejected",
+        "findings": "Findings",
+        "summary_h": ("File", "Status", "Changes", "Conflicts", "Rejected", "New customers", "Visits",
+                      "Already recorded", "Errors", "Warnings", "Note"),
+        "accepted_h": ("File", "Sheet", "Row", "Customer ID", "Field", "Old value", "New value", "Status"),
+        "conflicts_h": ("File", "Sheet", "Row", "Customer ID", "Field", "Issued value", "Your value",
+                        "Archive value now", "Note"),
+        "rejected_h": ("File", "Sheet", "Row", "Customer ID", "Field", "Value", "Reason"),
+        "findings_h": ("File", "Sheet", "Row", "Column", "Field", "Value", "Severity", "Code", "Message"),
+        "written": "written to the archive", "not_written": "not written (master not updated)",
+    },
+}
+
+
+def feedback_sheets(files: Sequence[FileReport], lang: str = "zh") -> list[Sheet]:
+    """The sheets of one salesperson's feedback workbook for their ``files`` of this batch."""
+    t = _L["en" if lang == "en" else "zh"]
+    summary, accepted, conflicts, rejected, findings = [], [], [], [], []
+    severity = SEVERITY_LABEL["en" if lang == "en" else "zh"]
+    for f in files:
+        summary.append([f.file, f.status_text(lang), f.changes, f.conflicts, f.rejected, f.new_customers,
+                        f.visits, f.already_recorded, f.errors, f.warnings, f.message(lang)])
+        m: FileMerge | None = f.merge
+        if m is None:
+            continue
+        state = t["written"] if f.status == "applied" else t["not_written"]
+        for c in m.changes:
+            accepted.append([f.file, m.card_sheet, c.row, c.customer_id, c.field, c.old, c.new, state])
+        for c in m.new_customers:
+            accepted.append([f.file, m.card_sheet, c.row, c.customer_id, c.field, None, c.new, state])
+        for c in m.visits:
+            accepted.append([f.file, m.visit_sheet, c.row, c.customer_id, c.field, None, c.new, state])
+        for k in m.conflicts:
+            conflicts.append([f.file, m.card_sheet, k.row, k.customer_id, k.field, k.issued, k.returned, k.current,
+                              k.message(lang)])
+        for r in m.rejections:
+            rejected.append([f.file, r.sheet, r.row, r.customer_id, r.field, r.value, r.message(lang)])
+        for x in m.findings:
+            findings.append([f.file, x.sheet, x.row, x.column, x.field, x.value, severity[x.severity.value],
+                             x.code.value, x.message(lang)])
+    return [
+        Sheet(t["summary"], t["summary_h"], summary),
+        Sheet(t["accepted"], t["accepted_h"], accepted),
+        Sheet(t["conflicts"], t["conflicts_h"], conflicts),
+        Sheet(t["rejected"], t["rejected_h"], rejected),
+        Sheet(t["findings"], t["findings_h"], findings),
+    ]
+
+
+def _by_person(report: BatchReport) -> dict[str, list[FileReport]]:
+    by_person: dict[str, list[FileReport]] = {}
+    for f in report.files:
+        if f.merge is not None and f.salesperson:
+            by_person.setdefault(f.salesperson, []).append(f)
+    return dict(sorted(by_person.items()))
+
+
+def _write_one(path: Path, sheets: list[Sheet]) -> tuple[Path | None, str | None, str | None]:
+    """Write one feedback workbook (in a worker process): (path, None, None) or the error."""
+    try:
+        return write_book(path, sheets), None, None
+    except SalesxlError as exc:
+        return None, exc.zh, exc.en
+
+
+#: Below this many feedback workbooks they are written in the main process (a pool costs more).
+POOL_FROM = 8
+
+
+class FeedbackJob:
+    """The feedback workbooks of a batch, being written — in parallel worker processes when
+    there are many — while the main process writes the master; :meth:`wait` collects them.
+
+    A salesperson without a file in this batch keeps the feedback of their last one.  A file
+    that cannot be written (open in Excel) is added to ``report.problems``.
+    """
+
+    def __init__(self, report: BatchReport, lang: str = "zh", workers: int | None = None) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from salesxl.batch.workers import mp_context
+
+        self.report = report
+        todo = [(report.out / feedback_name(person), feedback_sheets(files, lang))
+                for person, files in _by_person(report).items()]
+        self.done: list[tuple[Path | None, str | None, str | None]] | None = None
+        self.pool = None
+        self.futures: list[Any] = []
+        if len(todo) < POOL_FROM:
+            self.done = [_write_one(path, sheets) for path, sheets in todo]
+        else:
+            self.pool = ProcessPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, len(todo))),
+                                            mp_context=mp_context())
+            self.futures = [self.pool.submit(_write_one, path, sheets) for path, sheets in todo]
+
+    def wait(self) -> list[Path]:
+        """The feedback files written (once all are); problems go to the report."""
+        if self.done is None:
+            assert self.pool is not None
+            try:
+                self.done = [f.result() for f in self.futures]
+            finally:
+                self.pool.shutdown(wait=True)
+            for _, zh, en in self.done:
+                if zh is not None and en is not None:
+                    self.report.problems.append((zh, en))
+        elif self.pool is None:
+            for _, zh, en in self.done:
+                if zh is not None and en is not None and (zh, en) not in self.report.problems:
+                    self.report.problems.append((zh, en))
+        return [path for path, _, _ in self.done if path is not None]
+
+
+def write_feedback(report: BatchReport, lang: str = "zh", workers: int | None = None) -> list[Path]:
+    """Write every feedback workbook of ``report`` and return them (see :class:`FeedbackJob`)."""
+    return FeedbackJob(report, lang, workers).wait()
+
+
+# --------------------------------------------------------------------------------------------
+# The batch report
+
+
+def report_sheets(report: BatchReport, lang: str = "zh") -> list[Sheet]:
+    """批处理报告 (per file), 忽略的文件 and 概要 (batch, master, monthly job)."""
+    en = lang == "en"
+    headers = (("File", "Salesperson", "Status", "Changes", "Conflicts", "Rejected", "New customers", "Visits",
+                "Errors", "Warnings", "Note", "Batch", "SHA-256") if en else
+               ("文件", "业务员", "状态", "修改", "冲突", "未采纳", "新客户", "拜访", "错误", "警告", "说明", "批次", "SHA-256"))
+    rows = [[f.file, f.salesperson, f.status_text(lang), f.changes, f.conflicts, f.rejected, f.new_customers,
+             f.visits, f.errors, f.warnings, f.message(lang), f.batch, f.sha256] for f in report.files]
+    ignored = [[i.path.name, i.reason(lang)] for i in report.ignored]
+    doc = report.to_json(lang)
+    about: list[list[Any]] = [
+        ["Batch" if en else "批次", report.batch],
+        ["Time" if en else "时间", doc["time"]],
+        ["Master" if en else "母版", str(report.master)],
+        ["Month" if en else "月份", doc["month"]],
+        ["Master written" if en else "母版已更新", ("yes" if en else "是") if report.master_written else ("no" if en else "否")],
+        ["Backup" if en else "备份", doc["backup"]],
+        ["Note" if en else "说明", report.master_message(lang)],
+    ]
+    for key, value in doc["totals"].items():
+        about.append([key, value])
+    for step in report.monthly:
+        about.append([step.step, str(step.written) if step.written else (step.message_en if en else step.message_zh)])
+    for zh, en_text in report.problems:
+        about.append(["Problem" if en else "问题", en_text if en else zh])
+    return [
+        Sheet(REPORT_SHEET, headers, rows),
+        Sheet("Ignored files" if en else "忽略的文件", ("File", "Reason") if en else ("文件", "原因"), ignored),
+        Sheet("About" if en else "概要", ("Item", "Value") if en else ("项目", "内容"), about),
+    ]
+
+
+def write_report(report: BatchReport, lang: str = "zh") -> Path | None:
+    """``批处理报告.xlsx`` in the output folder (None, with a problem noted, when it is open)."""
+    path = report.out / REPORT_NAME
+    try:
+        return write_book(path, report_sheets(report, lang))
+    except SalesxlError as exc:
+        report.problems.append((exc.zh, exc.en))
+        return None

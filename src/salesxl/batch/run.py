@@ -1,0 +1,267 @@
+"""One batch, start to end: scan, read, merge, write the master once, feedback, monthly job."""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from pathlib import Path
+
+from salesxl.batch.feedback import FeedbackJob, write_feedback, write_report
+from salesxl.batch.inbox import (
+    Owner,
+    batch_lock,
+    owner_of,
+    remove_stale_temps,
+    scan_inbox,
+    sha256_of,
+)
+from salesxl.batch.master import (
+    RECORD_COLUMNS,
+    MasterNotWritten,
+    MasterRecords,
+    check_writable,
+    plan_write,
+    read_master,
+    read_records,
+    write_master,
+)
+from salesxl.batch.outcome import STATUS, BatchReport, FileReport, StepReport
+from salesxl.batch.workers import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    Failure,
+    Job,
+    parse_faults,
+    read_all,
+)
+from salesxl.core.merge import MasterState, MergeResult, Returned, master_state, merge
+from salesxl.core.summary import parse_month
+from salesxl.core.tables import Book
+from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
+
+Progress = Callable[[str, int, int], None]
+FAULT_ENV = "SALESXL_BATCH_FAULT"
+
+
+def run_batch(
+    inbox: str | Path,
+    *,
+    master: str | Path,
+    month: str | date,
+    out: str | Path,
+    workers: int | None = None,
+    lang: str = "zh",
+    as_of: date | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    monthly: bool = True,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """Fold every returned template in ``inbox`` into ``master``, then run the monthly job.
+
+    See :mod:`salesxl.batch` for the rules.  Raises :class:`BadArguments` for bad arguments
+    and :class:`UnreadableWorkbook` for a master that cannot be read (the CLI's exit 2);
+    everything that goes wrong with a returned file, or with writing, is in the report.
+    """
+    inbox, master, out = Path(inbox), Path(master), Path(out)
+    first = parse_month(month)
+    month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    as_of = as_of or date.today()
+    lang = "en" if lang == "en" else "zh"
+    if not inbox.is_dir():
+        raise BadArguments(f"收件文件夹不存在：{inbox}", f"Inbox folder not found: {inbox}")
+    if not master.is_file():
+        raise UnreadableWorkbook(f"找不到母版工作簿：{master}", f"Master workbook not found: {master}")
+    if out.exists() and not out.is_dir():
+        raise BadArguments(f"--out 应为文件夹：{out}", f"--out must be a folder: {out}")
+    if out.exists() and out.resolve() == inbox.resolve():
+        raise BadArguments("--out 不能是收件文件夹本身", "--out cannot be the inbox folder itself")
+    out.mkdir(parents=True, exist_ok=True)
+    now = datetime.now().replace(microsecond=0)
+    report = BatchReport(batch=now.strftime("%Y%m%d-%H%M%S"), time=now, master=master, month=first, out=out)
+
+    with batch_lock(master):
+        report.removed_temps = remove_stale_temps((master.parent, master.stem), (out, None))
+        records = read_records(master)
+        applied = records.applied
+        files, report.ignored = scan_inbox(inbox, master=master, out=out)
+        jobs: list[Job] = []
+        seen: dict[str, str] = {}
+        opened: dict[str, Owner] = {}  # files someone has open right now (read as last saved)
+        for path in files:
+            sha = sha256_of(path)
+            if sha in applied:
+                report.files.append(_already(path.name, sha, applied[sha]))
+            elif sha in seen:
+                report.files.append(FileReport(path.name, sha, "duplicate", message_zh=f"与「{seen[sha]}」内容相同",
+                                               message_en=f"same content as '{seen[sha]}'"))
+            else:
+                seen[sha] = path.name
+                jobs.append(Job(path, sha))
+                owner = owner_of(path)
+                if owner is not None:
+                    opened[path.name] = owner
+
+        label = "Reading" if lang == "en" else "读取"
+        with ThreadPoolExecutor(1, thread_name_prefix="salesxl-master") as side:
+            # The master is read (and indexed) while the workers read the inbox.
+            master_side = side.submit(_master_state, master, records)
+            outcomes = read_all(jobs, as_of=as_of, workers=workers, timeout=timeout, memory_mb=memory_mb,
+                                faults=parse_faults(os.environ.get(FAULT_ENV)), progress=progress,
+                                label=label) if jobs else {}
+            book, state = master_side.result()
+
+        returned: list[Returned] = []
+        for job in jobs:
+            outcome = outcomes.get(job.path)
+            if isinstance(outcome, Returned):
+                returned.append(outcome)
+                continue
+            failure = outcome if isinstance(outcome, Failure) else Failure("error", "未读取", "not read")
+            fr = FileReport(job.path.name, job.sha256, failure.kind if failure.kind in STATUS else "error",
+                            message_zh=failure.zh, message_en=failure.en)
+            report.files.append(fr)
+        if progress:
+            progress("合并" if lang != "en" else "Merging", 0, 1)
+        merged = merge(returned, state, time=now, batch=report.batch)
+        metas = {r.file: r.meta for r in returned}
+        for fm in merged.files:
+            fr = FileReport(fm.file, fm.sha256, "applied", salesperson=fm.salesperson, template_id=fm.template_id,
+                            changes=len(fm.changes), conflicts=len(fm.conflicts), rejected=len(fm.rejections),
+                            new_customers=len(fm.new_customers), visits=len(fm.visits), already_recorded=fm.already,
+                            errors=fm.errors, warnings=fm.warnings, batch=report.batch, merge=fm)
+            notes = _notes(metas[fm.file].master_name, master.name, opened.get(fm.file))
+            if notes:
+                fr.message_zh, fr.message_en = notes
+            report.files.append(fr)
+        report.files.sort(key=lambda f: f.file)
+
+        if merged.files:
+            report.master_needed = True
+            _write(report, merged, book, state.rows, records, lang, workers, progress)
+        if monthly:
+            report.monthly = _monthly(master, out, first, month_end, lang, progress)
+        report.report = write_report(report, lang)
+    return report
+
+
+def _master_state(master: Path, records: MasterRecords) -> tuple[Book, MasterState]:
+    """The master's tables and merge state; a master without a usable 客户档案 cannot run."""
+    book = read_master(master)
+    cards = book.table("客户档案")
+    if cards is None or cards.header_row is None:
+        raise UnreadableWorkbook(
+            f"母版 {master.name} 中没有可识别表头的「客户档案」工作表，无法合并",
+            f"The master {master.name} has no 客户档案 sheet with a recognisable header; nothing can be merged",
+        )
+    return book, master_state(book, records.history())
+
+
+def _notes(issued_from: str, master: str, owner: Owner | None) -> tuple[str, str] | None:
+    """Remarks on a merged file: issued from a master of another name, open while read."""
+    zh, en = [], []
+    if issued_from and issued_from != master:
+        zh.append(f"模板发放自「{issued_from}」，与母版 {master} 文件名不同，请确认是同一份档案")
+        en.append(f"issued from '{issued_from}', not {master}: check it is the same archive")
+    if owner is not None:
+        zh.append(f"读取时该文件正被 {owner.describe('zh')} 打开，合并的是最后保存的内容")
+        en.append(f"the file was open by {owner.describe('en')}; its last saved content was merged")
+    return ("；".join(zh), "; ".join(en)) if zh else None
+
+
+def _already(name: str, sha: str, row: dict[str, str | None]) -> FileReport:
+    """A file applied by an earlier batch, with the counts that batch recorded."""
+
+    def num(key: str) -> int:
+        with contextlib.suppress(TypeError, ValueError):
+            return int(float(row.get(key) or 0))
+        return 0
+
+    batch = row.get("批次")
+    return FileReport(name, sha, "already-applied", salesperson=row.get("业务员"), template_id=row.get("模板编号"),
+                      changes=num("修改"), conflicts=num("冲突"), rejected=num("未采纳"), new_customers=num("新客户"),
+                      visits=num("拜访"), errors=num("错误"), batch=batch,
+                      message_zh=f"已在批次 {batch} 中合并（按内容哈希识别）",
+                      message_en=f"applied in batch {batch} (recognised by its content hash)")
+
+
+def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[str, int],
+           records: MasterRecords, lang: str, workers: int | None, progress: Progress | None) -> None:
+    """The feedback workbooks (in worker processes) while the master is written; the master
+    replaced only once they are all written, so a kill right after the replace still leaves
+    the feedback of every file it applied.  A master left unwritten turns every merged file
+    into not-written, and the feedback says so."""
+    master = report.master
+    try:
+        check_writable(master, records.sha256)
+    except MasterNotWritten as exc:
+        report.locked_by = owner_of(master)
+        report.master_message_zh, report.master_message_en = exc.zh, exc.en
+        _not_written(report)
+        report.feedback = write_feedback(report, lang, workers)
+        return
+    if progress:
+        progress("写入母版" if lang != "en" else "Writing the master", 0, 1)
+    log_rows = [[r.time, r.file, r.salesperson, r.customer_id, r.field, r.old, r.new, r.template_id, r.batch]
+                for r in merged.log]
+    stamp = report.time.strftime("%Y-%m-%d %H:%M:%S")
+    record_rows = []
+    for fm in merged.files:
+        values = {
+            "批次": report.batch, "时间": stamp, "文件": fm.file, "SHA-256": fm.sha256, "业务员": fm.salesperson,
+            "模板编号": fm.template_id, "发放时间": fm.issued_at.isoformat(sep=" ", timespec="seconds"),
+            "状态": STATUS["applied"][0], "修改": len(fm.changes), "冲突": len(fm.conflicts),
+            "未采纳": len(fm.rejections), "新客户": len(fm.new_customers), "拜访": len(fm.visits), "错误": fm.errors,
+        }
+        record_rows.append([values[c] for c in RECORD_COLUMNS])
+    plan = plan_write(book, merged, rows_of, records, log_rows, record_rows)
+    feedback = FeedbackJob(report, lang, workers)
+    try:
+        report.backup = write_master(master, plan, sha256=records.sha256, before_replace=feedback.wait)
+        report.master_written = True
+        report.feedback = feedback.wait()
+    except SalesxlError as exc:
+        feedback.wait()
+        report.locked_by = owner_of(master)
+        report.master_message_zh, report.master_message_en = exc.zh, exc.en
+        _not_written(report)
+        report.feedback = write_feedback(report, lang, workers)
+
+
+def _not_written(report: BatchReport) -> None:
+    for f in report.files:
+        if f.status == "applied":
+            f.status = "not-written"
+
+
+def _monthly(master: Path, out: Path, first: date, month_end: date, lang: str,
+             progress: Progress | None) -> list[StepReport]:
+    """validate (marked copy), classify, offset (copies) and the monthly summary, into ``out``."""
+    from salesxl import api
+
+    stem, suffix = master.stem, master.suffix
+    steps: list[StepReport] = []
+    names = ["validate", "classify", "offset", *(["summary"] if hasattr(api, "summary") else [])]
+    for i, step in enumerate(names):
+        if progress:
+            progress(("月度作业 " if lang != "en" else "Monthly job ") + step, i, len(names))
+        try:
+            if step == "validate":
+                v = api.validate(master, as_of=month_end, out=out / f"{stem}.校验结果{suffix}", lang=lang)
+                steps.append(StepReport(step, True, v.marks.written if v.marks else None, v.errors, v.warnings))
+            elif step == "classify":
+                _, w = api.classify_to_book(master, as_of=month_end, out=out / f"{stem}.分类结果{suffix}")
+                steps.append(StepReport(step, True, w.written))
+            elif step == "offset":
+                _, w = api.offset_to_book(master, as_of=month_end, out=out / f"{stem}.往来结果{suffix}")
+                steps.append(StepReport(step, True, w.written))
+            else:
+                s = api.summary(master, month=first, out=out)
+                steps.append(StepReport(step, True, s.written))
+        except SalesxlError as exc:
+            steps.append(StepReport(step, False, message_zh=exc.zh, message_en=exc.en))
+    return steps

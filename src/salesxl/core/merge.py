@@ -1,0 +1,792 @@
+"""Folding returned salesperson templates into the master archive: the exact rules, no file I/O.
+
+``salesxl batch`` (:mod:`salesxl.batch`) reads each returned template in a worker process and
+turns it into a :class:`Returned` (:func:`returned_from_book`: the template's rows as canonical
+text, its validation findings, which fields the salesperson changed); the main process then
+folds every :class:`Returned` into the master's state (:class:`MasterState`, built by
+:func:`master_state` from the master's typed tables) with :func:`merge`.  Both halves are pure
+functions of typed tables, so the rules below are tested without a single workbook.
+
+Rules, per returned template (files in the order of their issue time, then file name):
+
+* **Changed card fields.**  A field is changed when the returned canonical text
+  (:func:`salesxl.core.templates.canonical_text`) differs from the issued snapshot.  Only
+  :data:`~salesxl.core.templates.EDITABLE_FIELDS` can change; a changed 业务员 or an edited
+  客户编号 is rejected.  A change is applied unless the master's current value differs from the
+  issued one (the office changed it after issue) — then it is a **conflict**: the master keeps
+  its value and the salesperson is told both values.  Two exceptions keep this exact rather
+  than noisy: a returned value equal to the master's current value is no change at all, and a
+  current value that this very issue (same template id) put there in an earlier batch or file
+  — the salesperson returned a corrected copy — is superseded, not a conflict (变更记录 says
+  who set it).  Fields are judged one by one: the other fields of the row still apply.
+* **Whose customer.**  Only rows with something to do are judged: a card returned exactly as
+  issued is skipped (not sent back by the worker at all).  A row whose customer the master now
+  assigns to someone else (reassigned since issue), an ID that is not in the master, an ID the
+  master holds twice, or an ID that was not in the issued template is rejected as a whole.
+* **Rows with errors.**  A row is rejected with its findings when a field it changes (for a
+  new customer: any field) has a validation error; errors in untouched fields (inherited from
+  the master) are reported but do not block the row.
+* **New customers.**  A row with a blank 客户编号 and a 客户名称 is a new customer: it gets the
+  next ID of the master's pattern (``KH00400`` → ``KH00401``, :func:`next_ids`) and the
+  template's salesperson.  A row with a blank 客户编号 and no 客户名称 is rejected.  A new
+  customer whose 统一社会信用代码, or whose name *and* phone, match a card already in the
+  master (or created earlier in the batch) is rejected as already archived; one whose name
+  matches a customer created from the same issue (a corrected copy sent again) is already
+  recorded.  Either way a re-exported file cannot create it twice.
+* **Visits** are appended to 拜访 with 业务员 forced to the template's salesperson (and a blank
+  客户名称 filled from the card).  A visit naming a customer that is not the salesperson's in the
+  master is rejected; a visit with only a 客户名称 that is one of the template's new customers
+  gets the new ID; a visit identical to one already in the master is skipped as already
+  recorded (a re-export applies nothing twice).
+
+Every applied change is a :class:`LogRow` of 变更记录 (time, source file, salesperson,
+customer, field, old, new, template id, batch): one per changed field, one per new customer
+(field ``新建客户``), one per visit (field ``拜访``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesxl.core.findings import Code, Finding, Severity
+from salesxl.core.money import fen_to_str
+from salesxl.core.schema import CUSTOMERS, VISITS, FieldType
+from salesxl.core.tables import ROW, Book, Table
+from salesxl.core.templates import CARD_FIELDS, EDITABLE_FIELDS, VISIT_FIELDS, TemplateMeta
+from salesxl.core.validation import company_key, phone_key, validate_book
+
+Text = str | None
+"""A cell's canonical text (:func:`salesxl.core.templates.canonical_text`); None is blank."""
+
+#: 变更记录 field names of the records that are not a card field.
+NEW_CUSTOMER_FIELD = "新建客户"
+VISIT_LOG_FIELD = "拜访"
+#: Default ID pattern when the master has no IDs to continue.
+DEFAULT_ID_PREFIX = "KH"
+DEFAULT_ID_WIDTH = 5
+
+
+# --------------------------------------------------------------------------------------------
+# Canonical text of whole columns
+
+
+def canonical_column(values: pd.Series, kind: FieldType) -> list[Text]:
+    """A typed column (as the reader returns it) → canonical text per row.
+
+    Vectorised twin of :func:`salesxl.core.templates.canonical_text` (which the tests hold it
+    equal to): a batch turns millions of cells into text, one Python call per cell is too slow.
+    """
+    if kind is FieldType.AMOUNT:
+        return [None if v is pd.NA or v is None else fen_to_str(int(v)) for v in values.astype("Int64").tolist()]
+    if kind is FieldType.DATE:
+        days = pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d")
+        return [None if not isinstance(v, str) else v for v in days.tolist()]
+    if kind in (FieldType.NUMBER, FieldType.INTEGER):
+        out: list[Text] = []
+        for v in pd.to_numeric(values, errors="coerce").astype("float64").tolist():
+            if v != v:
+                out.append(None)
+            elif float(v).is_integer():
+                out.append(str(int(v)))
+            else:
+                out.append(repr(round(v, 6)))
+        return out
+    arr = pc.utf8_trim_whitespace(pc.cast(pa.array(values.astype("string").array), pa.large_string()))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr).to_pylist()  # type: ignore[no-any-return]
+
+
+def _card_kind(name: str) -> FieldType:
+    return CUSTOMERS.field(name).type
+
+
+def _visit_kind(name: str) -> FieldType:
+    return VISITS.field(name).type
+
+
+# --------------------------------------------------------------------------------------------
+# What a returned template holds (built in a worker process, pickled back)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One filled row of a returned template's 客户档案."""
+
+    row: int
+    customer_id: Text
+    values: dict[str, Text]
+    """Canonical text of each card field the template has (absent columns are left out, so a
+    deleted column never reads as "cleared")."""
+    errors: tuple[Finding, ...] = ()
+    """Error findings on this row's cells."""
+    name_key: str | None = None
+    """客户名称 normalised as for duplicates (computed in the worker, vectorised)."""
+    np_key: tuple[str, str] | None = None
+    """(normalised 客户名称, normalised 联系电话) as returned, None when either is blank."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One filled row of a returned template's 拜访."""
+
+    row: int
+    values: dict[str, Text]
+    errors: tuple[Finding, ...] = ()
+    name_key: str | None = None
+    """客户名称 normalised (to find a new customer of the same template by name)."""
+
+
+@dataclass
+class Returned:
+    """One returned template, read and checked, independent of the master (picklable)."""
+
+    file: str
+    """The file's name (as shown in reports and 变更记录)."""
+    sha256: str
+    meta: TemplateMeta
+    """What the template was issued from; its snapshot is cut down to the cards sent along."""
+    template_id: str = ""
+    """:attr:`TemplateMeta.template_id` of the issue (computed on the full snapshot)."""
+    cards: list[Card] = field(default_factory=list)
+    """The rows with something to do: new customers, changed cards, IDs that were not issued.
+    A card returned exactly as issued is left out (nothing to apply, nothing to reject)."""
+    unchanged: int = 0
+    """Issued cards returned exactly as issued."""
+    visits: list[Visit] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    """Every reader and validation finding of the template, for the feedback."""
+    card_sheet: str = "客户档案"
+    visit_sheet: str = "拜访"
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+
+def _filled(frame: pd.DataFrame, fields: Sequence[str], ignore: str) -> np.ndarray:
+    """Rows holding a value in any of ``fields`` other than ``ignore`` (a template's spare
+    rows come with 业务员 prefilled and are not records)."""
+    names = [n for n in fields if n != ignore and n in frame]
+    if not names:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[names].notna().to_numpy(dtype=bool).any(axis=1)
+
+
+def returned_from_book(book: Book, meta: TemplateMeta, *, file: str, sha256: str, as_of: date,
+                       template_id: str | None = None) -> Returned:
+    """Turn the typed tables of a returned template into a :class:`Returned`.
+
+    ``template_id`` is the id the meta sheet records (模板编号); without it, it is computed
+    from the snapshot (:attr:`TemplateMeta.template_id`, the same value for an untouched file).
+
+    Spare rows (nothing but the prefilled 业务员) are dropped; 业务员 is set to the template's
+    salesperson before validation (the office assigns it; a changed one is judged against the
+    snapshot in :func:`merge`); a new customer's blank 客户编号 is not a ``missing-value``.
+    """
+    tables: dict[str, Table] = {}
+    cards_t = book.table("客户档案")
+    changed_owner: dict[int, Text] = {}
+    if cards_t is not None:
+        frame = cards_t.frame.loc[_filled(cards_t.frame, CARD_FIELDS, "业务员")].reset_index(drop=True)
+        if "业务员" in frame and cards_t.has("业务员"):
+            owners = canonical_column(frame["业务员"], FieldType.TEXT)
+            changed_owner = {int(r): o for r, o in zip(frame[ROW].tolist(), owners, strict=True)}
+        frame = frame.assign(业务员=pd.array([meta.salesperson] * len(frame), dtype="string"))
+        letters = dict(cards_t.letters)
+        tables["客户档案"] = Table(cards_t.schema, cards_t.sheet, cards_t.header_row, letters, frame)
+    visits_t = book.table("拜访")
+    if visits_t is not None:
+        frame = visits_t.frame.loc[_filled(visits_t.frame, VISIT_FIELDS, "业务员")].reset_index(drop=True)
+        frame = frame.assign(业务员=pd.array([meta.salesperson] * len(frame), dtype="string"))
+        tables["拜访"] = Table(visits_t.schema, visits_t.sheet, visits_t.header_row, dict(visits_t.letters), frame)
+    checked = Book(book.path, tables=tables, settings=book.settings, findings=list(book.findings))
+    found = list(book.findings) + validate_book(checked, as_of=as_of)
+
+    out = Returned(file=file, sha256=sha256, meta=meta, template_id=template_id or meta.template_id)
+    if cards_t is not None:
+        t = tables["客户档案"]
+        ids = canonical_column(t.frame["客户编号"], FieldType.TEXT)
+        new_rows = {int(r) for r, i in zip(t.frame[ROW].tolist(), ids, strict=True) if i is None}
+        found = [f for f in found if not (f.sheet == t.sheet and f.field == "客户编号"
+                                          and f.code is Code.MISSING_VALUE and f.row in new_rows)]
+        out.card_sheet = t.sheet
+    if visits_t is not None:
+        # The template's 客户档案 holds only the salesperson's own cards, so its unknown-customer
+        # means "not one of yours", which merge() says precisely (whose it is, or that none is).
+        vsheet = out.visit_sheet = tables["拜访"].sheet
+        found = [f for f in found if not (f.sheet == vsheet and f.code is Code.UNKNOWN_CUSTOMER)]
+    out.findings = found
+    errors_at: dict[tuple[str, int], list[Finding]] = {}
+    for f in found:
+        if f.row is not None and f.severity is Severity.ERROR:
+            errors_at.setdefault((f.sheet, f.row), []).append(f)
+
+    if cards_t is not None:
+        t = tables["客户档案"]
+        present = [n for n in CARD_FIELDS if t.has(n)]
+        columns = {n: canonical_column(t.frame[n], _card_kind(n)) for n in present}
+        if "业务员" in columns:  # what the salesperson returned, not what validation saw
+            columns["业务员"] = [changed_owner.get(int(r)) for r in t.frame[ROW].tolist()]
+        compared = [n for n in present if n != "客户编号"]
+        ids = columns.get("客户编号", [None] * len(t))
+        send = []
+        for i, cid in enumerate(ids):
+            issued = meta.snapshot.get(cid or "")
+            if issued is not None and all(columns[n][i] == issued.get(n) for n in compared):
+                out.unchanged += 1
+            else:
+                send.append(i)
+        blank = [None] * len(send)
+        names_sent = [columns["客户名称"][i] for i in send] if "客户名称" in columns else blank
+        phones_sent = [columns["联系电话"][i] for i in send] if "联系电话" in columns else blank
+        name_keys = _name_keys(pd.Series(names_sent, dtype="string"))
+        pairs = _keys(names_sent, phones_sent)
+        excel_rows = t.frame[ROW].tolist()
+        for k, i in enumerate(send):
+            row = int(excel_rows[i])
+            values = {n: columns[n][i] for n in present}
+            out.cards.append(Card(row, values.get("客户编号"), values, tuple(errors_at.get((t.sheet, row), ())),
+                                  name_keys[k], pairs[k]))
+        sent = {c.customer_id for c in out.cards}
+        out.meta = replace(meta, snapshot={k: v for k, v in meta.snapshot.items() if k in sent})
+    if visits_t is not None:
+        t = tables["拜访"]
+        present = [n for n in VISIT_FIELDS if t.has(n)]
+        columns = {n: canonical_column(t.frame[n], _visit_kind(n)) for n in present}
+        names = _name_keys(t.frame["客户名称"])
+        for i, row in enumerate(t.frame[ROW].tolist()):
+            values = {n: columns[n][i] for n in present}
+            values["业务员"] = meta.salesperson
+            out.visits.append(Visit(int(row), values, tuple(errors_at.get((t.sheet, int(row)), ())), names[i]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The master's state
+
+
+#: Fields a new customer is compared on (the lookups are refreshed when one of them changes).
+_KEY_FIELDS = frozenset({"客户名称", "联系电话", "统一社会信用代码"})
+
+
+@dataclass
+class MasterState:
+    """What merging needs to know about the master: its cards, visits and change history.
+
+    Cards are kept column-wise (a master of 150,000 cards is never turned into 150,000 dicts)
+    and changed in place by :func:`merge`, so later files see earlier ones.
+    """
+
+    columns: dict[str, list[Text]]
+    """CARD_FIELDS → canonical text of every card, by position (new cards appended)."""
+    index: dict[str, int]
+    """客户编号 → position, for every ID held by exactly one card."""
+    rows: dict[str, int]
+    """客户编号 → its Excel row on 客户档案 (existing cards only)."""
+    duplicated: set[str] = field(default_factory=set)
+    """IDs held by more than one card (nobody may change those until the office fixes them)."""
+    ids: set[str] = field(default_factory=set)
+    """Every ID in use (duplicated ones included)."""
+    uscc: dict[str, str] = field(default_factory=dict)
+    """Normalised 统一社会信用代码 → 客户编号 (first card wins)."""
+    name_phone: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(normalised name, normalised phone) → 客户编号 (first card wins)."""
+    visits: set[tuple[Text, ...]] = field(default_factory=set)
+    """Every visit already on 拜访, as a tuple of VISIT_FIELDS' canonical text."""
+    history: dict[tuple[str, str], tuple[str, Text]] = field(default_factory=dict)
+    """(客户编号, field) → (template id, new value) of the latest 变更记录 row for it."""
+    stale: set[str] = field(default_factory=set)
+    """Cards whose name, phone or USCC changed since the lookups were built."""
+    created: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(template id, normalised 客户名称) → 客户编号 of every new customer created from that issue."""
+
+    def has(self, cid: str) -> bool:
+        return cid in self.index
+
+    def get(self, cid: str, name: str) -> Text:
+        return self.columns[name][self.index[cid]]
+
+    def card(self, cid: str) -> dict[str, Text]:
+        k = self.index[cid]
+        return {n: self.columns[n][k] for n in CARD_FIELDS}
+
+    def set(self, cid: str, name: str, value: Text) -> None:
+        self.columns[name][self.index[cid]] = value
+
+    def add(self, cid: str, values: Mapping[str, Text], np_key: tuple[str, str] | None) -> None:
+        """A new card, findable at once (``np_key`` computed by the worker)."""
+        self.index[cid] = len(self.columns["客户编号"])
+        for n in CARD_FIELDS:
+            self.columns[n].append(values.get(n))
+        self.ids.add(cid)
+        self.reindex(cid, np_key)
+
+    def reindex(self, cid: str, np_key: tuple[str, str] | None) -> None:
+        """Make a changed card findable by its USCC, and by name and phone when ``np_key`` is
+        known to match its current name and phone (else it is recomputed lazily)."""
+        key = _uscc_key(self.get(cid, "统一社会信用代码"))
+        if key is not None:
+            self.uscc.setdefault(key, cid)
+        if np_key is not None:
+            self.name_phone.setdefault(np_key, cid)
+        elif self.get(cid, "客户名称") and self.get(cid, "联系电话"):
+            self.stale.add(cid)
+
+    def lookups(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+        """The USCC and name+phone lookups, refreshed for the cards changed meanwhile."""
+        if self.stale:
+            cids = sorted(self.stale)
+            self.stale.clear()
+            _index(self, cids, [self.get(c, "统一社会信用代码") for c in cids],
+                   [self.get(c, "客户名称") for c in cids], [self.get(c, "联系电话") for c in cids])
+        return self.uscc, self.name_phone
+
+
+def _uscc_key(v: Text) -> str | None:
+    if not v:
+        return None
+    return re.sub(r"\s+", "", v).upper() or None
+
+
+def _keys(names: Sequence[Text], phones: Sequence[Text]) -> list[tuple[str, str] | None]:
+    """(normalised name, normalised phone) per card (one vectorised pass), None where either is
+    blank; the same normalisation as validation's possible-duplicate rule."""
+    n = company_key(pd.Series(list(names), dtype="string")).tolist()
+    p = phone_key(pd.Series(list(phones), dtype="string")).tolist()
+    return [(a, b) if isinstance(a, str) and isinstance(b, str) else None for a, b in zip(n, p, strict=True)]
+
+
+def _name_keys(names: pd.Series) -> list[str | None]:
+    return [k if isinstance(k, str) and k else None for k in company_key(names.astype("string")).tolist()]
+
+
+def _index(state: MasterState, cids: Sequence[str], usccs: Sequence[Text], names: Sequence[Text],
+           phones: Sequence[Text]) -> None:
+    for cid, u in zip(cids, usccs, strict=True):
+        key = _uscc_key(u)
+        if key is not None:
+            state.uscc.setdefault(key, cid)
+    for cid, np_key in zip(cids, _keys(names, phones), strict=True):
+        if np_key is not None:
+            state.name_phone.setdefault(np_key, cid)
+
+
+def visit_key(values: Mapping[str, Text]) -> tuple[Text, ...]:
+    """A visit as the tuple that recognises it again."""
+    return tuple(values.get(n) for n in VISIT_FIELDS)
+
+
+def master_state(book: Book, history: Iterable[tuple[str, str, str, Text]] = ()) -> MasterState:
+    """The master's :class:`MasterState` from its typed tables (客户档案, 拜访) and the rows of its
+    变更记录 as ``(customer_id, field, template_id, new_value)`` in the order written."""
+    cards_t = book.table("客户档案")
+    state = MasterState(columns={n: [] for n in CARD_FIELDS}, index={}, rows={})
+    if cards_t is not None:
+        frame = cards_t.frame
+        state.columns = {n: canonical_column(frame[n], _card_kind(n)) for n in CARD_FIELDS}
+        ids = state.columns["客户编号"]
+        counts = Counter(i for i in ids if i is not None)
+        state.ids = set(counts)
+        state.duplicated = {i for i, n in counts.items() if n > 1}
+        excel_rows = frame[ROW].tolist()
+        for k, cid in enumerate(ids):
+            if cid is not None and cid not in state.duplicated:
+                state.index[cid] = k
+                state.rows[cid] = int(excel_rows[k])
+        keep = [k for k, cid in enumerate(ids) if cid is not None and cid not in state.duplicated]
+        c = state.columns
+        _index(state, [ids[k] for k in keep], [c["统一社会信用代码"][k] for k in keep],
+               [c["客户名称"][k] for k in keep], [c["联系电话"][k] for k in keep])
+    visits_t = book.table("拜访")
+    if visits_t is not None:
+        columns = [canonical_column(visits_t.frame[n], _visit_kind(n)) for n in VISIT_FIELDS]
+        state.visits = set(zip(*columns, strict=True)) if columns and len(visits_t) else set()
+    made = []
+    for cid, name, template_id, new in history:
+        state.history[(cid, name)] = (template_id, new)
+        if name == NEW_CUSTOMER_FIELD:
+            made.append((template_id, new, cid))
+    keys = _name_keys(pd.Series([m[1] for m in made], dtype="string"))
+    for (template_id, _, cid), key in zip(made, keys, strict=True):
+        if key is not None:
+            state.created.setdefault((template_id, key), cid)
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# New IDs
+
+
+_ID_RE = re.compile(r"^(.*?)(\d+)$")
+
+
+class IdAllocator:
+    """Fresh IDs continuing the master's dominant pattern (prefix + zero-padded number).
+
+    The pattern is the most common (prefix, digit count) among the existing IDs; numbering
+    continues after the largest number with that prefix, skipping any ID already taken.
+    Without a numbered ID the pattern is ``KH`` + 5 digits.  Learned once per merge.
+    """
+
+    def __init__(self, existing: Iterable[str]) -> None:
+        self.taken = existing if isinstance(existing, set) else set(existing)
+        patterns: Counter[tuple[str, int]] = Counter()
+        largest: dict[str, int] = {}
+        for cid in self.taken:
+            m = _ID_RE.match(cid)
+            if m is None:
+                continue
+            prefix, digits = m.group(1), m.group(2)
+            patterns[(prefix, len(digits))] += 1
+            largest[prefix] = max(largest.get(prefix, 0), int(digits))
+        if patterns:
+            (self.prefix, self.width), _ = max(patterns.items(), key=lambda kv: (kv[1], kv[0][1], kv[0][0]))
+        else:
+            self.prefix, self.width = DEFAULT_ID_PREFIX, DEFAULT_ID_WIDTH
+        self.number = largest.get(self.prefix, 0)
+
+    def next(self) -> str:
+        while True:
+            self.number += 1
+            cid = f"{self.prefix}{self.number:0{self.width}d}"
+            if cid not in self.taken:
+                self.taken.add(cid)
+                return cid
+
+
+def next_ids(existing: Iterable[str], n: int) -> list[str]:
+    """``n`` fresh IDs after ``existing`` (see :class:`IdAllocator`)."""
+    ids = IdAllocator(set(existing))
+    return [ids.next() for _ in range(n)]
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes
+
+
+#: Why a row or field was not applied: code → (Chinese, English) message templates.
+REASONS: dict[str, tuple[str, str]] = {
+    "unknown-id": ("客户编号 {id} 不在客户档案中，未采纳", "Customer ID {id} is not in the archive; not applied"),
+    "duplicated-id": ("客户编号 {id} 在客户档案中重复，须由公司先更正，未采纳",
+                      "Customer ID {id} appears twice in the archive; the office must fix it first; not applied"),
+    "not-issued": ("客户 {id} 不在发给你的模板中（客户编号被改动？），未采纳",
+                   "Customer {id} was not in the template issued to you (was the ID edited?); not applied"),
+    "reassigned": ("客户 {id} 在模板发放后已改由「{owner}」负责，未采纳",
+                   "Customer {id} was reassigned to {owner} after the template was issued; not applied"),
+    "not-yours": ("客户 {id} 由「{owner}」负责，不是你的客户，未采纳",
+                  "Customer {id} belongs to {owner}, not to you; not applied"),
+    "locked-field": ("「{field}」由公司分配，不能在模板中修改（你改为「{value}」），未采纳",
+                     "'{field}' is assigned by the office and cannot be changed in the template (you wrote '{value}'); not applied"),
+    "row-errors": ("此行有错误，整行未采纳：{messages}", "This row has errors and was not applied: {messages}"),
+    "no-name": ("新客户须填写客户名称（客户编号留空由公司分配），此行未采纳",
+                "A new customer needs a Customer Name (leave the ID blank: the office assigns it); not applied"),
+    "already-archived": ("该新客户已在客户档案中（{id}，{how}相同），未重复建档",
+                         "This new customer is already in the archive ({id}, same {how_en}); not created again"),
+    "visit-unknown": ("拜访的客户编号 {id} 不在客户档案中，未采纳",
+                      "The visited Customer ID {id} is not in the archive; not applied"),
+    "visit-not-yours": ("拜访的客户 {id} 由「{owner}」负责，不是你的客户，未采纳",
+                        "The visited customer {id} belongs to {owner}, not to you; not applied"),
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A row, or one field of a row, that was not applied, and why."""
+
+    sheet: str
+    row: int
+    customer_id: Text
+    field: str | None
+    value: Text
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+
+    def message(self, lang: str = "zh") -> str:
+        zh, en = REASONS[self.code]
+        params = dict(self.params)
+        params.setdefault("id", self.customer_id or "")
+        params.setdefault("field", self.field or "")
+        params.setdefault("value", self.value or "")
+        if self.findings:
+            params["messages"] = "；".join(f.message(lang) for f in self.findings) if lang != "en" else \
+                "; ".join(f.message(lang) for f in self.findings)
+        return (en if lang == "en" else zh).format(**params)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A field applied to the master (or a whole new card, or a visit)."""
+
+    row: int
+    customer_id: Text
+    field: str
+    old: Text
+    new: Text
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field both the salesperson and the office changed since issue: the master's value stays."""
+
+    row: int
+    customer_id: str
+    field: str
+    issued: Text
+    returned: Text
+    current: Text
+
+    def message(self, lang: str = "zh") -> str:
+        if lang == "en":
+            return (f"'{self.field}' was changed in the archive after the template was issued "
+                    f"(now '{self.current or ''}'); your '{self.returned or ''}' was not applied")
+        return f"模板发放后档案中的「{self.field}」已改为「{self.current or ''}」，你填写的「{self.returned or ''}」未采纳"
+
+
+@dataclass
+class FileMerge:
+    """What merging one returned template did."""
+
+    file: str
+    sha256: str
+    salesperson: str
+    template_id: str
+    issued_at: datetime
+    changes: list[Change] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    new_customers: list[Change] = field(default_factory=list)
+    """One per new card: ``customer_id`` the fresh ID, ``new`` its 客户名称."""
+    visits: list[Change] = field(default_factory=list)
+    already: int = 0
+    """Visits (and unchanged rows) skipped because the master already holds them."""
+    findings: list[Finding] = field(default_factory=list)
+    card_sheet: str = "客户档案"
+    visit_sheet: str = "拜访"
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def applied(self) -> int:
+        """Fields changed + new customers + visits: what this file wrote into the master."""
+        return len(self.changes) + len(self.new_customers) + len(self.visits)
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One row of 变更记录."""
+
+    time: str
+    file: str
+    salesperson: str
+    customer_id: Text
+    field: str
+    old: Text
+    new: Text
+    template_id: str
+    batch: str
+
+
+@dataclass
+class MergeResult:
+    """Every file's outcome, and what to write into the master (all of it, or nothing)."""
+
+    files: list[FileMerge]
+    updates: dict[str, dict[str, Text]] = field(default_factory=dict)
+    """客户编号 → field → new canonical text, for existing cards."""
+    new_cards: list[dict[str, Text]] = field(default_factory=list)
+    """Whole new cards (客户编号, 业务员 and the fields given), in the order created."""
+    new_visits: list[dict[str, Text]] = field(default_factory=list)
+    log: list[LogRow] = field(default_factory=list)
+
+    @property
+    def writes(self) -> bool:
+        """Whether anything changes in the master's data (the batch record aside)."""
+        return bool(self.updates or self.new_cards or self.new_visits)
+
+
+# --------------------------------------------------------------------------------------------
+# Merging
+
+
+def merge(returned: Sequence[Returned], state: MasterState, *, time: datetime, batch: str) -> MergeResult:
+    """Fold ``returned`` into ``state`` (mutated) by the rules of the module documentation."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    result = MergeResult(files=[])
+    ids = IdAllocator(state.ids)
+    for r in sorted(returned, key=lambda r: (r.meta.issued_at, r.file)):
+        result.files.append(_Merger(r, state, result, ids, stamp, batch).run())
+    return result
+
+
+class _Merger:
+    """One returned template folded into the state."""
+
+    def __init__(self, r: Returned, state: MasterState, result: MergeResult, ids: IdAllocator, stamp: str,
+                 batch: str) -> None:
+        self.r, self.state, self.result, self.ids = r, state, result, ids
+        self.me = r.meta.salesperson
+        self.tid = r.template_id or r.meta.template_id
+        self.stamp, self.batch = stamp, batch
+        self.fm = FileMerge(r.file, r.sha256, self.me, self.tid, r.meta.issued_at, findings=list(r.findings),
+                            card_sheet=r.card_sheet, visit_sheet=r.visit_sheet)
+        self.created: dict[str, str] = {}  # name key of a new customer → its new ID (for visits)
+
+    def log(self, cid: Text, name: str, old: Text, new: Text) -> None:
+        self.result.log.append(LogRow(self.stamp, self.r.file, self.me, cid, name, old, new, self.tid, self.batch))
+
+    def reject(self, sheet: str, row: int, cid: Text, code: str, name: str | None = None, value: Text = None,
+               findings: Sequence[Finding] = (), **params: Any) -> None:
+        self.fm.rejections.append(Rejection(sheet, row, cid, name, value, code, params, tuple(findings)))
+
+    def run(self) -> FileMerge:
+        for card in self.r.cards:
+            if card.customer_id is None:
+                self.new_card(card)
+            else:
+                self.existing_card(card)
+        for visit in self.r.visits:
+            self.visit(visit)
+        return self.fm
+
+    def existing_card(self, card: Card) -> None:
+        state, r, cid, sheet = self.state, self.r, card.customer_id, self.r.card_sheet
+        assert cid is not None
+        if cid in state.duplicated:
+            return self.reject(sheet, card.row, cid, "duplicated-id")
+        if not state.has(cid):
+            return self.reject(sheet, card.row, cid, "unknown-id")
+        issued = r.meta.snapshot.get(cid)
+        owner = state.get(cid, "业务员")
+        if owner != self.me:
+            return self.reject(sheet, card.row, cid, "reassigned" if issued is not None else "not-yours",
+                               owner=owner or "?")
+        if issued is None:
+            return self.reject(sheet, card.row, cid, "not-issued")
+        if "业务员" in card.values and card.values["业务员"] != issued.get("业务员"):
+            self.reject(sheet, card.row, cid, "locked-field", "业务员", card.values["业务员"])
+        changed = [n for n in EDITABLE_FIELDS if n in card.values and card.values[n] != issued.get(n)]
+        if not changed:
+            return None
+        bad = [f for f in card.errors if f.field in changed]
+        if bad:
+            return self.reject(sheet, card.row, cid, "row-errors", findings=bad)
+        for name in changed:
+            new, now = card.values[name], state.get(cid, name)
+            if new == now:
+                continue  # the archive already says so (a re-export, or the office did the same)
+            if now != issued.get(name) and state.history.get((cid, name)) != (self.tid, now):
+                self.fm.conflicts.append(Conflict(card.row, cid, name, issued.get(name), new, now))
+                continue
+            self.fm.changes.append(Change(card.row, cid, name, now, new))
+            self.log(cid, name, now, new)
+            state.set(cid, name, new)
+            state.history[(cid, name)] = (self.tid, new)
+            self.result.updates.setdefault(cid, {})[name] = new
+        if _KEY_FIELDS.intersection(self.result.updates.get(cid, ())):
+            same = all(state.get(cid, n) == card.values.get(n) for n in ("客户名称", "联系电话"))
+            state.reindex(cid, card.np_key if same else None)
+        return None
+
+    def new_card(self, card: Card) -> None:
+        state, sheet = self.state, self.r.card_sheet
+        name = card.values.get("客户名称")
+        if not name:
+            return self.reject(sheet, card.row, None, "no-name")
+        if card.errors:
+            return self.reject(sheet, card.row, None, "row-errors", "客户名称", name, findings=card.errors)
+        if card.name_key is not None and (self.tid, card.name_key) in state.created:
+            self.fm.already += 1  # created from this very issue before (a corrected copy sent again)
+            return None
+        by_uscc, by_name_phone = state.lookups()
+        uscc = _uscc_key(card.values.get("统一社会信用代码"))
+        np_key = card.np_key
+        for found, how, how_en in ((by_uscc.get(uscc) if uscc else None, "统一社会信用代码", "USCC"),
+                                   (by_name_phone.get(np_key) if np_key else None, "客户名称和联系电话", "name and phone")):
+            if found is None:
+                continue
+            return self.reject(sheet, card.row, None, "already-archived", "客户名称", name, id=found, how=how,
+                               how_en=how_en)
+        cid = self.ids.next()
+        values: dict[str, Text] = {n: card.values.get(n) for n in EDITABLE_FIELDS}
+        values["客户编号"] = cid
+        values["业务员"] = self.me
+        state.add(cid, values, np_key)
+        state.history[(cid, NEW_CUSTOMER_FIELD)] = (self.tid, name)
+        self.result.new_cards.append({n: values.get(n) for n in CARD_FIELDS})
+        if card.name_key is not None:
+            self.created.setdefault(card.name_key, cid)
+            state.created.setdefault((self.tid, card.name_key), cid)
+        self.fm.new_customers.append(Change(card.row, cid, NEW_CUSTOMER_FIELD, None, name))
+        self.log(cid, NEW_CUSTOMER_FIELD, None, name)
+        return None
+
+    def visit(self, visit: Visit) -> None:
+        state, sheet = self.state, self.r.visit_sheet
+        values = dict(visit.values)
+        cid = values.get("客户编号")
+        if cid is None and visit.name_key is not None:
+            cid = self.created.get(visit.name_key) or state.created.get((self.tid, visit.name_key))
+            values["客户编号"] = cid
+        if visit.errors:
+            return self.reject(sheet, visit.row, cid, "row-errors", findings=visit.errors)
+        if cid is not None:
+            if cid not in state.ids:
+                return self.reject(sheet, visit.row, cid, "visit-unknown")
+            owner = state.get(cid, "业务员") if state.has(cid) else None
+            if owner != self.me:
+                return self.reject(sheet, visit.row, cid, "visit-not-yours", owner=owner or "?")
+            if not values.get("客户名称"):
+                values["客户名称"] = state.get(cid, "客户名称")  # as the office's own visit rows have it
+        values = {n: values.get(n) for n in VISIT_FIELDS}
+        key = visit_key(values)
+        if key in state.visits:
+            self.fm.already += 1
+            return None
+        state.visits.add(key)
+        self.result.new_visits.append(values)
+        summary = " ".join(v for v in (values.get("日期"), values.get("方式"), values.get("内容")) if v) or None
+        self.fm.visits.append(Change(visit.row, cid, VISIT_LOG_FIELD, None, summary))
+        self.log(cid, VISIT_LOG_FIELD, None, summary)
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Cell values written into the master
+
+
+def cell_value(name: str, text: Text, *, visit: bool = False) -> str | int | None:
+    """The value to write into a master cell for a field's canonical text.
+
+    The package patcher writes text or whole numbers (never a formula); whole amounts,
+    integers and whole numbers are written as numbers, everything else as its exact text,
+    which the reader reads back to the same canonical text (spec §1: numeric and date text
+    are read as such).
+    """
+    if text is None:
+        return None
+    kind = _visit_kind(name) if visit else _card_kind(name)
+    if kind is FieldType.AMOUNT and text.endswith(".00") and text[:-3].lstrip("-").isdigit():
+        return int(text[:-3])
+    if kind in (FieldType.INTEGER, FieldType.NUMBER) and text.lstrip("-").isdigit():
+        return int(text)
+    return text
