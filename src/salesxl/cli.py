@@ -634,13 +634,18 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     _print_written(written, lang)
     _print_classification(classes, lang)
     _print_written(classified, lang)
-    out.print(
-        f"下一步：salesxl validate {path} --as-of {demo_mod.DEMO_END} --json；"
-        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}；salesxl classify {path} --as-of {demo_mod.DEMO_END}"
-        if zh
-        else f"Next: salesxl validate {path} --as-of {demo_mod.DEMO_END} --json; "
-        f"salesxl offset {path} --as-of {demo_mod.DEMO_END}; salesxl classify {path} --as-of {demo_mod.DEMO_END}"
-    )
+    month = demo_mod.DEMO_END.strftime("%Y-%m")
+    steps = [
+        (f"salesxl validate {path} --as-of {demo_mod.DEMO_END} --json", "逐条查看问题", "every finding"),
+        (f"salesxl classify {path} --as-of {demo_mod.DEMO_END} --map 路线图.svg", "客户细分和路线图",
+         "classification and a route map"),
+        (f"salesxl summary {path} --month {month}", f"{month} 月报", f"the {month} report"),
+        (f"salesxl template salesperson --from {path} --all --out 业务员模板", "给每位业务员的模板",
+         "a template per salesperson"),
+    ]
+    out.print("下一步：" if zh else "Next:")
+    for command, what_zh, what_en in steps:
+        out.print(f"  {command}    # {what_zh if zh else what_en}", highlight=False, markup=False)
     return 0
 
 
