@@ -33,6 +33,7 @@ from salesxl.batch.inbox import owner_of, scan_inbox
 from salesxl.batch.master import LOG_SHEET, RECORD_SHEET, read_records
 from salesxl.core.merge import canonical_column, cell_value, next_ids
 from salesxl.core.schema import CUSTOMERS
+from salesxl.core.tables import ROW
 from salesxl.core.templates import CARD_FIELDS, TemplateMeta, canonical_text, meta_rows
 from salesxl.demo import build_demo
 from salesxl.io.columns import ColumnPatch, SheetPatch
@@ -270,6 +271,26 @@ def scenario(demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
             "visits_before": visits_before, "expected_bad": expected_bad, "master_bytes": master_bytes}
 
 
+def test_master_cells_keep_their_types(scenario: dict[str, Any]) -> None:
+    """Amounts, dates and numbers go into the master as numbers (dates with a date format):
+    Excel shows them as the user's other cells, and the reader reads the same typed values."""
+    master = scenario["master"]
+    t = read_book(master, sheets=("客户档案",))["客户档案"]
+    row = t.frame.loc[t.frame["客户编号"] == "KH00003"].iloc[0]
+    assert row["资产规模"] == 1234567890  # int fen
+    new = t.frame.loc[t.frame["客户名称"] == "宁波新港物流有限公司"].iloc[0]
+    wb = openpyxl.load_workbook(master)
+    ws = wb["客户档案"]
+    amount = ws[f"{t.letters['资产规模']}{int(row[ROW])}"].value
+    assert amount == 12345678.9 and isinstance(amount, float)
+    assert ws[f"{t.letters['客户编号']}{int(new[ROW])}"].value == new["客户编号"]
+    vt = read_book(master, sheets=("拜访",))["拜访"]
+    dates = [wb[vt.sheet][f"{vt.letters['日期']}{int(r)}"].value for r in vt.frame[ROW]]
+    assert dates[-2:] == [datetime(2026, 11, 5), datetime(2026, 11, 6)]  # the two new visits
+    v = visits_of(master)
+    assert str(v["日期"].max())[:10] >= "2026-11-06"
+
+
 def test_statuses(scenario: dict[str, Any]) -> None:
     files = by_file(scenario["report"])
     for name, status in scenario["expected_bad"].items():
@@ -480,8 +501,8 @@ def test_next_ids() -> None:
 
 
 @pytest.mark.parametrize(("name", "text", "value"), [
-    ("资产规模", "43200000.00", 43200000), ("资产规模", "12.30", "12.30"), ("成立日期", "2020-01-05", "2020-01-05"),
-    ("纬度", "29.885356", "29.885356"), ("客户名称", "=HYPERLINK(1)", "=HYPERLINK(1)"), ("备注", None, None),
+    ("资产规模", "43200000.00", 4320000000), ("资产规模", "12.30", 1230), ("成立日期", "2020-01-05", date(2020, 1, 5)),
+    ("纬度", "29.885356", 29.885356), ("纬度", "30", 30), ("成立日期", "不详", "不详"), ("资产规模", "abc", "abc"), ("客户名称", "=HYPERLINK(1)", "=HYPERLINK(1)"), ("备注", None, None),
 ])
 def test_cell_value(name: str, text: str | None, value: Any) -> None:
     assert cell_value(name, text) == value

@@ -543,7 +543,7 @@ def test_bad_patches(tmp_path: Path) -> None:
     with pytest.raises(BadArguments):
         ColumnPatch("a", "A1", "text", {})
     with pytest.raises(BadArguments):
-        ColumnPatch("a", None, "date", {})  # type: ignore[arg-type]
+        ColumnPatch("a", None, "time", {})  # type: ignore[arg-type]
     assert not out.exists()
     # no columns: nothing to do, the sheet part stays as it was
     res = write_result_sheets(book, [], out=out, patch=SheetPatch("客户档案", 2, []))
@@ -592,3 +592,68 @@ def test_libreoffice_opens_the_patched_workbook(tmp_path: Path) -> None:
     again = write_result_sheets(saved, [], out=tmp_path / "again.xlsx",
                                 patch=patch_of(OUT, back.letters, values, back.sheet, 3))
     assert again.cells == 0 and sheet_xml(again.written, "档案") == sheet_xml(saved, "档案")
+
+
+# --------------------------------------------------------------------------------------------
+# Typed cells: dates, amounts, numbers
+
+
+def test_typed_cells_read_back_as_typed(tmp_path: Path) -> None:
+    """Dates are serial numbers with a date format (the column's, or yyyy-mm-dd when none),
+    amounts exact decimals, numbers floats; a re-run changes nothing."""
+    from datetime import date, datetime
+
+    book = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户档案"
+    ws.append(["客户编号", "成立日期", "资产规模", "纬度"])
+    ws.append(["C1", datetime(2020, 1, 5), 100, 30.5])
+    ws["B2"].number_format = "yyyy/m/d"
+    ws.append(["C2", None, None, None])
+    wb.save(book)
+    patch = SheetPatch("客户档案", 1, [
+        ColumnPatch("成立日期", "B", "date", {2: date(2021, 3, 4), 3: date(2022, 12, 31), 5: datetime(2023, 6, 7)}),
+        ColumnPatch("资产规模", "C", "amount", {2: 1230, 3: 123456789, 5: -5}),
+        ColumnPatch("纬度", "D", "number", {2: 29.885356, 3: 30.0, 5: 0.1}),
+        ColumnPatch("备注", None, "date", {3: "不详"}),
+    ])
+    out = tmp_path / "out.xlsx"
+    res = write_result_sheets(book, [], out=out, patch=patch)
+    ws = openpyxl.load_workbook(res.written)["客户档案"]
+    assert ws["B2"].value == datetime(2021, 3, 4) and ws["B2"].number_format == "yyyy/m/d"
+    assert ws["B3"].value == datetime(2022, 12, 31) and ws["B3"].is_date  # no style of its own: the one above
+    assert ws["B3"].number_format == "yyyy/m/d" and ws["B5"].number_format == "yyyy/m/d"
+    assert ws["C2"].value == 12.3 and ws["C3"].value == 1234567.89 and ws["C5"].value == -0.05
+    assert ws["D2"].value == 29.885356 and ws["D3"].value == 30 and ws["D5"].value == 0.1
+    assert ws["E3"].value == "不详"
+    xml = sheet_xml(res.written, "客户档案")
+    assert b"<v>12.3</v>" in xml and b"<v>1234567.89</v>" in xml and b"<v>-0.05</v>" in xml
+    t = read_book(res.written, sheets=["客户档案"])["客户档案"].frame
+    assert str(t["成立日期"].iloc[0])[:10] == "2021-03-04" and t["资产规模"].iloc[0] == 1230
+    again = tmp_path / "again.xlsx"
+    rerun = SheetPatch("客户档案", 1, [*patch.columns[:3], ColumnPatch("备注", "E", "date", {3: "不详"})])
+    res2 = write_result_sheets(res.written, [], out=again, patch=rerun)
+    assert res2.cells == 0 and sheet_xml(again, "客户档案") == xml
+
+
+def test_date_without_any_style_gets_yyyy_mm_dd(tmp_path: Path) -> None:
+    from datetime import date, datetime
+
+    book = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "拜访"
+    ws.append(["日期", "业务员"])
+    wb.save(book)
+    out = tmp_path / "out.xlsx"
+    res = write_result_sheets(book, [], out=out, patch=SheetPatch("拜访", 1, [
+        ColumnPatch("日期", "A", "date", {2: date(2026, 10, 1), 3: date(1900, 1, 1)}),
+        ColumnPatch("业务员", "B", "text", {2: "张三"}),
+    ]))
+    ws = openpyxl.load_workbook(res.written)["拜访"]
+    assert ws["A2"].value == datetime(2026, 10, 1) and ws["A2"].number_format == "yyyy-mm-dd"
+    assert ws["A3"].value == datetime(1900, 1, 1)
+    with pytest.raises(BadArguments):
+        write_result_sheets(book, [], out=tmp_path / "x.xlsx", patch=SheetPatch("拜访", 1, [
+            ColumnPatch("日期", "A", "amount", {2: 1.5})]))

@@ -44,7 +44,7 @@ from typing import IO, Any
 
 from salesxl.batch.inbox import owner_of, sha256_of
 from salesxl.batch.rows import RawSheet, find_part, read_raw
-from salesxl.core.merge import MergeResult, Text, cell_value
+from salesxl.core.merge import MergeResult, Text, cell_kind, cell_value
 from salesxl.core.tables import ROW, Book, Table
 from salesxl.core.templates import CARD_FIELDS, VISIT_FIELDS
 from salesxl.errors import SalesxlError
@@ -165,21 +165,16 @@ class MasterWrite:
         return not self.patches and not self.new_sheets
 
 
-def _kind(values: dict[int, str | int | None]) -> tuple[str, dict[int, str | int | None]]:
-    """``int`` when every value is a whole number, else ``text`` for the whole column."""
-    if all(v is None or isinstance(v, int) for v in values.values()):
-        return "int", values
-    return "text", {r: (None if v is None else str(v)) for r, v in values.items()}
-
-
-def _columns(table: Table | None, cells: dict[str, dict[int, str | int | None]]) -> list[ColumnPatch]:
+def _columns(table: Table | None, cells: dict[str, dict[int, Any]], *, visit: bool = False) -> list[ColumnPatch]:
+    """One patch column per field with values, of the field's contract type (dates as dates,
+    amounts and numbers as numbers), so the master keeps the types the user's cells have."""
     out = []
     for name, values in cells.items():
         if not values:
             continue
-        kind, values = _kind(values)
         letter = table.letter(name) if table is not None else None
-        out.append(ColumnPatch(header=name, letter=letter, kind=kind, values=values))  # type: ignore[arg-type]
+        out.append(ColumnPatch(header=name, letter=letter, kind=cell_kind(name, visit=visit),  # type: ignore[arg-type]
+                               values=values))
     return out
 
 
@@ -194,7 +189,7 @@ def plan_write(book: Book, merged: MergeResult, rows_of: dict[str, int], records
     """The patches and new sheets that put ``merged`` and the batch record into the master."""
     plan = MasterWrite()
     cards = book["客户档案"]
-    cells: dict[str, dict[int, str | int | None]] = {n: {} for n in CARD_FIELDS}
+    cells: dict[str, dict[int, Any]] = {n: {} for n in CARD_FIELDS}
     for cid, fields in merged.updates.items():
         for name, text in fields.items():
             cells[name][rows_of[cid]] = cell_value(name, text)
@@ -213,12 +208,12 @@ def plan_write(book: Book, merged: MergeResult, rows_of: dict[str, int], records
         visits = book.table("拜访")
         if visits is not None and visits.header_row is not None:
             last = _last_row(visits)
-            vcells: dict[str, dict[int, str | int | None]] = {n: {} for n in VISIT_FIELDS}
+            vcells: dict[str, dict[int, Any]] = {n: {} for n in VISIT_FIELDS}
             for i, visit in enumerate(merged.new_visits, start=1):
                 for name in VISIT_FIELDS:
                     if visit.get(name) is not None:
                         vcells[name][last + i] = cell_value(name, visit[name], visit=True)
-            plan.patches.append((SheetPatch(visits.sheet, visits.header_row, _columns(visits, vcells)), last,
+            plan.patches.append((SheetPatch(visits.sheet, visits.header_row, _columns(visits, vcells, visit=True)), last,
                                  last + len(merged.new_visits)))
         else:
             cols = [Column("日期", "date", 12), *[Column(n) for n in VISIT_FIELDS[1:]]]

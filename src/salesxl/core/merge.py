@@ -51,6 +51,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesxl.core.findings import Code, Finding, Severity
-from salesxl.core.money import fen_to_str
+from salesxl.core.money import decimal_to_fen
 from salesxl.core.schema import CUSTOMERS, VISITS, FieldType
 from salesxl.core.tables import ROW, Book, Table
 from salesxl.core.templates import CARD_FIELDS, EDITABLE_FIELDS, VISIT_FIELDS, TemplateMeta
@@ -87,22 +88,64 @@ def canonical_column(values: pd.Series, kind: FieldType) -> list[Text]:
     equal to): a batch turns millions of cells into text, one Python call per cell is too slow.
     """
     if kind is FieldType.AMOUNT:
-        return [None if v is pd.NA or v is None else fen_to_str(int(v)) for v in values.astype("Int64").tolist()]
+        return _fen_texts(values.astype("Int64"))
     if kind is FieldType.DATE:
         days = pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d")
         return [None if not isinstance(v, str) else v for v in days.tolist()]
     if kind in (FieldType.NUMBER, FieldType.INTEGER):
-        out: list[Text] = []
-        for v in pd.to_numeric(values, errors="coerce").astype("float64").tolist():
-            if v != v:
-                out.append(None)
-            elif float(v).is_integer():
-                out.append(str(int(v)))
-            else:
-                out.append(repr(round(v, 6)))
-        return out
+        return _by_distinct(pd.to_numeric(values, errors="coerce").astype("float64"), _number_text)
     arr = pc.utf8_trim_whitespace(pc.cast(pa.array(values.astype("string").array), pa.large_string()))
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr).to_pylist()  # type: ignore[no-any-return]
+
+
+def canonical_columns(frame: pd.DataFrame, names: Sequence[str], kinds: Mapping[str, FieldType]) -> dict[str, list[Text]]:
+    """:func:`canonical_column` of several columns of one frame: the text columns go through
+    Arrow as one array (a template's 500-row columns cost more in per-call overhead than in
+    work, and a batch does this for every file)."""
+    out: dict[str, list[Text]] = {}
+    text = [n for n in names if kinds[n] not in _NON_TEXT]
+    for n in names:
+        if kinds[n] in _NON_TEXT:
+            out[n] = canonical_column(frame[n], kinds[n])
+    if text:
+        chunks: list[pa.Array] = []
+        for n in text:
+            a = pa.array(frame[n].astype("string").array)
+            chunks += a.chunks if isinstance(a, pa.ChunkedArray) else [a]
+        arr = pc.utf8_trim_whitespace(pa.chunked_array([pc.cast(c, pa.large_string()) for c in chunks],
+                                                       type=pa.large_string()))
+        flat = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr).to_pylist()
+        k = len(frame)
+        for j, n in enumerate(text):
+            out[n] = flat[j * k: (j + 1) * k]
+    return {n: out[n] for n in names}
+
+
+_NON_TEXT = frozenset({FieldType.AMOUNT, FieldType.DATE, FieldType.NUMBER, FieldType.INTEGER})
+
+
+def _fen_texts(fen: pd.Series) -> list[Text]:
+    """:func:`~salesxl.core.money.fen_to_str` of a whole column of int fen, in Arrow (integer
+    arithmetic, so exact): a master's amounts are mostly distinct, one Python call each is slow."""
+    arr = pa.array(fen.to_numpy(dtype="int64", na_value=0), pa.int64(), mask=fen.isna().to_numpy())
+    whole = pc.abs(arr)
+    yuan = pc.divide(whole, 100)  # integer division
+    cents = pc.utf8_lpad(pc.cast(pc.subtract(whole, pc.multiply(yuan, 100)), pa.string()), 2, "0")
+    sign = pc.if_else(pc.less(arr, 0), "-", "")
+    return pc.binary_join_element_wise(sign, pc.cast(yuan, pa.string()), ".", cents, "").to_pylist()  # type: ignore[no-any-return]
+
+
+def _number_text(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(round(v, 6))
+
+
+def _by_distinct(values: pd.Series, text: Any) -> list[Text]:
+    """``text`` of each distinct non-blank value, spread back over the column: a master's
+    amounts and coordinates repeat a lot, and the exact Python formatting (``round``, ``repr``)
+    then runs once per distinct value instead of once per cell."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([text(v) for v in uniques.tolist()] + [None], dtype=object)
+    return texts[codes].tolist()  # type: ignore[no-any-return]  # code -1 (blank) → the final None
 
 
 def _card_kind(name: str) -> FieldType:
@@ -111,6 +154,10 @@ def _card_kind(name: str) -> FieldType:
 
 def _visit_kind(name: str) -> FieldType:
     return VISITS.field(name).type
+
+
+_CARD_KINDS = {n: CUSTOMERS.field(n).type for n in CARD_FIELDS}
+_VISIT_KINDS = {n: VISITS.field(n).type for n in VISIT_FIELDS}
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,15 +284,18 @@ def returned_from_book(book: Book, meta: TemplateMeta, *, file: str, sha256: str
     if cards_t is not None:
         t = tables["客户档案"]
         present = [n for n in CARD_FIELDS if t.has(n)]
-        columns = {n: canonical_column(t.frame[n], _card_kind(n)) for n in present}
+        columns = canonical_columns(t.frame, present, _CARD_KINDS)
         if "业务员" in columns:  # what the salesperson returned, not what validation saw
             columns["业务员"] = [changed_owner.get(int(r)) for r in t.frame[ROW].tolist()]
         compared = [n for n in present if n != "客户编号"]
         ids = columns.get("客户编号", [None] * len(t))
         send = []
-        for i, cid in enumerate(ids):
+        # Rows as tuples (built in C), compared whole with the issued values: one comparison
+        # per row rather than one Python step per cell.
+        returned_rows = zip(*[columns[n] for n in compared], strict=True) if compared else repeat(())
+        for i, (cid, row) in enumerate(zip(ids, returned_rows, strict=False)):
             issued = meta.snapshot.get(cid or "")
-            if issued is not None and all(columns[n][i] == issued.get(n) for n in compared):
+            if issued is not None and row == tuple(map(issued.get, compared)):
                 out.unchanged += 1
             else:
                 send.append(i)
@@ -265,7 +315,7 @@ def returned_from_book(book: Book, meta: TemplateMeta, *, file: str, sha256: str
     if visits_t is not None:
         t = tables["拜访"]
         present = [n for n in VISIT_FIELDS if t.has(n)]
-        columns = {n: canonical_column(t.frame[n], _visit_kind(n)) for n in present}
+        columns = canonical_columns(t.frame, present, _VISIT_KINDS)
         names = _name_keys(t.frame["客户名称"])
         for i, row in enumerate(t.frame[ROW].tolist()):
             values = {n: columns[n][i] for n in present}
@@ -361,12 +411,26 @@ def _uscc_key(v: Text) -> str | None:
     return re.sub(r"\s+", "", v).upper() or None
 
 
+def _uscc_keys(usccs: Sequence[Text]) -> list[str | None]:
+    """:func:`_uscc_key` of a whole column: plain ASCII letters and digits (nearly every
+    code) upper-cased in one Arrow pass, anything else (spaces, full-width) one by one."""
+    arr = pa.array(list(usccs), pa.large_string())
+    out: list[str | None] = pc.ascii_upper(arr).to_pylist()
+    simple = pc.match_substring_regex(arr, r"^[0-9A-Za-z]+$").fill_null(True)
+    for k in np.flatnonzero(~simple.to_numpy(zero_copy_only=False)).tolist():
+        out[k] = _uscc_key(usccs[k])
+    return out
+
+
 def _keys(names: Sequence[Text], phones: Sequence[Text]) -> list[tuple[str, str] | None]:
     """(normalised name, normalised phone) per card (one vectorised pass), None where either is
     blank; the same normalisation as validation's possible-duplicate rule."""
-    n = company_key(pd.Series(list(names), dtype="string")).tolist()
-    p = phone_key(pd.Series(list(phones), dtype="string")).tolist()
-    return [(a, b) if isinstance(a, str) and isinstance(b, str) else None for a, b in zip(n, p, strict=True)]
+    nk = company_key(pd.Series(list(names), dtype="string"))
+    pk = phone_key(pd.Series(list(phones), dtype="string"))
+    out: list[tuple[str, str] | None] = list(zip(nk.tolist(), pk.tolist(), strict=True))
+    for k in np.flatnonzero(~(nk.notna().to_numpy(dtype=bool) & pk.notna().to_numpy(dtype=bool))).tolist():
+        out[k] = None  # pairs built in C, the few blanks patched after
+    return out
 
 
 def _name_keys(names: pd.Series) -> list[str | None]:
@@ -375,8 +439,7 @@ def _name_keys(names: pd.Series) -> list[str | None]:
 
 def _index(state: MasterState, cids: Sequence[str], usccs: Sequence[Text], names: Sequence[Text],
            phones: Sequence[Text]) -> None:
-    for cid, u in zip(cids, usccs, strict=True):
-        key = _uscc_key(u)
+    for cid, key in zip(cids, _uscc_keys(usccs), strict=True):
         if key is not None:
             state.uscc.setdefault(key, cid)
     for cid, np_key in zip(cids, _keys(names, phones), strict=True):
@@ -396,7 +459,7 @@ def master_state(book: Book, history: Iterable[tuple[str, str, str, Text]] = ())
     state = MasterState(columns={n: [] for n in CARD_FIELDS}, index={}, rows={})
     if cards_t is not None:
         frame = cards_t.frame
-        state.columns = {n: canonical_column(frame[n], _card_kind(n)) for n in CARD_FIELDS}
+        state.columns = canonical_columns(frame, CARD_FIELDS, _CARD_KINDS)
         ids = state.columns["客户编号"]
         counts = Counter(i for i in ids if i is not None)
         state.ids = set(counts)
@@ -412,7 +475,7 @@ def master_state(book: Book, history: Iterable[tuple[str, str, str, Text]] = ())
                [c["客户名称"][k] for k in keep], [c["联系电话"][k] for k in keep])
     visits_t = book.table("拜访")
     if visits_t is not None:
-        columns = [canonical_column(visits_t.frame[n], _visit_kind(n)) for n in VISIT_FIELDS]
+        columns = list(canonical_columns(visits_t.frame, VISIT_FIELDS, _VISIT_KINDS).values())
         state.visits = set(zip(*columns, strict=True)) if columns and len(visits_t) else set()
     made = []
     for cid, name, template_id, new in history:
@@ -774,19 +837,35 @@ class _Merger:
 # Cell values written into the master
 
 
-def cell_value(name: str, text: Text, *, visit: bool = False) -> str | int | None:
-    """The value to write into a master cell for a field's canonical text.
+def cell_value(name: str, text: Text, *, visit: bool = False) -> str | int | float | date | None:
+    """The value to write into a master cell for a field's canonical text, typed by the contract.
 
-    The package patcher writes text or whole numbers (never a formula); whole amounts,
-    integers and whole numbers are written as numbers, everything else as its exact text,
-    which the reader reads back to the same canonical text (spec §1: numeric and date text
-    are read as such).
+    Dates become ``date`` (written as Excel serial numbers with a date format), amounts int
+    fen, numbers and integers numbers: written as text, Excel would show text where the user
+    had a date or a number, and sorting, sums and filters would break.  Text the contract
+    cannot type (it passed validation only as a warning) stays the user's text.  The reader
+    reads each back to the same canonical text.
     """
     if text is None:
         return None
     kind = _visit_kind(name) if visit else _card_kind(name)
-    if kind is FieldType.AMOUNT and text.endswith(".00") and text[:-3].lstrip("-").isdigit():
-        return int(text[:-3])
-    if kind in (FieldType.INTEGER, FieldType.NUMBER) and text.lstrip("-").isdigit():
-        return int(text)
+    try:
+        if kind is FieldType.AMOUNT:
+            return decimal_to_fen(text)
+        if kind is FieldType.DATE:
+            return date.fromisoformat(text)
+        if kind in (FieldType.INTEGER, FieldType.NUMBER):
+            number = float(text)
+            if number != number or number in (float("inf"), float("-inf")):
+                return text
+            return int(text) if text.lstrip("-").isdigit() else number
+    except (ValueError, ArithmeticError):
+        return text
     return text
+
+
+def cell_kind(name: str, *, visit: bool = False) -> str:
+    """The :class:`~salesxl.io.columns.ColumnPatch` kind of a field's master column."""
+    kind = _visit_kind(name) if visit else _card_kind(name)
+    return {FieldType.AMOUNT: "amount", FieldType.DATE: "date", FieldType.INTEGER: "number",
+            FieldType.NUMBER: "number"}.get(kind, "text")

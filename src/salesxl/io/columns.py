@@ -10,8 +10,15 @@ formula results, data validation, conditional formats, merged cells… all stay 
 What a patch does to the sheet:
 
 * A cell it writes becomes an inline string (text: never a formula, whatever it starts with) or
-  a number (``int``); its ``s`` (format, fill) stays so validation marks and the user's formats
-  survive; an old formula or value goes.  ``None`` empties the cell, keeping a styled empty
+  a number — ``int``; ``amount`` (int fen written as the exact decimal ``fen/100``, so 12.30 元
+  is ``12.3`` and not a binary near-miss); ``number`` (a float, by ``repr``); ``date`` (an Excel
+  serial number: Excel and every reader show a date only for a number with a date format, so a
+  date written as text would sort and filter as text).  Its ``s`` (format, fill) stays so
+  validation marks and the user's formats survive; an old formula or value goes.  A date cell
+  without any style (a new row, a column without ``<col>`` style) takes the style of the same
+  column in the nearest row above that the patcher saw, else a ``yyyy-mm-dd`` format added to
+  the styles.  A ``str`` given to a typed column is written as text, verbatim: a value the
+  contract could not type stays what the user typed.  ``None`` empties the cell, keeping a styled empty
   cell (so the column's look stays) and dropping an unstyled one.
 * A column the sheet lacks is appended right of the last used header cell (further right when
   the dimension says there is data without a header there: the patch never overwrites a value
@@ -40,6 +47,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import IO, Literal, cast
 
 from lxml import etree
@@ -72,6 +80,7 @@ from salesxl.io.marking import (
     _Sheet,
     _SheetPatcher,
     _Styles,
+    _with_attrs,
 )
 
 __all__ = ["ColumnPatch", "PatchResult", "SheetPatch", "patch_sheet"]
@@ -80,6 +89,9 @@ RT_TABLE = NS_R + "/table"
 RT_SHARED_STRINGS = NS_R + "/sharedStrings"
 _MAX_WIDTH = 50
 _REF_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+_KINDS = ("text", "int", "date", "number", "amount")
+_EPOCH = datetime(1899, 12, 30)  # Excel's day 0 in the 1900 system (its 1900-02-29 bug absorbed)
+_DATE_FORMAT = "yyyy-mm-dd"
 
 
 @dataclass(frozen=True)
@@ -90,12 +102,14 @@ class ColumnPatch:
     """Header written when the sheet lacks the column (canonical Chinese, e.g. ``客户等级``)."""
     letter: str | None
     """The column's Excel letter when the sheet has it (``Table.letters``); None appends it."""
-    kind: Literal["text", "int"]
-    values: Mapping[int, str | int | None]
+    kind: Literal["text", "int", "date", "number", "amount"]
+    """``text``; ``int``; ``amount`` (values: int fen); ``number`` (float); ``date`` (a
+    ``date``/``datetime``/ISO text, written as an Excel serial number)."""
+    values: Mapping[int, object]
     """Excel row → value; None (or NaN) empties the cell; rows not mentioned stay untouched."""
 
     def __post_init__(self) -> None:
-        if self.kind not in ("text", "int"):
+        if self.kind not in _KINDS:
             raise BadArguments(f"未知的列类型：{self.kind}", f"Unknown column kind: {self.kind}")
         if self.letter is not None and _col_index(self.letter) is None:
             raise BadArguments(f"列字母无效：{self.letter!r}", f"Invalid column letter: {self.letter!r}")
@@ -507,7 +521,7 @@ class _Col:
     index: int
     letters: bytes
     kind: str
-    values: Mapping[int, str | int | None]
+    values: Mapping[int, object]
     header: str
     appended: bool
 
@@ -552,6 +566,9 @@ class _Plan:
             rows.add(patch.header_row)
             last_row = max(last_row, patch.header_row)
         widths = {c.index: _width(c) for c in appended}
+        dim = ahead.dimension
+        if dim is not None and any(c.kind == "date" for c in cols) and patch.header_row < dim[3] < max(rows, default=0):
+            rows.add(dim[3])  # seen, not written: its date cells' style serves the new rows below
         return cls(cols, patch.header_row, style, sorted(rows), last_row, widths)
 
 
@@ -565,7 +582,51 @@ def _unique(header: str, taken: set[str]) -> str:
 
 
 def _blank(v: object) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
+    return v is None or (isinstance(v, float) and v != v) or (v.__class__.__name__ == "NaTType")
+
+
+def _typed(kind: str, value: object) -> tuple[str, float]:
+    """(``<v>`` text, value as a float) of a date, amount or number — exact, and the same
+    text for the same value so a re-run changes nothing."""
+    if kind == "amount":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadArguments(f"金额应为整数分：{value!r}", f"An amount must be whole fen: {value!r}")
+        sign, fen = ("-" if value < 0 else ""), abs(value)
+        yuan, cents = divmod(fen, 100)
+        shown = f"{sign}{yuan}" + (f".{cents:02d}".rstrip("0") if cents else "")
+        return shown, value / 100
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value in (float("inf"), float("-inf")):
+            raise BadArguments(f"不是数字：{value!r}", f"Not a number: {value!r}")
+        number = float(value)
+        return (str(int(number)) if number.is_integer() else repr(number)), number
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=None)
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        raise BadArguments(f"不是日期：{value!r}", f"Not a date: {value!r}")
+    delta = moment - _EPOCH
+    serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+    if serial < 61:  # Excel counts a 1900-02-29 that never was; before March 1900 it is one less
+        serial -= 1
+    if serial < 1:
+        raise BadArguments(f"Excel 无法表示 1900 年之前的日期：{value!r}", f"Excel cannot show dates before 1900: {value!r}")
+    return (str(int(serial)) if float(serial).is_integer() else repr(serial)), serial
+
+
+def _date_xf(styles: _Styles) -> int:
+    """The cell format ``yyyy-mm-dd`` (the workbook's default font and fill), found or added."""
+    sec = styles._section("numFmts")
+    ids = [int(el.get("numFmtId", "0")) for el in sec.findall(_q("numFmt")) if el.get("numFmtId", "").isdigit()]
+    fid = next((el.get("numFmtId") for el in sec.findall(_q("numFmt")) if el.get("formatCode") == _DATE_FORMAT), None)
+    if fid is None:
+        fid = str(max([163, *ids]) + 1)
+        el = sec.makeelement(_q("numFmt"), {"numFmtId": fid, "formatCode": _DATE_FORMAT})
+        sec.append(el)
+        sec.set("count", str(len(sec.findall(_q("numFmt")))))
+        styles.dirty = True
+    return styles._find_or_add("cellXfs", _with_attrs(styles._base_xf(0), numFmtId=fid, applyNumberFormat="1"))
 
 
 def _width(col: _Col) -> float:
@@ -663,6 +724,9 @@ class _CellPatcher(_SheetPatcher):
         self._formula_re = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f(?=[\s/>])[^>]*>")
         self._value_re = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?v>([^<]*)<")
         self.shared = shared
+        self._date_cols = [c for c in plan.cols if c.kind == "date"]
+        self._above: dict[int, bytes] = {}  # date column → its style in the last row seen
+        self._date_xf: bytes | None = None
 
     # -- what goes into a row -------------------------------------------------------------
 
@@ -704,11 +768,36 @@ class _CellPatcher(_SheetPatcher):
                     raise BadArguments(f"不是整数：{value!r}", f"Not a whole number: {value!r}")
                 number = int(number)
             return b"", b"<" + p + b"v>" + str(number).encode() + b"</" + p + b"v>", number
+        if kind != "text" and not isinstance(value, str):
+            shown, exact = _typed(kind, value)
+            return b"", b"<" + p + b"v>" + shown.encode() + b"</" + p + b"v>", exact
         text = _BAD_XML_CHARS.sub("", str(value))
         if not text:
             return None
         return (b' t="inlineStr"', b"<" + p + b"is><" + p + b't xml:space="preserve">' + _ooxml_text(text)
                 + b"</" + p + b"t></" + p + b"is>", text[:_MAX_TEXT])
+
+    def _date_style(self, col: _Col, s: bytes | None) -> bytes | None:
+        """The style of a date cell: its own, else the column's nearest above, else yyyy-mm-dd
+        (a serial number without a date format would show as a bare number)."""
+        if col.kind != "date" or s is not None:
+            return s
+        above = self._above.get(col.index)
+        if above is not None:
+            return above
+        if self._date_xf is None:
+            self._date_xf = str(_date_xf(self.styles)).encode()
+        return self._date_xf
+
+    def _see(self, text: bytes, n: int) -> None:
+        """Remember the style of each date column's cell in row ``n`` (for the rows below)."""
+        row = str(n).encode()
+        for col in self._date_cols:
+            i = text.find(b"<" + self.p + b'c r="' + col.letters + row + b'"')
+            if i >= 0:
+                s = _s_of(text[i: text.find(b">", i) + 1])
+                if s is not None and s != b"0":
+                    self._above[col.index] = s
 
     def _cell(self, ref: bytes, s: bytes | None, enc: _Enc | None) -> bytes:
         p = self.p
@@ -726,18 +815,23 @@ class _CellPatcher(_SheetPatcher):
         if style is None:
             base = row_style if row_style is not None else self._col_style(col.index)
             style = str(base).encode() if base else None
+            if enc[1].startswith(b"<" + self.p + b"v>"):
+                style = self._date_style(col, style)
         self.cells += 1
         return self._cell(col.letters + str(n).encode(), style, enc)
 
     def _replace(self, n: int, col: _Col, enc: _Enc | None, forced: bytes | None,
                  old: bytes, tag: bytes) -> bytes:
         """An existing cell with its new value, keeping its ``s``."""
-        new = self._cell(col.letters + str(n).encode(), forced if forced is not None else _s_of(tag), enc)
+        style = forced if forced is not None else _s_of(tag)
+        if enc is not None and style is None and enc[1].startswith(b"<" + self.p + b"v>"):
+            style = self._date_style(col, style)
+        new = self._cell(col.letters + str(n).encode(), style, enc)
         if new == old:  # a re-run: the cell already says exactly this
             return old
         content = old[len(tag): len(old) - (0 if tag.endswith(b"/>") else len(self.p) + 4)]
         fm = self._formula_re.search(content) if content else None
-        if fm is None and (forced is None or forced == _s_of(tag)) and self._holds(tag, content, enc):
+        if fm is None and (style is None or style == _s_of(tag)) and self._holds(tag, content, enc):
             return old  # the same value, written otherwise (e.g. a shared string after Excel saved)
         if content and n != self.plan.header_row and col.appended:
             raise _Conflict(col.index)
@@ -752,7 +846,7 @@ class _CellPatcher(_SheetPatcher):
         if enc is None or not content:
             return enc is None and not content
         kind = _attr(tag, b"t") or b"n"
-        if isinstance(enc[2], int):
+        if isinstance(enc[2], (int, float)):
             v = self._value_re.search(content)
             try:
                 return kind == b"n" and v is not None and float(v.group(1)) == enc[2]
@@ -798,6 +892,8 @@ class _CellPatcher(_SheetPatcher):
 
     def _patch_row(self, text: bytes, n: int) -> bytes:
         jobs = self._jobs(n)
+        if self._date_cols:
+            self._see(text, n)
         if not jobs:
             return text
         p = self.p

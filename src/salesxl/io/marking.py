@@ -381,23 +381,53 @@ def _write_atomically(target: Path, mode: int, write: Callable[[IO[bytes]], None
 # The package: a zip read lazily, written back with raw copies of untouched members
 
 
+try:  # ISA-L's deflate: the same raw DEFLATE stream format, about 4× faster than zlib
+    from isal import isal_zlib as _deflate_lib
+
+    _DEFLATE_LEVEL = 3  # ISA-L's best: ~3.5× faster than zlib 6 on a 160 MB sheet, 23 % larger (zlib 1's size)
+except ImportError:  # pragma: no cover - isal has wheels for the usual platforms
+    _deflate_lib = zlib  # type: ignore[assignment]
+    _DEFLATE_LEVEL = 6
+
+
 class _DeflateSink:
-    """A file-like target that deflates what it is given into a spooled temp file."""
+    """A file-like target that deflates what it is given into a spooled temp file.
+
+    A big customer sheet is 100+ MB of XML: re-compressing it with zlib level 6 was most of a
+    batch's master write, so ISA-L is used when present (deterministic, so a re-run writes the
+    same bytes).  ISA-L's output depends on how the input is cut into calls (zlib's does
+    not), so input is fed to it in fixed blocks: the bytes written never depend on the
+    chunking of the stream that produced them.
+    """
+
+    _BLOCK = 1 << 18
 
     def __init__(self) -> None:
         self.tmp = tempfile.SpooledTemporaryFile(max_size=32 << 20)  # noqa: SIM115
-        self._co = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self._co = _deflate_lib.compressobj(_DEFLATE_LEVEL, _deflate_lib.DEFLATED, -15)
+        self._buf = bytearray()
         self.crc = 0
         self.size = 0
         self.csize = 0
 
     def write(self, data: bytes) -> None:
         if data:
-            self.crc = zlib.crc32(data, self.crc)
+            self.crc = _deflate_lib.crc32(data, self.crc)
             self.size += len(data)
-            self.tmp.write(self._co.compress(data))
+            buf = self._buf
+            buf += data
+            if len(buf) >= self._BLOCK:
+                whole = len(buf) - len(buf) % self._BLOCK
+                view = memoryview(buf)
+                for at in range(0, whole, self._BLOCK):
+                    self.tmp.write(self._co.compress(view[at: at + self._BLOCK]))
+                view.release()
+                del buf[:whole]
 
     def finish(self) -> _DeflateSink:
+        if self._buf:
+            self.tmp.write(self._co.compress(bytes(self._buf)))
+            self._buf.clear()
         self.tmp.write(self._co.flush())
         self.csize = self.tmp.tell()
         return self
