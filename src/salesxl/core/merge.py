@@ -59,7 +59,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesxl.core.findings import Code, Finding, Severity
+from salesxl.core.findings import Code, Finding, Severity, count
 from salesxl.core.money import decimal_to_fen
 from salesxl.core.schema import CUSTOMERS, VISITS, FieldType
 from salesxl.core.tables import ROW, Book, Table
@@ -216,11 +216,11 @@ class Returned:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        return count(self.findings)[0]
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return count(self.findings)[1]
 
 
 def _filled(frame: pd.DataFrame, fields: Sequence[str], ignore: str) -> np.ndarray:
@@ -642,11 +642,11 @@ class FileMerge:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        return count(self.findings)[0]
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return count(self.findings)[1]
 
     @property
     def applied(self) -> int:
