@@ -31,7 +31,8 @@ import pytest
 from salesxl import api
 from salesxl.batch.inbox import owner_of, scan_inbox
 from salesxl.batch.master import LOG_SHEET, RECORD_SHEET, read_records
-from salesxl.core.merge import canonical_column, cell_value, next_ids
+from salesxl.batch.workers import load_template
+from salesxl.core.merge import canonical_column, cell_value, next_ids, returned_from_books
 from salesxl.core.schema import CUSTOMERS
 from salesxl.core.tables import ROW
 from salesxl.core.templates import CARD_FIELDS, TemplateMeta, canonical_text, meta_rows
@@ -484,6 +485,20 @@ def test_worker_memory_crash_and_timeout(demo_master: Path, tmp_path: Path, monk
 
 # --------------------------------------------------------------------------------------------
 # Pure rules
+
+
+def test_templates_checked_together_as_each_alone(scenario: dict[str, Any]) -> None:
+    """A worker checks a few templates in one vectorised pass: each must come out exactly as it
+    does alone, even next to its own copy (whose every row would otherwise be a duplicate)."""
+    names = ["李静.xlsx", "李静（再发一次）.xlsx", "张伟.xlsx", "王建军.xlsx"]
+    loaded = [load_template(scenario["inbox"] / n, n) for n in names]
+    together = returned_from_books(loaded, as_of=date(2026, 11, 27))
+    alone = [returned_from_books([one], as_of=date(2026, 11, 27))[0] for one in loaded]
+    assert [repr(r) for r in together] == [repr(r) for r in alone]
+    first, copy = together[0], together[1]
+    assert any(c.errors for c in first.cards)  # KH00008's bad phone: the pass is not vacuous
+    assert [f.model_dump() for f in copy.findings] == [f.model_dump() for f in first.findings]
+    assert not any(f.code.value in ("duplicate-id", "possible-duplicate") for f in copy.findings)
 
 
 def test_canonical_column_matches_canonical_text(demo_master: Path) -> None:

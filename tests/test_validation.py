@@ -828,3 +828,15 @@ def test_two_hundred_thousand_sales_lines_in_seconds() -> None:
     codes = {f.code for f in found}
     assert {Code.UNKNOWN_CUSTOMER, Code.AMOUNT_MISMATCH, Code.BAD_USCC} <= codes
     assert Code.OVER_SHIPMENT not in codes  # every shipment is half a line
+
+
+def test_keys_keep_the_rows_of_a_filtered_series() -> None:
+    """company_key / phone_key of a Series whose index is not 0..n-1 (a filtered frame): each
+    key stays on its own row, not re-aligned by index label."""
+    from salesxl.core.validation import company_key, phone_key
+
+    names = pd.Series(["甲贸易有限公司", "乙", "丙（杭州）公司"], index=[7, 2, 0], dtype="string")
+    phones = pd.Series(["138 0000 0001", None, "0571-8888888"], index=[7, 2, 0], dtype="string")
+    assert company_key(names).tolist() == ["甲贸易", "乙", "丙杭州"]
+    assert phone_key(phones).fillna("").tolist() == ["13800000001", "", "05718888888"]
+    assert list(company_key(names).index) == [7, 2, 0]

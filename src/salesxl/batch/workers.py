@@ -49,7 +49,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from salesxl.core.merge import Returned, returned_from_book
+from salesxl.core.merge import Returned, ReturnedBook, returned_from_books
 from salesxl.core.templates import META_SHEET, SNAPSHOT_HEADER_ROW, NotATemplate, parse_meta
 from salesxl.errors import SalesxlError, UnreadableWorkbook
 from salesxl.io.reading import locate_sheets, read_book
@@ -66,9 +66,11 @@ DEFAULT_MEMORY_MB = 3072
 DEFAULT_TIMEOUT = 120.0
 KILL_GRACE = 5.0
 TASKS_PER_CHILD = 200
-#: Files in flight per worker: enough that a worker never waits for the main process (busy
-#: reading the master meanwhile) to hand it the next file.
+#: Tasks in flight per worker: enough that a worker never waits for the main process (busy
+#: reading the master meanwhile) to hand it the next one.
 QUEUE_DEPTH = 3
+#: Files per task at most: a worker reads them, then checks them in one vectorised pass.
+FILES_PER_TASK = 8
 #: A template holds one salesperson's customers: more rows than this is not a template.
 MAX_TEMPLATE_ROWS = 50_000
 #: Sheets whose XML is larger than this are scanned for their row count before parsing.
@@ -113,10 +115,8 @@ Outcome = Returned | ReadOnly | Failure
 # In the worker
 
 
-def read_template(path: Path, sha256: str, *, as_of: date, max_rows: int = MAX_TEMPLATE_ROWS,
-                  mode: str = "merge") -> Returned | ReadOnly:
-    """Read one returned template: meta sheet, 客户档案 and 拜访, checked and compared with
-    the issued snapshot (:func:`salesxl.core.merge.returned_from_book`).
+def load_template(path: Path, sha256: str, *, max_rows: int = MAX_TEMPLATE_ROWS) -> ReturnedBook:
+    """Read one returned template: its meta sheet, 客户档案 and 拜访, typed, not yet checked.
 
     Raises :class:`UnreadableWorkbook` for a file that is not a workbook or is hostile, and
     :class:`NotATemplate` for a workbook that is not a salesxl template (or far too large for one).
@@ -140,9 +140,13 @@ def read_template(path: Path, sha256: str, *, as_of: date, max_rows: int = MAX_T
     for name, table in book.tables.items():
         if len(table) > max_rows:
             raise _TooLarge(name, len(table))
-    if mode == "read":
-        return ReadOnly(sum(len(t) for t in book.tables.values()))
-    return returned_from_book(book, meta, file=path.name, sha256=sha256, as_of=as_of, template_id=recorded)
+    return ReturnedBook(book, meta, path.name, sha256, recorded)
+
+
+def read_template(path: Path, sha256: str, *, as_of: date, max_rows: int = MAX_TEMPLATE_ROWS) -> Returned:
+    """:func:`load_template`, checked and compared with the issued snapshot
+    (:func:`salesxl.core.merge.returned_from_book`)."""
+    return returned_from_books([load_template(path, sha256, max_rows=max_rows)], as_of=as_of)[0]
 
 
 class _TooLarge(Exception):
@@ -172,19 +176,56 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Timeout
 
 
-def _task(token: int, job: Job, as_of: date, max_rows: int, mode: str, timeout: float) -> Outcome:
-    """Run :func:`read_template` for one file; every failure becomes a :class:`Failure`."""
+def _task(token: int, jobs: Sequence[Job], as_of: date, max_rows: int, mode: str,
+          timeout: float) -> list[Outcome]:
+    """Read a few files, then check them together (:func:`returned_from_books`: one vectorised
+    pass costs little more than one file's).  Every failure becomes that file's :class:`Failure`;
+    the worker tells the main process which file it is on, so a file that hangs is known."""
     started = _STATE.get("started")
-    if started is not None:
-        started.put((token, os.getpid()))
-    name = job.path.name
+    pid = os.getpid()
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    loaded: dict[int, ReturnedBook] = {}
+    for k, job in enumerate(jobs):
+        if started is not None:
+            started.put((token, k, pid))
+        outcome = _guarded(job.path.name, timeout, lambda job=job: _load(job, max_rows, mode))
+        if isinstance(outcome, ReturnedBook):
+            loaded[k] = outcome
+        else:
+            outcomes[k] = outcome
+    if loaded:
+        if started is not None:
+            started.put((token, len(jobs), pid))  # checking: no single file to blame for a hang
+        order = sorted(loaded)
+        together = _guarded(", ".join(jobs[k].path.name for k in order), timeout,
+                            lambda: returned_from_books([loaded[k] for k in order], as_of=as_of))
+        if isinstance(together, list):
+            for k, r in zip(order, together, strict=True):
+                outcomes[k] = r
+        else:  # something in one of them: check each alone, so only that file fails
+            for k in order:
+                one = _guarded(jobs[k].path.name, timeout,
+                               lambda k=k: returned_from_books([loaded[k]], as_of=as_of)[0])
+                outcomes[k] = one
+    return [o if o is not None else Failure("error", "未读取", "not read") for o in outcomes]
+
+
+def _load(job: Job, max_rows: int, mode: str) -> ReturnedBook | ReadOnly:
+    _fault(job.path.name)
+    loaded = load_template(job.path, job.sha256, max_rows=max_rows)
+    if mode == "read":
+        return ReadOnly(sum(len(t) for t in loaded.book.tables.values()))
+    return loaded
+
+
+def _guarded(name: str, timeout: float, work: Callable[[], Any]) -> Any:
+    """``work()`` under the interval timer; any failure as the :class:`Failure` for ``name``."""
     timer = hasattr(signal, "setitimer")  # POSIX; elsewhere only the main process's kill applies
     if timer:
         previous = signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        _fault(name)
-        return read_template(job.path, job.sha256, as_of=as_of, max_rows=max_rows, mode=mode)
+        return work()
     except _Timeout:
         return timed_out(name, timeout)
     except NotATemplate as exc:
@@ -300,17 +341,20 @@ def read_all(
             progress(label, len(results), total)
 
     runner = _Runner(as_of, timeout, memory_mb, max_rows, mode, dict(faults or {}))
-    suspects = runner.run(list(jobs), n_workers, report)
+    # A few files per task, so each worker checks them in one pass; not so many that a
+    # worker is left idle at the end or a crash costs many retries.
+    per_task = max(1, min(FILES_PER_TASK, len(jobs) // (n_workers * QUEUE_DEPTH)))
+    suspects = runner.run(list(jobs), n_workers, report, per_task)
     if suspects:  # in flight when a worker died: one at a time, so the culprit shows itself
         for job in suspects:
-            again = runner.run([job], 1, report)
+            again = runner.run([job], 1, report, 1)
             if again:
                 report(job.path, crashed(job.path.name))
     return results
 
 
 class _Runner:
-    """One pass over a list of jobs with at most ``workers`` in flight."""
+    """One pass over a list of jobs with at most ``workers`` tasks in flight."""
 
     def __init__(self, as_of: date, timeout: float, memory_mb: int | None, max_rows: int, mode: str,
                  faults: dict[str, str]) -> None:
@@ -326,63 +370,72 @@ class _Runner:
             initargs=(self.memory, self.faults, started), max_tasks_per_child=TASKS_PER_CHILD,
         )
 
-    def run(self, jobs: list[Job], workers: int, report: Callable[[Path, Outcome], None]) -> list[Job]:
-        """Read ``jobs``; returns those that were in flight when a worker died (to retry)."""
+    def run(self, jobs: list[Job], workers: int, report: Callable[[Path, Outcome], None],
+            per_task: int) -> list[Job]:
+        """Read ``jobs``, ``per_task`` files a task; returns the files whose task was in flight
+        when a worker died (to retry), except a file that overran its time (timed out)."""
         ctx = mp_context()
         started = ctx.Queue()
-        pending = deque(jobs)
-        inflight: dict[Future[Outcome], tuple[int, Job, float]] = {}
-        running: dict[int, tuple[int, float]] = {}  # token → (pid, start time)
-        killed: set[int] = set()
+        pending = deque(jobs[i:i + per_task] for i in range(0, len(jobs), per_task))
+        inflight: dict[Future[list[Outcome]], tuple[int, list[Job], float]] = {}
+        running: dict[int, tuple[int, int, float]] = {}  # token → (pid, file index, start time)
+        killed: dict[int, int] = {}  # token → index of the file that overran
         suspects: list[Job] = []
+
+        def lost(token: int, chunk: list[Job]) -> None:
+            """A task whose worker died: the file it overran timed out, the others are retried."""
+            hung = killed.get(token, -1)
+            for k, job in enumerate(chunk):
+                if k == hung:
+                    report(job.path, timed_out(job.path.name, self.timeout))
+                else:
+                    suspects.append(job)
+
         pool = self._pool(workers, started)
         try:
             while pending or inflight:
                 while pending and len(inflight) < workers * QUEUE_DEPTH:
-                    job = pending.popleft()
+                    chunk = pending.popleft()
                     self.token += 1
                     try:
-                        future = pool.submit(_task, self.token, job, self.as_of, self.max_rows, self.mode,
+                        future = pool.submit(_task, self.token, chunk, self.as_of, self.max_rows, self.mode,
                                              self.timeout)
                     except BrokenProcessPool:
-                        pending.appendleft(job)
+                        pending.appendleft(chunk)
                         pool = self._restart(pool, workers, started)
                         continue
-                    inflight[future] = (self.token, job, time.monotonic())
+                    inflight[future] = (self.token, chunk, time.monotonic())
                 done, _ = wait(list(inflight), timeout=0.25, return_when=FIRST_COMPLETED)
                 _drain(started, running)
                 broken = False
                 for future in done:
-                    token, job, _ = inflight.pop(future)
+                    token, chunk, _ = inflight.pop(future)
                     running.pop(token, None)
                     try:
-                        outcome = future.result()
+                        outcomes = future.result()
                     except BrokenProcessPool:
                         broken = True
-                        if token in killed:
-                            report(job.path, timed_out(job.path.name, self.timeout))
-                        else:
-                            suspects.append(job)
+                        lost(token, chunk)
                         continue
                     except Exception as exc:  # noqa: BLE001 - e.g. a result that failed to unpickle
-                        outcome = Failure("error", f"读取「{job.path.name}」时出错：{exc}",
-                                          f"Error while reading '{job.path.name}': {exc}")
-                    report(job.path, outcome)
+                        outcomes = [Failure("error", f"读取「{job.path.name}」时出错：{exc}",
+                                            f"Error while reading '{job.path.name}': {exc}") for job in chunk]
+                    for job, outcome in zip(chunk, outcomes, strict=True):
+                        report(job.path, outcome)
                 if broken:
-                    for token, job, _ in list(inflight.values()):
-                        if token in killed:
-                            report(job.path, timed_out(job.path.name, self.timeout))
-                        else:
-                            suspects.append(job)
+                    for token, chunk, _ in list(inflight.values()):
+                        lost(token, chunk)
                     inflight.clear()
                     running.clear()
                     pool = self._restart(pool, workers, started)
                     continue
                 now = time.monotonic()
-                for token, _job, submitted in inflight.values():
-                    pid, start = running.get(token, (None, submitted))
-                    if token not in killed and pid is not None and now - start > self.timeout + self.grace:
-                        killed.add(token)
+                for token, chunk, _submitted in inflight.values():
+                    if token in killed or token not in running:
+                        continue
+                    pid, index, start = running[token]
+                    if now - start > self.timeout * (1 if index < len(chunk) else len(chunk)) + self.grace:
+                        killed[token] = index
                         with contextlib.suppress(OSError):
                             os.kill(pid, _SIGKILL)
         finally:
@@ -396,11 +449,11 @@ class _Runner:
         return self._pool(workers, started)
 
 
-def _drain(started: Any, running: dict[int, tuple[int, float]]) -> None:
-    """Note which worker (pid) started which file, and when."""
+def _drain(started: Any, running: dict[int, tuple[int, int, float]]) -> None:
+    """Note which worker (pid) is on which file of which task, since when."""
     while True:
         try:
-            token, pid = started.get_nowait()
+            token, index, pid = started.get_nowait()
         except (queue.Empty, OSError, ValueError):
             return
-        running[token] = (pid, time.monotonic())
+        running[token] = (pid, index, time.monotonic())

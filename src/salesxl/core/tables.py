@@ -19,6 +19,11 @@ from salesxl.core.settings import Settings
 
 #: Column holding each record's Excel row number (1-based, as the user sees it).
 ROW = "_row"
+#: Many returned templates are validated in one vectorised pass (``salesxl batch``) by giving
+#: each its own *group*: ROW then holds ``group << ROW_GROUP_SHIFT | excel_row`` (Excel's last
+#: row, 1,048,576, fits below).  Rules that compare rows (duplicates) never compare rows of
+#: different groups; an ordinary table is all group 0 and unaffected.
+ROW_GROUP_SHIFT = 21
 
 
 @dataclass

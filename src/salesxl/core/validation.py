@@ -34,7 +34,7 @@ from salesxl.core.identifiers import (
 from salesxl.core.money import fen_to_str, half_up_fen
 from salesxl.core.schema import SHEETS, FieldType
 from salesxl.core.settings import setting_field
-from salesxl.core.tables import ROW, Book, Table
+from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
 
 #: China's bounding box for 纬度/经度 (spec §2), inclusive.
 LAT_RANGE = (3.8, 53.6)
@@ -283,13 +283,26 @@ def _duplicates(t: Table, keys: list[str], report: str, code: Code, params: Para
         return []
     frame = t.frame[keys] if key_frame is None else key_frame
     valid = frame.notna().all(axis=1).to_numpy()
+    group = _group(t)
+    if group is not None:  # rows of different templates are never duplicates of each other
+        frame = frame.assign(**{_GROUP: group})
     dup = frame.duplicated(keep="first").to_numpy() & valid
     if not dup.any():
         return []
     first = np.zeros(len(t), dtype=np.int64)
-    grouped = frame.loc[valid].assign(**{ROW: t.frame[ROW]}).groupby(keys, sort=False)[ROW]
+    by = [*keys, _GROUP] if group is not None else keys
+    grouped = frame.loc[valid].assign(**{ROW: t.frame[ROW]}).groupby(by, sort=False)[ROW]
     first[valid] = grouped.transform("min").to_numpy()
     return _emit(t, report, dup, code, {**(params or {}), "first_row": first})
+
+
+_GROUP = "_group"
+
+
+def _group(t: Table) -> np.ndarray | None:
+    """Each row's group (:data:`~salesxl.core.tables.ROW_GROUP_SHIFT`), None when all are 0."""
+    group = t.frame[ROW].to_numpy(dtype=np.int64) >> ROW_GROUP_SHIFT
+    return group if group.any() else None
 
 
 def _salesperson(t: Table, ctx: _Context, name: str = "业务员") -> list[Finding]:
@@ -453,7 +466,8 @@ def company_key(names: pd.Series) -> pd.Series:
     text = pc.utf8_lower(pc.utf8_normalize(_arrow(names), "NFKC"))
     text = pc.replace_substring_regex(text, _NAME_NOISE, "")
     text = pc.replace_substring_regex(text, _NAME_SUFFIX, "")
-    keys = pd.Series(text.to_pandas(), index=names.index, dtype="string")
+    # Positional values (a Series here would be re-aligned on ``names``' index labels).
+    keys = pd.Series(text.to_numpy(zero_copy_only=False), index=names.index, dtype="string")
     return keys.where(keys.str.len() > 0)
 
 
@@ -462,17 +476,19 @@ def phone_key(phones: pd.Series) -> pd.Series:
     seven digits are left (too short to mean anything)."""
     digits = pc.replace_substring_regex(pc.utf8_normalize(_arrow(phones), "NFKC"), r"\D", "")
     digits = pc.replace_substring_regex(digits, r"^(?:0086|86)(1\d{10})$", r"\1")
-    keys = pd.Series(digits.to_pandas(), index=phones.index, dtype="string")
+    keys = pd.Series(digits.to_numpy(zero_copy_only=False), index=phones.index, dtype="string")
     return keys.where(keys.str.len() >= 7)
 
 
-def _earlier_other(keys: pd.Series, ids: pd.Series) -> np.ndarray:
+def _earlier_other(keys: pd.Series, ids: pd.Series, group: np.ndarray | None = None) -> np.ndarray:
     """For each row, the position of the earliest earlier row with the same key and a different
     ID (-1 when none): the first row of its group if the IDs differ, else the group's first row
     with another ID if that one comes earlier.  Rows are in Excel order; a blank ID differs from
     every other.
     """
     ref = np.full(len(keys), -1, dtype=np.int64)
+    if group is not None:  # the same key in two templates is two keys
+        keys = keys.where(keys.isna(), pd.Series(group, index=keys.index).astype("string") + "\x00" + keys)
     shared = (keys.notna() & keys.duplicated(keep=False)).to_numpy(dtype=bool)
     if not shared.any():
         return ref
@@ -496,8 +512,9 @@ def _possible_duplicates(t: Table) -> list[Finding]:
     f = t.frame
     none = np.full(len(t), -1, dtype=np.int64)
     ids = f["客户编号"]
-    by_name = _earlier_other(company_key(f["客户名称"]), ids) if t.has("客户名称") else none
-    by_phone = _earlier_other(phone_key(f["联系电话"]), ids) if t.has("联系电话") else none
+    group = _group(t)
+    by_name = _earlier_other(company_key(f["客户名称"]), ids, group) if t.has("客户名称") else none
+    by_phone = _earlier_other(phone_key(f["联系电话"]), ids, group) if t.has("联系电话") else none
     both = (by_name >= 0) & (by_name == by_phone)
     rows = f[ROW].to_numpy()
     id_text = ids.to_numpy(dtype=object, na_value="")
