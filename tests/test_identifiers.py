@@ -17,6 +17,7 @@ from salesxl.core.identifiers import (
     is_valid_phone,
     is_valid_uscc,
     normalize_identifier,
+    normalized_uscc,
     uscc_check_char,
     valid_phone_mask,
     valid_uscc_mask,
@@ -241,3 +242,29 @@ def test_phone_mask_agrees_with_scalar() -> None:
 def test_property_phone_mask_agrees_with_scalar(values: list[str | None]) -> None:
     mask = valid_phone_mask(pd.Series(values, dtype=object))
     assert mask.tolist() == [is_valid_phone(v) for v in values]
+
+
+# Characters where Python's re/str and Arrow's RE2 could part ways: every kind of whitespace
+# (\x1c-\x1f count as space to str.strip), a newline before the end ($), digits of other scripts
+# (\d), full-width forms (NFKC), lower case, and the separators and words phones use.
+_TRICKY = "0123456789１３８８６ \t\n\x0b\x0c\x1c\x1f\u3000-－+＋#转分机extEXT.٣०abcXYZ"
+
+
+@given(st.lists(st.one_of(st.text(alphabet=_TRICKY, max_size=24), st.from_regex(r"\A1[3-9]\d{9}\Z"),
+                          st.from_regex(r"\A0\d{2,3}[- ]\d{7,8}\Z"), st.none()), max_size=30))
+def test_property_phone_mask_on_tricky_text(values: list[str | None]) -> None:
+    """The Arrow path (printable ASCII) and the Python path give what is_valid_phone gives."""
+    assert valid_phone_mask(pd.Series(values, dtype=object)).tolist() == [is_valid_phone(v) for v in values]
+
+
+@given(st.lists(st.one_of(
+    _BODY.map(lambda b: b + uscc_check_char(b)),
+    _BODY.map(lambda b: " " + (b + uscc_check_char(b)).lower() + "\t"),
+    _BODY.map(lambda b: b + uscc_check_char(b) + "\n"),
+    st.text(alphabet=USCC_CHARSET + _TRICKY + "ＡＢ", max_size=20),
+    st.none()), max_size=30))
+def test_property_uscc_keys_agree_with_scalar(values: list[str | None]) -> None:
+    """normalized_uscc: NFKC, stripped, upper case where is_valid_uscc holds, NA elsewhere."""
+    keys = normalized_uscc(pd.Series(values, dtype=object)).tolist()
+    expected = [normalize_identifier(v).upper() if is_valid_uscc(v) else None for v in values]
+    assert [None if k is pd.NA else k for k in keys] == expected

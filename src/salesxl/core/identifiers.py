@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "USCC_CHARSET",
@@ -31,6 +33,7 @@ __all__ = [
     "is_valid_phone",
     "is_valid_uscc",
     "normalize_identifier",
+    "normalized_uscc",
     "uscc_check_char",
     "valid_phone_mask",
     "valid_uscc_mask",
@@ -135,22 +138,56 @@ def _as_text_series(values: pd.Series) -> pd.Series:
     return values.where(is_str, None).astype(object).astype(dtype)
 
 
-def valid_uscc_mask(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`is_valid_uscc`: a boolean Series aligned with ``values`` (NA → False).
+def _plain_split(text: pd.Series) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """``text`` (from :func:`_as_text_series`) as Arrow, with masks of its printable-ASCII
+    cells and of its other non-blank cells.
+
+    On printable ASCII (nearly every cell) NFKC changes nothing, ``strip`` removes only spaces
+    and Arrow's RE2 matches exactly as Python's ``re`` does (no ``\\n``, and ``\\s`` and ``\\d``
+    mean the same there), so those cells are checked in Arrow, a column at a time; the rest
+    go through the Python string methods, which define the rules.
+    """
+    arr = pa.array(text.to_numpy(dtype=object, na_value=None), pa.large_string())
+    plain = pc.match_substring_regex(arr, r"^[\x20-\x7e]*$").fill_null(False).to_numpy(zero_copy_only=False)
+    other = ~plain & text.notna().to_numpy(dtype=bool)
+    return arr, np.asarray(plain, dtype=bool), other
+
+
+def _fullmatch(arr: pa.Array, pattern: str) -> np.ndarray:
+    """Python's ``fullmatch`` of ``pattern`` on printable-ASCII cells, in Arrow (NA → False)."""
+    return np.asarray(pc.match_substring_regex(arr, f"^(?:{pattern})$").fill_null(False)
+                      .to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def normalized_uscc(values: pd.Series) -> pd.Series:
+    """Each valid USCC of ``values`` as it is compared (NFKC, stripped, upper case), NA where
+    the cell is not a valid USCC: the key the duplicate check uses, and the mask's source.
 
     The shape is checked with one regex over the column; the weighted sums of the survivors
     are then one matrix product over their bytes, so 100,000 codes take milliseconds.
     """
-    text = _as_text_series(values).str.normalize("NFKC").str.strip().str.upper()
-    shaped = text.str.fullmatch(_USCC_SHAPE_TEXT).fillna(False).to_numpy(dtype=bool)
-    result = np.zeros(len(text), dtype=bool)
+    text = _as_text_series(values)
+    arr, plain, other = _plain_split(text)
+    codes = np.full(len(text), None, dtype=object)
+    if plain.any():
+        codes[plain] = pc.ascii_upper(pc.ascii_trim(arr.filter(pa.array(plain)), " ")).to_numpy(zero_copy_only=False)
+    if other.any():
+        codes[other] = text[other].str.normalize("NFKC").str.strip().str.upper().to_numpy(dtype=object)
+    shaped = _fullmatch(pa.array(codes, pa.large_string()), _USCC_SHAPE_TEXT)
+    valid = np.zeros(len(text), dtype=bool)
     if shaped.any():
-        codes = text.to_numpy(dtype=object)[shaped]
-        raw = np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        raw = np.frombuffer("".join(codes[shaped]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         digits = _USCC_LUT[raw]
         total = digits[:, :17] @ _USCC_WEIGHT_ARRAY
-        result[shaped] = (31 - total % 31) % 31 == digits[:, 17]
-    return pd.Series(result, index=values.index, name=values.name, dtype=bool)
+        valid[shaped] = (31 - total % 31) % 31 == digits[:, 17]
+    codes[~valid] = None
+    return pd.Series(codes, index=values.index, name=values.name, dtype="string")
+
+
+def valid_uscc_mask(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`is_valid_uscc`: a boolean Series aligned with ``values`` (NA → False)."""
+    valid = normalized_uscc(values).notna().to_numpy(dtype=bool)
+    return pd.Series(valid, index=values.index, name=values.name, dtype=bool)
 
 
 def _phone_text(value: Any) -> str | None:
@@ -191,8 +228,16 @@ def valid_phone_mask(values: pd.Series) -> pd.Series:
     """Vectorised :func:`is_valid_phone`: a boolean Series aligned with ``values`` (NA → False)."""
     if not _is_text_dtype(values.dtype):
         values = values.map(_phone_text, na_action="ignore")
-    text = _as_text_series(values).str.normalize("NFKC").str.strip()
-    compact = text.str.replace(_SEPARATORS.pattern, "", regex=True)
-    ok = compact.str.fullmatch(_COMPACT_PHONE.pattern).fillna(False).to_numpy(dtype=bool)
-    ok |= text.str.fullmatch(_LANDLINE.pattern).fillna(False).to_numpy(dtype=bool)
+    text = _as_text_series(values)
+    arr, plain, other = _plain_split(text)
+    ok = np.zeros(len(text), dtype=bool)
+    if plain.any():  # see _plain_split: spaces are the only whitespace here
+        sub = pc.ascii_trim(arr.filter(pa.array(plain)), " ")
+        compact = pc.replace_substring_regex(sub, r"[ \-]", "")
+        ok[plain] = _fullmatch(compact, _COMPACT_PHONE.pattern) | _fullmatch(sub, _LANDLINE.pattern)
+    if other.any():
+        rest = text[other].str.normalize("NFKC").str.strip()
+        compact_rest = rest.str.replace(_SEPARATORS.pattern, "", regex=True)
+        ok[other] = (compact_rest.str.fullmatch(_COMPACT_PHONE.pattern).fillna(False).to_numpy(dtype=bool)
+                     | rest.str.fullmatch(_LANDLINE.pattern).fillna(False).to_numpy(dtype=bool))
     return pd.Series(ok, index=values.index, name=values.name, dtype=bool)

@@ -28,8 +28,8 @@ from salesxl.core.findings import Code, Finding
 from salesxl.core.identifiers import (
     USCC_CHARSET,
     normalize_identifier,
+    normalized_uscc,
     valid_phone_mask,
-    valid_uscc_mask,
 )
 from salesxl.core.money import fen_to_str, half_up_fen
 from salesxl.core.schema import SHEETS, FieldType
@@ -397,7 +397,8 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
         "hint": "：除个人客户外，都须填写统一社会信用代码",
         "hint_en": "; every customer except an Individual needs a USCC",
     })
-    valid = np.asarray(valid_uscc_mask(s), dtype=bool)
+    key = normalized_uscc(s)
+    valid = key.notna().to_numpy(dtype=bool)
     bad = s.notna().to_numpy() & ~valid
     if bad.any():
         why = [_uscc_problem(v) for v in s.iloc[np.flatnonzero(bad)].tolist()]
@@ -405,8 +406,7 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
             "reason": _at(bad, [zh for zh, _ in why]), "reason_en": _at(bad, [en for _, en in why]),
         })
     # Only valid codes are compared: placeholders such as 无 or / are bad-uscc, not duplicates.
-    key = s.str.normalize("NFKC").str.strip().str.upper().where(valid).to_frame(name)
-    return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key)
+    return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
 
 
 def _uscc_problem(code: str) -> tuple[str, str]:
