@@ -35,6 +35,7 @@ NAME — the only way to test the recovery paths deterministically.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -165,6 +166,7 @@ _STATE: dict[str, Any] = {}
 def _init_worker(memory_bytes: int | None, faults: Mapping[str, str], started: Any) -> None:
     """Worker initializer: memory limit, Ctrl-C left to the main process, hooks and channel."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()  # the preloaded modules' objects: never garbage, no need to walk them again
     if memory_bytes and resource is not None:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)

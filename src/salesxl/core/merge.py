@@ -178,6 +178,8 @@ class Card:
     """客户名称 normalised as for duplicates (computed in the worker, vectorised)."""
     np_key: tuple[str, str] | None = None
     """(normalised 客户名称, normalised 联系电话) as returned, None when either is blank."""
+    changed: tuple[str, ...] | None = None
+    """The editable fields that differ from the issued card (None: no issued card)."""
 
 
 @dataclass(frozen=True)
@@ -401,11 +403,14 @@ def _returned_alike(items: Sequence[ReturnedBook], as_of: date) -> list[Returned
         pairs = _keys(names_sent, phones_sent)
         sheet = t.sheet
         errors = _errors_at(findings, sheet)
+        editable = [name for name in EDITABLE_FIELDS if name in present]
         for k, (g, i) in enumerate(send):
             row = excel_rows[i]
             values = {name: columns[name][i] for name in present}
+            issued = items[g].meta.snapshot.get(values.get("客户编号") or "")
+            changed = None if issued is None else tuple(n for n in editable if values[n] != issued.get(n))
             cards_out[g].append(Card(row, values.get("客户编号"), values, tuple(errors[g].get(row, ())),
-                                     name_keys[k], pairs[k]))
+                                     name_keys[k], pairs[k], changed))
             sent_ids[g].add(values.get("客户编号"))
 
     visits_out: list[list[Visit]] = [[] for _ in range(n)]
@@ -524,6 +529,8 @@ class MasterState:
     """Cards whose name, phone or USCC changed since the lookups were built."""
     created: dict[tuple[str, str], str] = field(default_factory=dict)
     """(template id, normalised 客户名称) → 客户编号 of every new customer created from that issue."""
+    allocator: IdAllocator | None = None
+    """Fresh IDs (learned from the master's IDs when the state is built, off the merge's path)."""
 
     def has(self, cid: str) -> bool:
         return cid in self.index
@@ -647,6 +654,7 @@ def master_state(book: Book, history: Iterable[tuple[str, str, str, Text]] = ())
     for (template_id, _, cid), key in zip(made, keys, strict=True):
         if key is not None:
             state.created.setdefault((template_id, key), cid)
+    state.allocator = IdAllocator(state.ids)
     return state
 
 
@@ -856,7 +864,9 @@ def merge(returned: Sequence[Returned], state: MasterState, *, time: datetime, b
     """Fold ``returned`` into ``state`` (mutated) by the rules of the module documentation."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     result = MergeResult(files=[])
-    ids = IdAllocator(state.ids)
+    if state.allocator is None:
+        state.allocator = IdAllocator(state.ids)
+    ids = state.allocator
     for r in sorted(returned, key=lambda r: (r.meta.issued_at, r.file)):
         result.files.append(_Merger(r, state, result, ids, stamp, batch).run())
     return result
@@ -908,7 +918,8 @@ class _Merger:
             return self.reject(sheet, card.row, cid, "not-issued")
         if "业务员" in card.values and card.values["业务员"] != issued.get("业务员"):
             self.reject(sheet, card.row, cid, "locked-field", "业务员", card.values["业务员"])
-        changed = [n for n in EDITABLE_FIELDS if n in card.values and card.values[n] != issued.get(n)]
+        changed = card.changed if card.changed is not None else \
+            [n for n in EDITABLE_FIELDS if n in card.values and card.values[n] != issued.get(n)]
         if not changed:
             return None
         bad = [f for f in card.errors if f.field in changed]
