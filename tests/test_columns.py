@@ -657,3 +657,118 @@ def test_date_without_any_style_gets_yyyy_mm_dd(tmp_path: Path) -> None:
     with pytest.raises(BadArguments):
         write_result_sheets(book, [], out=tmp_path / "x.xlsx", patch=SheetPatch("拜访", 1, [
             ColumnPatch("日期", "A", "amount", {2: 1.5})]))
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: finding the rows, reading the part
+
+
+def build_uneven(path: Path) -> Path:
+    """A sheet whose rows differ wildly in size (a long note on every 11th, none on others)
+    and which lacks some rows (every 17th) — what defeats guessing where a row starts."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户档案"
+    ws.append(["客户编号", "客户名称", "备注"])
+    for r in range(2, 401):
+        if r % 17 == 0:
+            continue
+        note = "很长的备注" * 120 if r % 11 == 0 else None
+        ws.cell(r, 1, f"C{r:04d}")
+        ws.cell(r, 2, f"客户{r}")
+        if note:
+            ws.cell(r, 3, note)
+    wb.save(path)
+    return path
+
+
+def test_rows_found_near_their_guess_or_by_search_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The patcher looks for a row where the size of the rows before it puts it; uneven rows,
+    missing rows and rows past the end give the same file as a plain search, and in any
+    chunking of the stream."""
+    book = build_uneven(tmp_path / "uneven.xlsx")
+    before = snapshot(book)["客户档案"]
+    notes = {r: f"新备注{r}" for r in range(3, 420, 3)}
+    names = {r: f"新名称{r}" for r in range(5, 400, 5)}
+    patch = SheetPatch("客户档案", 1, [ColumnPatch("客户名称", "B", "text", names),
+                                       ColumnPatch("备注", "C", "text", notes)])
+    guessed = write_result_sheets(book, [], out=tmp_path / "guessed.xlsx", patch=patch)
+    near = marking._SheetPatcher._near
+    monkeypatch.setattr(marking._SheetPatcher, "_near", lambda self, *a: None)
+    searched = write_result_sheets(book, [], out=tmp_path / "searched.xlsx", patch=patch)
+    assert members(guessed.written) == members(searched.written)
+    monkeypatch.setattr(marking._SheetPatcher, "_near", near)
+    monkeypatch.setattr(marking, "_CHUNK", 997)
+    chunked = write_result_sheets(book, [], out=tmp_path / "chunked.xlsx", patch=patch)
+    assert members(guessed.written) == members(chunked.written)
+
+    after = snapshot(guessed.written)["客户档案"]
+    for r in range(2, 420):
+        for col, values in (("B", names), ("C", notes)):
+            ref = f"{col}{r}"
+            if r in values:
+                assert after[ref][0] == values[r], ref
+            else:
+                assert after.get(ref) == before.get(ref), ref
+    assert after["A2"] == before["A2"] and "A17" not in after and after["C11"] == before["C11"]
+
+
+def _set_crc(path: Path, member: str, crc: int) -> None:
+    """Record a wrong CRC-32 for ``member`` in its local header and its central directory entry."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        offset = z.getinfo(member).header_offset
+    data[offset + 14: offset + 18] = crc.to_bytes(4, "little")
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_len = int.from_bytes(data[at + 28: at + 30], "little")
+        if data[at + 46: at + 46 + name_len] == member.encode():
+            data[at + 16: at + 20] = crc.to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 46)
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_sheet_part_is_refused(tmp_path: Path) -> None:
+    """A sheet whose stored CRC-32 does not match, or whose deflate stream is broken, is not
+    written (the check zipfile makes, made by the faster inflater too)."""
+    from salesxl.errors import UnreadableWorkbook
+
+    book = build_customers(tmp_path / "客户.xlsx")
+    part = part_of(book, "客户档案")
+    patch = SheetPatch("客户档案", 2, [ColumnPatch("备注", "G", "text", {3: "新备注"})])
+    assert write_result_sheets(book, [], out=tmp_path / "ok.xlsx", patch=patch).cells == 1
+
+    bad_crc = tmp_path / "crc.xlsx"
+    shutil.copyfile(book, bad_crc)
+    with zipfile.ZipFile(book) as z:
+        _set_crc(bad_crc, part, z.getinfo(part).CRC ^ 1)
+    with pytest.raises(UnreadableWorkbook):
+        write_result_sheets(bad_crc, [], out=tmp_path / "crc-out.xlsx", patch=patch)
+    assert not (tmp_path / "crc-out.xlsx").exists()
+
+    broken = tmp_path / "broken.xlsx"
+    data = bytearray(book.read_bytes())
+    with zipfile.ZipFile(book) as z:
+        info = z.getinfo(part)
+    start = info.header_offset + 30 + len(part.encode())  # openpyxl writes no extra field
+    for i in range(start + 20, start + info.compress_size - 4, 7):
+        data[i] ^= 0x5A
+    broken.write_bytes(bytes(data))
+    with pytest.raises(UnreadableWorkbook):
+        write_result_sheets(broken, [], out=tmp_path / "broken-out.xlsx", patch=patch)
+    assert not (tmp_path / "broken-out.xlsx").exists()
+
+
+def test_stored_sheet_part_is_patched(tmp_path: Path) -> None:
+    """A package whose parts are stored, not deflated, is read through zipfile and patched alike."""
+    book = build_customers(tmp_path / "客户.xlsx")
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    patch = SheetPatch("客户档案", 2, [ColumnPatch("备注", "G", "text", {3: "新备注", 12: "另一条"})])
+    a = write_result_sheets(book, [], out=tmp_path / "a.xlsx", patch=patch)
+    b = write_result_sheets(stored, [], out=tmp_path / "b.xlsx", patch=patch)
+    assert sheet_xml(a.written, "客户档案") == sheet_xml(b.written, "客户档案")
+    ws = openpyxl.load_workbook(b.written)["客户档案"]
+    assert ws["G3"].value == "新备注" and ws["G12"].value == "另一条" and ws["G4"].value == "备注1"

@@ -200,3 +200,43 @@ def test_risky_workbook_goes_to_a_copy_and_locks_are_respected(tmp_path: Path) -
         write_result_sheets(book, [sheet])
     with pytest.raises(BadArguments):
         write_result_sheets(book, [sheet, sheet], out=tmp_path / "x.xlsx")
+
+
+def test_text_cells_fast_path_writes_what_full_escaping_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text cells are escaped and measured once per distinct text, most without any escaping:
+    the file is the same as when every text is escaped in full and the memo of texts keeps
+    being emptied, it reads back as written, and the widths count CJK double."""
+    import re
+    import unicodedata
+
+    from salesxl.io import marking, results
+
+    src = tmp_path / "a.xlsx"
+    wb = xlsxwriter.Workbook(src)
+    wb.add_worksheet("数据")
+    wb.close()
+    tricky = ["a & b <c> \"q\"", "_x0041_ 原文", "一行\r\n二行", "\x01控制\x1f", "=1+1", "ＡＢ全角", "x" * 40_000,
+              "\ud800孤", "\uffff"]
+    rows = [[tricky[i % len(tricky)], f"客户{i % 5}", i] for i in range(60)]
+    rows += [[None, "", 0], [date(2026, 1, 2), 42, None]]
+    sheet = ResultSheet("测试", [Column("文本"), Column("名称"), Column("数", "int")], rows)
+    fast = write_result_sheets(src, [sheet], out=tmp_path / "fast.xlsx")
+    monkeypatch.setattr(marking, "_NEEDS_ESCAPE", re.compile(""))  # every text through the full escape
+    monkeypatch.setattr(results, "_TEXT_CACHE", 2)
+    monkeypatch.setattr(results, "_ROWS_PER_WRITE", 3)
+    full = write_result_sheets(src, [sheet], out=tmp_path / "full.xlsx")
+    assert members(fast.written) == members(full.written)
+
+    values = calamine_values(fast.written, ["测试"])["测试"]
+    assert values[0] == ["文本", "名称", "数"]
+    expected = [t[:32_767] for t in tricky]
+    expected[7], expected[8] = "_xD800_孤", "_xFFFF_"  # not representable in XML: written as escapes
+    for i, row in enumerate(values[1:61]):
+        assert row == [expected[i % len(tricky)], f"客户{i % 5}", float(i)], i
+    assert values[61] == ["", "", 0.0] and values[62] == ["2026-01-02", "42", ""]
+    ws = openpyxl.load_workbook(fast.written)["测试"]
+    assert ws["A6"].data_type == "s" and ws["A6"].value == "=1+1"
+    # 客户4: 2 + 2 + 1 columns, + 2; 文本: the 40,000 x are capped at 60
+    assert ws.column_dimensions["B"].width == 7 and ws.column_dimensions["A"].width == 60
+    for text in ["abc", "客户", "ＡＢ全角", "ｱｲ半角", "é́", "😀x", "", "\x01"]:
+        assert marking._display_width(text) == sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -73,6 +73,7 @@ from salesxl.io.marking import (
     _display_width,
     _Marker,
     _normalize_name,
+    _ooxml_str,
     _ooxml_text,
     _Package,
     _q,
@@ -378,23 +379,23 @@ def _is_blank(v: Any) -> bool:
         return False
 
 
-def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[bytes, str]:
+def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[str, str]:
     """The ``<c>`` of one value and its display text (for the column width)."""
     if kind == "amount":
         text = _amount_text(v)
         shown = f"{fen_to_decimal(int(v)):,.2f}"
-        return f'<c r="{ref}" s="{xf.amount}"><v>{text}</v></c>'.encode(), shown
+        return f'<c r="{ref}" s="{xf.amount}"><v>{text}</v></c>', shown
     if kind == "date":
         serial = _serial(v)
         if serial is None:
             raise BadArguments(f"日期列的值无效：{v!r}", f"Not a date: {v!r}")
-        return f'<c r="{ref}" s="{xf.date}"><v>{serial}</v></c>'.encode(), "2026-01-01"
+        return f'<c r="{ref}" s="{xf.date}"><v>{serial}</v></c>', "2026-01-01"
     if kind == "number":
         x = float(v)
         if not math.isfinite(x):
             raise BadArguments(f"数值无效：{v!r}", f"Not a finite number: {v!r}")
         text = str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
-        return f'<c r="{ref}" s="{xf.number}"><v>{text}</v></c>'.encode(), f"{x:,.2f}"
+        return f'<c r="{ref}" s="{xf.number}"><v>{text}</v></c>', f"{x:,.2f}"
     if kind == "int":
         if isinstance(v, Decimal):
             text = format(v, "f")
@@ -402,19 +403,37 @@ def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[bytes, str]:
             text = str(int(v))
         else:
             text = str(int(v)) if not isinstance(v, float) else repr(v)
-        return f'<c r="{ref}"><v>{text}</v></c>'.encode(), text
+        return f'<c r="{ref}"><v>{text}</v></c>', text
     s = str(v)
-    return (f'<c r="{ref}" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">'.encode()
-            + _ooxml_text(s) + b"</t></is></c>"), s
+    return f'<c r="{ref}" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">{_ooxml_str(s)}</t></is></c>', s
+
+
+_TEXT_END = "</t></is></c>"
+_ROWS_PER_WRITE = 2048  # rows joined and encoded together: few, large writes
+_TEXT_CACHE = 1 << 16  # distinct texts remembered per sheet (escaped form and width)
 
 
 def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
+    """Write ``sheet``'s part into ``sink``; returns its data rows.
+
+    The column widths fit the content, and ``<cols>`` comes before the rows, so the rows go to
+    a spooled temporary file first.  Text cells (most cells of a result or log sheet) take a
+    fast path: their markup comes from per-column pieces, and each distinct text is escaped
+    and measured once (a log column repeats a handful of values thousands of times); rows are
+    built as ``str`` and encoded a few thousand at a time.  Other kinds go through
+    :func:`_cell`.
+    """
     cols = list(sheet.columns)
     if not cols:
         raise BadArguments(f"工作表 {sheet.name} 没有列", f"Sheet {sheet.name} has no columns")
     letters = [_col_letters(i) for i in range(1, len(cols) + 1)]
     widths = [_display_width(c.header) + 2 for c in cols]
+    text_cols = [c.kind == "text" for c in cols]
+    opens = [f'<c r="{letter}' for letter in letters]  # + row + text_mid + escaped text + _TEXT_END
+    text_mid = f'" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">'
+    texts: dict[str, tuple[str, int]] = {}  # text → (escaped, display width + 2)
     body = tempfile.SpooledTemporaryFile(max_size=32 << 20)  # noqa: SIM115 - rows first (widths)
+    done: list[str] = []
     n = 0
     try:
         for row in sheet.rows:
@@ -428,17 +447,34 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
                 raise BadArguments(
                     f"工作表 {sheet.name} 行数超过 Excel 上限", f"Sheet {sheet.name} has more rows than Excel allows"
                 )
-            r = n + 1
-            parts = []
-            for i, (c, v) in enumerate(zip(cols, row, strict=True)):
-                if _is_blank(v) or (c.kind == "text" and v == ""):
+            r = str(n + 1)
+            parts = ['<row r="', r, '">']
+            for i, v in enumerate(row):
+                if type(v) is str and text_cols[i]:
+                    if not v:
+                        continue
+                    known = texts.get(v)
+                    if known is None:
+                        if len(texts) >= _TEXT_CACHE:
+                            texts.clear()
+                        known = texts[v] = (_ooxml_str(v), _display_width(v) + 2)
+                    parts += (opens[i], r, text_mid, known[0], _TEXT_END)
+                    if known[1] > widths[i]:
+                        widths[i] = known[1]
                     continue
-                data, shown = _cell(f"{letters[i]}{r}", c.kind, v, xf)
+                if _is_blank(v) or (text_cols[i] and v == ""):
+                    continue
+                data, shown = _cell(letters[i] + r, cols[i].kind, v, xf)
                 parts.append(data)
                 w = _display_width(shown) + 2
                 if w > widths[i]:
                     widths[i] = w
-            body.write(f'<row r="{r}">'.encode() + b"".join(parts) + b"</row>")
+            parts.append("</row>")
+            done.append("".join(parts))
+            if len(done) >= _ROWS_PER_WRITE:
+                body.write("".join(done).encode("utf-8"))
+                done.clear()
+        body.write("".join(done).encode("utf-8"))
         last = n + 1
         dim = f"A1:{letters[-1]}{last}"
         final = [c.width if c.width is not None else min(max(w, 6), _MAX_WIDTH) for c, w in zip(cols, widths, strict=True)]
