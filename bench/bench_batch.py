@@ -1,22 +1,25 @@
 """Batch benchmark: consolidating returned templates next to merely reading the same files.
 
-    python bench/bench_batch.py [--files 300] [--customers 500] [--workers N] [--repeat 1]
+    python bench/bench_batch.py [--files 300] [--customers 500] [--per-person 1] [--workers N] [--repeat 1]
 
 Builds (once, cached in ``--cache``, default ``/tmp/salesxl-bench-batch``) a synthetic master of
-``files × customers`` cards (300 × 500 = 150,000) with one salesperson per file, and one
-returned template per salesperson made by the real template writer and then "filled in" by
-patching it: every 10th card gets a new 备注, every 20th a new phone, two new customers and 20
-visits per file.  Then, with the same worker pool settings, it times
+``files / per-person × customers`` cards (by default 300 × 500 = 150,000: one salesperson per
+file) and the returned templates, made by the real template writer and then "filled in" by
+patching them: every 10th card gets a new 备注, every 20th a new phone, two new customers and 20
+visits per file.  With ``--per-person K`` each salesperson returns K later copies of one issue
+(weekly reports: each repeats the earlier visits and new customers and adds its own), so the
+master is K times smaller for the same number of files.  Then, with the same worker pool
+settings, it times
 
 * **read**: every file read by the batch's workers (safety checks, meta sheet, 客户档案 and 拜访
   typed) and nothing else — ``salesxl.batch.workers.read_all(mode="read")``;
 * **consolidate**: the whole ``salesxl batch`` without the monthly job — scan and hash, read,
-  validate and diff in the workers, read the master (150,000 cards) meanwhile, merge, feedback
-  workbooks, batch report, and the single atomic write of the master (with its backup);
+  validate and diff in the workers, read the master meanwhile, merge, feedback workbooks, batch
+  report, and the single atomic write of the master (with its backup);
 
 and prints both, the ratio (target, issue 8: ≤ 1.5), files per minute, the phases of the
 consolidation and the peak resident memory of a worker and of the main process (sampled with
-psutil).  Results go to ``bench/results/batch.json``.
+psutil).  Results go to ``bench/results/batch.json`` (``batch-per-person-K.json``).
 """
 
 from __future__ import annotations
@@ -100,8 +103,10 @@ def _init_gen(master: str) -> None:
     _BOOK = read_book(master, sheets=("客户档案", "业务员", "参数"))
 
 
-def _make_template(args: tuple[str, str, str]) -> str:
-    """One salesperson's template from the real writer, then filled in by patching it."""
+def _make_template(args: tuple[str, list[str], str]) -> list[str]:
+    """One salesperson's template from the real writer, then filled in by patching it: once per
+    return (``--per-person``), each return a later copy of the same issue with its own notes,
+    new customers and visits."""
     from dataclasses import replace
 
     from salesxl.core.templates import CARD_FIELDS
@@ -109,59 +114,71 @@ def _make_template(args: tuple[str, str, str]) -> str:
     from salesxl.io.results import write_result_sheets
     from salesxl.io.templates import column_letter, write_salesperson_template
 
-    who, out, master_name = args
+    who, outs, master_name = args
     cards = _BOOK.tables["客户档案"]
     mine = cards.frame[cards.frame["业务员"] == who].reset_index(drop=True)
     book = replace(_BOOK, tables={**_BOOK.tables, "客户档案": replace(cards, frame=mine)})
-    path = Path(out)
-    write_salesperson_template(book, who, path, issued_at=ISSUED, master_name=master_name)
+    base = Path(outs[0]).with_name(f".{who}.issued.xlsx")
+    write_salesperson_template(book, who, base, issued_at=ISSUED, master_name=master_name)
     n = len(mine)
-    cells: dict[str, dict[int, str | int | None]] = {f: {} for f in CARD_FIELDS}
-    for i in range(n):
-        if i % 10 == 0:
-            cells["备注"][3 + i] = f"{ISSUED:%m}月回访：需求稳定"
-        if i % 20 == 0:
-            cells["联系电话"][3 + i] = f"139{i:08d}"
-    for k in range(2):  # two new customers in the spare rows
-        r = 3 + n + k
-        cells["客户名称"][r] = f"{who}新客户{k + 1}"
-        cells["客户性质"][r] = "个人"
-        cells["联系电话"][r] = f"137{k:02d}{int(who[-3:]):06d}"
-    columns = [ColumnPatch(f, column_letter(f), "text", v) for f, v in cells.items() if v]
-    tmp = path.with_name(path.stem + ".tmp.xlsx")
-    write_result_sheets(path, [], patch=SheetPatch("客户档案", 2, columns), out=tmp)
     ids = mine["客户编号"].tolist()
-    visits = {"A": {}, "B": {}, "C": {}, "E": {}, "F": {}}  # 日期 业务员 客户编号 方式 内容
-    for k in range(20):
-        visits["A"][2 + k] = f"2026-11-{1 + k:02d}"
-        visits["B"][2 + k] = who
-        visits["C"][2 + k] = ids[(k * 7) % n]
-        visits["E"][2 + k] = "上门"
-        visits["F"][2 + k] = f"第{k + 1}次拜访"
-    vcols = [ColumnPatch(h, letter, "text", v) for (letter, v), h in zip(visits.items(), ("日期", "业务员", "客户编号", "方式", "内容"), strict=True)]
-    write_result_sheets(tmp, [], patch=SheetPatch("拜访", 1, vcols), out=path)
-    tmp.unlink()
-    return out
+    for r, out in enumerate(outs):
+        path = Path(out)
+        cells: dict[str, dict[int, str | int | None]] = {f: {} for f in CARD_FIELDS}
+        for i in range(n):
+            if i % 10 == 0:
+                cells["备注"][3 + i] = f"{ISSUED:%m}月回访：需求稳定" + (f"（第{r + 1}次）" if r else "")
+            if i % 20 == 0:
+                cells["联系电话"][3 + i] = f"139{i:08d}"
+        for k in range(2):  # two new customers in the spare rows (more with each return)
+            for j in range(r + 1):
+                row = 3 + n + 2 * j + k
+                cells["客户名称"][row] = f"{who}新客户{2 * j + k + 1}"
+                cells["客户性质"][row] = "个人"
+                cells["联系电话"][row] = f"137{2 * j + k:02d}{int(who[-3:]):06d}"
+        columns = [ColumnPatch(f, column_letter(f), "text", v) for f, v in cells.items() if v]
+        tmp = path.with_name(path.stem + ".tmp.xlsx")
+        write_result_sheets(base, [], patch=SheetPatch("客户档案", 2, columns), out=tmp)
+        visits = {"A": {}, "B": {}, "C": {}, "E": {}, "F": {}}  # 日期 业务员 客户编号 方式 内容
+        for k in range(20 * (r + 1)):  # each return repeats the earlier visits and adds 20
+            visits["A"][2 + k] = f"2026-11-{1 + k % 28:02d}"
+            visits["B"][2 + k] = who
+            visits["C"][2 + k] = ids[(k * 7) % n]
+            visits["E"][2 + k] = "上门"
+            visits["F"][2 + k] = f"第{k + 1}次拜访"
+        vcols = [ColumnPatch(h, letter, "text", v)
+                 for (letter, v), h in zip(visits.items(), ("日期", "业务员", "客户编号", "方式", "内容"), strict=True)]
+        write_result_sheets(tmp, [], patch=SheetPatch("拜访", 1, vcols), out=path)
+        tmp.unlink()
+    base.unlink()
+    return outs
 
 
-def ensure_data(cache: Path, files: int, per: int) -> tuple[Path, Path]:
-    """The cached master and inbox (built on first use)."""
-    root = cache / f"{files}x{per}"
+def ensure_data(cache: Path, files: int, per: int, returns: int = 1) -> tuple[Path, Path]:
+    """The cached master and inbox (built on first use): ``files // returns`` salespeople of
+    ``per`` customers each, each returning ``returns`` files."""
+    root = cache / (f"{files}x{per}" + (f"-r{returns}" if returns > 1 else ""))
     master, inbox, done = root / "master.xlsx", root / "inbox", root / "DONE"
     if done.exists():
         return master, inbox
     shutil.rmtree(root, ignore_errors=True)
     inbox.mkdir(parents=True)
     t0 = time.perf_counter()
-    print(f"building the master ({files * per:,} cards) …", file=sys.stderr)
-    build_master(master, files, per)
-    print(f"  {time.perf_counter() - t0:.1f} s; building {files} templates …", file=sys.stderr)
-    jobs = [(PEOPLE_FMT.format(p + 1), str(inbox / f"{PEOPLE_FMT.format(p + 1)}.xlsx"), "销售管理.xlsx")
-            for p in range(files)]
+    people = max(1, files // returns)
+    print(f"building the master ({people * per:,} cards) …", file=sys.stderr)
+    build_master(master, people, per)
+    print(f"  {time.perf_counter() - t0:.1f} s; building {people * returns} templates …", file=sys.stderr)
+
+    def names(who: str) -> list[str]:
+        if returns == 1:
+            return [str(inbox / f"{who}.xlsx")]
+        return [str(inbox / f"{who}-第{r + 1:02d}次.xlsx") for r in range(returns)]
+
+    jobs = [(who, names(who), "销售管理.xlsx") for who in (PEOPLE_FMT.format(p + 1) for p in range(people))]
     with mp.get_context("fork").Pool(os.cpu_count(), initializer=_init_gen, initargs=(str(master),)) as pool:
         for k, _ in enumerate(pool.imap_unordered(_make_template, jobs, chunksize=4), 1):
             if k % 50 == 0:
-                print(f"  {k}/{files}", file=sys.stderr)
+                print(f"  {k}/{people}", file=sys.stderr)
     done.write_text("ok")
     print(f"  built in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return master, inbox
@@ -235,14 +252,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--customers", type=int, default=500, help="cards per returned template")
+    parser.add_argument("--per-person", type=int, default=1,
+                        help="files each salesperson returns (later copies of one issue, e.g. weekly reports); "
+                             "the master holds files / per-person × customers cards")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/salesxl-bench-batch"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch.json")
     args = parser.parse_args()
-    master0, inbox = ensure_data(args.cache, args.files, args.customers)
+    master0, inbox = ensure_data(args.cache, args.files, args.customers, args.per_person)
     work = args.cache / "work"
-    print(f"{args.files} files × {args.customers} cards, master {master0.stat().st_size / 2**20:.1f} MiB, "
+    people = max(1, args.files // args.per_person)
+    print(f"{people * args.per_person} files × {args.customers} cards from {people} salespeople, "
+          f"master {people * args.customers:,} cards ({master0.stat().st_size / 2**20:.1f} MiB), "
           f"{args.workers} workers on {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
 
     reads, cons = [], []
@@ -267,7 +289,8 @@ def main() -> None:
     t_read, t_cons = min(reads), min(cons)
     totals = report.to_json()["totals"]
     result = {
-        "files": args.files, "cards_per_file": args.customers, "master_cards": args.files * args.customers,
+        "files": args.files, "cards_per_file": args.customers, "master_cards": people * args.customers,
+        "files_per_salesperson": args.per_person,
         "workers": args.workers, "cpus": os.cpu_count(),
         "read_seconds": round(t_read, 2), "consolidate_seconds": round(t_cons, 2),
         "ratio": round(t_cons / t_read, 2),
@@ -284,6 +307,8 @@ def main() -> None:
     print(f"peak RSS: worker {result['peak_rss_mib']['worker']} MiB, main {result['peak_rss_mib']['main']} MiB")
     print(f"applied: {totals['changes']:,} changes, {totals['new_customers']:,} new customers, "
           f"{totals['visits']:,} visits")
+    if args.per_person > 1 and args.out == parser.get_default("out"):
+        args.out = args.out.with_name(f"batch-per-person-{args.per_person}.json")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
