@@ -483,6 +483,29 @@ def test_worker_memory_crash_and_timeout(demo_master: Path, tmp_path: Path, monk
     assert report.exit_code == 1
 
 
+def test_a_check_that_fails_on_one_file_of_a_task_fails_only_that_file(demo_master: Path, tmp_path: Path) -> None:
+    """A task reads a few files and checks them together; when that joint check fails, each
+    file is checked alone, so only the file at fault is reported (here the task runs in this
+    process, with the worker's test hook making the check fail on one file)."""
+    from salesxl.batch import workers
+    from salesxl.core.merge import Returned
+
+    master = fresh_master(demo_master, tmp_path / "office")
+    files = issue(master, tmp_path / "inbox", "刘洋", "赵磊", "陈晓燕")
+    edit_template(files["刘洋"], cards={"KH00014": {"备注": "照常合并"}})
+    jobs = [workers.Job(files[n], n) for n in ("刘洋", "赵磊", "陈晓燕")]
+    saved = dict(workers._STATE)
+    try:
+        workers._STATE.update(faults={"check": "赵磊"}, started=None)
+        outcomes = workers._task(1, jobs, date(2026, 11, 27), workers.MAX_TEMPLATE_ROWS, "merge", 60.0)
+    finally:
+        workers._STATE.clear()
+        workers._STATE.update(saved)
+    assert isinstance(outcomes[1], workers.Failure) and outcomes[1].kind == "error" and "赵磊" in outcomes[1].zh
+    assert isinstance(outcomes[0], Returned) and isinstance(outcomes[2], Returned)
+    assert [c.customer_id for c in outcomes[0].cards] == ["KH00014"]
+
+
 # --------------------------------------------------------------------------------------------
 # Pure rules
 

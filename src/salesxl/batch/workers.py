@@ -18,7 +18,14 @@ nobody foresaw.  So each file is read in a worker process of a
   in flight then fails with ``BrokenProcessPool``, innocent or not.  The pool is recreated and
   those files are retried **one at a time** in a single-worker pool; a file that kills its
   worker again, alone, is the culprit and is reported as such; the others are read normally.
-  At most :data:`QUEUE_DEPTH` files per worker are in flight, so a crash costs few retries.
+  At most :data:`QUEUE_DEPTH` tasks per worker are in flight, so a crash costs few retries.
+* **Tasks of a few files.**  A task is up to :data:`FILES_PER_TASK` files: the worker reads each
+  (each with its own timer; it reports which file it is on, so a hang is pinned on that file),
+  then checks them together in one vectorised pass
+  (:func:`salesxl.core.merge.returned_from_books`) — for a 500-row template the per-call
+  overhead of pandas, Arrow and the validation rules is most of the cost, and one pass over
+  eight templates costs about what two separate ones do.  If the joint pass fails, each file
+  is checked alone, so only the file at fault fails.
 
 Workers are forked from a ``forkserver`` (preloaded with salesxl's readers, so starting one is
 cheap and it inherits no threads or big memory from the main process), ignore Ctrl-C (the main
@@ -27,9 +34,9 @@ growth.  (As with any forkserver or spawn pool, a script calling the batch needs
 ``if __name__ == "__main__":`` guard.)  Without POSIX (Windows) the pool is spawned, there is no
 address-space limit and no in-worker timer: a file that overruns is still killed from outside.
 
-Test hooks: ``faults`` (from ``SALESXL_BATCH_FAULT="kill:NAME,memory:NAME,hang:NAME"``) make the
-worker SIGKILL itself, allocate past its limit, or hang when it reads a file whose name contains
-NAME — the only way to test the recovery paths deterministically.
+Test hooks: ``faults`` (from ``SALESXL_BATCH_FAULT="kill:NAME,memory:NAME,hang:NAME,check:NAME"``)
+make the worker SIGKILL itself, allocate past its limit, hang, or fail the check when it reads a
+file whose name contains NAME — the only way to test the recovery paths deterministically.
 """
 
 from __future__ import annotations
@@ -200,16 +207,22 @@ def _task(token: int, jobs: Sequence[Job], as_of: date, max_rows: int, mode: str
             started.put((token, len(jobs), pid))  # checking: no single file to blame for a hang
         order = sorted(loaded)
         together = _guarded(", ".join(jobs[k].path.name for k in order), timeout,
-                            lambda: returned_from_books([loaded[k] for k in order], as_of=as_of))
+                            lambda: _check([loaded[k] for k in order], as_of))
         if isinstance(together, list):
             for k, r in zip(order, together, strict=True):
                 outcomes[k] = r
         else:  # something in one of them: check each alone, so only that file fails
             for k in order:
-                one = _guarded(jobs[k].path.name, timeout,
-                               lambda k=k: returned_from_books([loaded[k]], as_of=as_of)[0])
+                one = _guarded(jobs[k].path.name, timeout, lambda k=k: _check([loaded[k]], as_of)[0])
                 outcomes[k] = one
     return [o if o is not None else Failure("error", "未读取", "not read") for o in outcomes]
+
+
+def _check(books: list[ReturnedBook], as_of: date) -> list[Returned]:
+    bad = (_STATE.get("faults") or {}).get("check")
+    if bad and any(bad in b.file for b in books):  # test hook: a check that fails on this file
+        raise RuntimeError(f"check failed ({bad})")
+    return returned_from_books(books, as_of=as_of)
 
 
 def _load(job: Job, max_rows: int, mode: str) -> ReturnedBook | ReadOnly:
@@ -274,7 +287,7 @@ def parse_faults(text: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in (text or "").split(","):
         kind, _, name = item.partition(":")
-        if kind.strip() in ("kill", "memory", "hang") and name.strip():
+        if kind.strip() in ("kill", "memory", "hang", "check") and name.strip():
             out[kind.strip()] = name.strip()
     return out
 
