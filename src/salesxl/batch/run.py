@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import calendar
 import contextlib
-import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +38,7 @@ from salesxl.batch.workers import (
     parse_faults,
     read_all,
 )
+from salesxl.core.collector import collector_paused
 from salesxl.core.merge import MasterState, MergeResult, Returned, master_state, merge
 from salesxl.core.summary import parse_month
 from salesxl.core.tables import Book
@@ -85,7 +85,7 @@ def run_batch(
     now = datetime.now().replace(microsecond=0)
     report = BatchReport(batch=now.strftime("%Y%m%d-%H%M%S"), time=now, master=master, month=first, out=out)
 
-    with batch_lock(master), _gc_paused():
+    with batch_lock(master), collector_paused():  # cards, findings, log rows: all live on
         report.removed_temps = remove_stale_temps((master.parent, master.stem), (out, None))
         records = read_records(master)
         applied = records.applied
@@ -148,23 +148,6 @@ def run_batch(
             report.monthly = _monthly(master, out, first, month_end, lang, progress)
         report.report = write_report(report, lang)
     return report
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector until the batch is done.
-
-    A batch builds hundreds of thousands of small objects that live until it ends (cards,
-    findings, changes, log rows); the collector would walk them all again and again, a fifth
-    of the merge's time.  Nothing in the batch needs a cycle freed early.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _master_state(master: Path, records: MasterRecords) -> tuple[Book, MasterState]:

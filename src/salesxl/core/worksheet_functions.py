@@ -26,11 +26,9 @@ practical.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,6 +43,7 @@ from pydantic import ValidationError
 from salesxl.core import cells
 from salesxl.core import ledger as ledger_rules
 from salesxl.core.classification import levels as level_rules
+from salesxl.core.collector import collector_paused
 from salesxl.core.findings import Code
 from salesxl.core.grid import RawGrid, tabulate
 from salesxl.core.identifiers import valid_phone_mask, valid_uscc_mask
@@ -106,23 +105,6 @@ def excel_safe(func: F) -> F:
 # Shapes: what Excel passes in, and the same shape back out
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while 100,000 small lists are built.
-
-    Each list allocation counts towards a collection, and a collection walks every object the
-    process holds (in a UDF server: the whole argument just received), so building an answer
-    of one list per row would cost more in collections than in building.  No cycle is made here.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass
 class Cells:
     """The cells of one argument, flattened row by row, and how to give an answer its shape.
@@ -163,7 +145,7 @@ class Cells:
         if self.nesting == 1:
             return list(out)
         w = self.cols
-        with _no_gc():
+        with collector_paused():  # 100,000 small lists: no collections meanwhile
             if w == 1:
                 return [[v] for v in out]
             return [list(out[i * w:(i + 1) * w]) for i in range(self.rows)]
