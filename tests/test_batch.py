@@ -483,6 +483,30 @@ def test_worker_memory_crash_and_timeout(demo_master: Path, tmp_path: Path, monk
     assert report.exit_code == 1
 
 
+def test_faults_inside_multi_file_tasks(demo_master: Path, tmp_path: Path) -> None:
+    """With several files per task, a worker that hangs on one file, dies on another or runs
+    out of memory on a third costs only that file: the hung file is pinned by the worker's
+    progress reports, the others of a lost task are read again one by one."""
+    from salesxl.batch import workers
+    from salesxl.core.merge import Returned
+
+    master = fresh_master(demo_master, tmp_path / "office")
+    inbox = tmp_path / "inbox"
+    base = issue(master, inbox, "赵磊")["赵磊"]
+    names = [f"{k:02d}-{tag}.xlsx" for k, tag in enumerate(["好", "好", "卡住", "好", "被杀", "好", "吃内存", "好", "好"])]
+    for name in names:
+        shutil.copyfile(base, inbox / name)
+    base.unlink()
+    jobs = [workers.Job(inbox / n, n) for n in names]
+    assert max(1, min(workers.FILES_PER_TASK, len(jobs) // workers.QUEUE_DEPTH)) == 3  # three files a task
+    out = workers.read_all(jobs, as_of=date(2026, 11, 27), workers=1, timeout=2,
+                           faults=workers.parse_faults("hang:卡住,kill:被杀,memory:吃内存"))
+    kinds = {p.name: (o.kind if isinstance(o, workers.Failure) else type(o).__name__) for p, o in out.items()}
+    assert kinds == {n: {"卡住": "timeout", "被杀": "crashed", "吃内存": "memory"}.get(n[3:-5], "Returned")
+                     for n in names}
+    assert all(isinstance(out[inbox / n], Returned) for n in names if n.endswith("好.xlsx"))
+
+
 def test_a_check_that_fails_on_one_file_of_a_task_fails_only_that_file(demo_master: Path, tmp_path: Path) -> None:
     """A task reads a few files and checks them together; when that joint check fails, each
     file is checked alone, so only the file at fault is reported (here the task runs in this
