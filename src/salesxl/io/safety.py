@@ -1216,13 +1216,14 @@ class _SheetScanner:
                       handled: tuple[int, int, int]) -> None:
         """Row context at ``cut`` for a following exact chunk; None where unknown."""
         st = self.state
-        cell_start, cell_col = -1, 0
+        cell_start, cell_col = -1, 0  # type: tuple[int, int | None]
         if handled[0] >= last:
             cell_start, cell_col = handled[0], handled[2]
         elif last >= 0:
             lm = _CANON_LAST.match(buf, last)
-            if lm is not None:
-                cell_start, cell_col = last, _col_number(lm.group(1))
+            # A last cell the canonical pattern cannot read (a lower-case or four-letter column)
+            # leaves the column unknown: a following chunk that needs it rescans exactly.
+            cell_start, cell_col = last, (_col_number(lm.group(1)) if lm is not None else None)
         row_start = buf.rfind(b"<row", start, cut)
         while row_start >= 0 and buf[row_start + 4:row_start + 5] not in _TAG_END_BYTES:
             row_start = buf.rfind(b"<row", start, row_start)
