@@ -373,6 +373,29 @@ def test_feedback_report_and_monthly_job(scenario: dict[str, Any]) -> None:
     json.dumps(doc, ensure_ascii=False)
 
 
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def test_feedback_counts_are_numbers(scenario: dict[str, Any]) -> None:
+    summary = list(openpyxl.load_workbook(scenario["out"] / "反馈-李静.xlsx")["概要"].iter_rows(values_only=True))
+    assert summary[0][:3] == ("文件", "状态", "修改")
+    assert all(isinstance(row[2], int) and isinstance(row[6], int) for row in summary[1:]) and len(summary) > 1
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_feedback_and_report(scenario: dict[str, Any], tmp_path: Path) -> None:
+    profile = (tmp_path / "lo-profile").as_uri()
+    books = [scenario["out"] / "反馈-李静.xlsx", scenario["out"] / "批处理报告.xlsx"]
+    done = subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
+                           "--outdir", str(tmp_path / "lo"), *map(str, books)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for book in books:  # what LibreOffice saved back holds the same sheets and cells
+        ours, theirs = openpyxl.load_workbook(book), openpyxl.load_workbook(tmp_path / "lo" / book.name)
+        assert ours.sheetnames == theirs.sheetnames
+        for name in ours.sheetnames:
+            assert list(ours[name].values) == list(theirs[name].values), (book.name, name)
+
+
 def test_second_run_changes_nothing(scenario: dict[str, Any]) -> None:
     master = scenario["master"]
     data = master.read_bytes()
