@@ -14,7 +14,7 @@ from typing import Any
 from salesxl.core import ledger
 from salesxl.core.classification import Classification
 from salesxl.core.classification import classify as classify_book
-from salesxl.core.findings import Finding, count
+from salesxl.core.findings import Finding, FindingCounts
 from salesxl.core.tables import Book
 from salesxl.core.validation import validate_book
 from salesxl.errors import BadArguments
@@ -28,21 +28,13 @@ VALIDATE_REQUIRES = ("客户档案",)
 
 
 @dataclass
-class ValidationReport:
+class ValidationReport(FindingCounts):
     """All findings of one workbook, in sheet order then row order (spec §5 ``validate``)."""
 
     path: str
     as_of: date
     findings: list[Finding] = field(default_factory=list)
     marks: MarkResult | None = None  # where the marks went, when asked to write them
-
-    @property
-    def errors(self) -> int:
-        return count(self.findings)[0]
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings)[1]
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
         return {

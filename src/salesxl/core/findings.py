@@ -9,7 +9,7 @@ Chinese (default) or English only when shown, so one run can feed both languages
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -217,3 +217,18 @@ def count(findings: Iterable[Finding]) -> tuple[int, int]:
         else:
             warnings += 1
     return errors, warnings
+
+
+class FindingCounts:
+    """``errors`` and ``warnings`` of the ``findings`` a result holds (validation reports,
+    returned templates, merged files: one definition of what counts as which)."""
+
+    findings: Sequence[Finding]
+
+    @property
+    def errors(self) -> int:
+        return count(self.findings)[0]
+
+    @property
+    def warnings(self) -> int:
+        return count(self.findings)[1]

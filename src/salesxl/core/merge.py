@@ -58,7 +58,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesxl.core.findings import Code, Finding, Severity, count
+from salesxl.core.findings import Code, Finding, FindingCounts, Severity
 from salesxl.core.money import decimal_to_fen
 from salesxl.core.schema import CUSTOMERS, VISITS, FieldType
 from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
@@ -194,7 +194,7 @@ class Visit:
 
 
 @dataclass
-class Returned:
+class Returned(FindingCounts):
     """One returned template, read and checked, independent of the master (picklable)."""
 
     file: str
@@ -214,14 +214,6 @@ class Returned:
     """Every reader and validation finding of the template, for the feedback."""
     card_sheet: str = "客户档案"
     visit_sheet: str = "拜访"
-
-    @property
-    def errors(self) -> int:
-        return count(self.findings)[0]
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings)[1]
 
 
 def _filled(frame: pd.DataFrame, fields: Sequence[str], ignore: str) -> np.ndarray:
@@ -789,7 +781,7 @@ class Conflict:
 
 
 @dataclass
-class FileMerge:
+class FileMerge(FindingCounts):
     """What merging one returned template did."""
 
     file: str
@@ -808,14 +800,6 @@ class FileMerge:
     findings: list[Finding] = field(default_factory=list)
     card_sheet: str = "客户档案"
     visit_sheet: str = "拜访"
-
-    @property
-    def errors(self) -> int:
-        return count(self.findings)[0]
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings)[1]
 
     @property
     def applied(self) -> int:
