@@ -79,7 +79,8 @@ def tabulate(schema: SheetSchema, sheet: str, grid: RawGrid) -> tuple[Table, lis
     keys = header_keys(schema)
     columns = [cells.as_array(c) for c in grid.columns]
     if grid.headers is not None:
-        header_idx, header_row = -1, grid.first_row - 1
+        header_idx: int | None = -1
+        header_row: int | None = grid.first_row - 1
         header_cells: list[object] = list(grid.headers)
     else:
         top = [c.slice(0, HEADER_SEARCH_ROWS).to_pylist() for c in columns]
@@ -96,7 +97,7 @@ def tabulate(schema: SheetSchema, sheet: str, grid: RawGrid) -> tuple[Table, lis
                 mapping[name] = j
     letters = {name: column_letter(grid.col_index[j]) for name, j in mapping.items()}
 
-    start = header_idx + 1 if header_row is not None else len(columns[0]) if columns else 0
+    start = header_idx + 1 if header_idx is not None else len(columns[0]) if columns else 0
     body = [cells.trim(c.slice(start)) for c in columns]
     keep = _nonblank(body)
     positions = np.flatnonzero(keep)

@@ -307,7 +307,7 @@ def prepare(book: Book, as_of: date) -> LedgerInput:
     take = pa.array(card_rows)
     names = _per_code(_text(cards["客户名称"]).take(take), card_codes, n)
     reps = _per_code(_text(cards["业务员"]).take(take), card_codes, n)
-    cut = (np.datetime64(as_of, "D") - _EPOCH).astype(np.int64)
+    cut = int((np.datetime64(as_of, "D") - _EPOCH).astype(np.int64))
     s_debit, s_credit = _sales_items(sales, sale_c, sale_d, terms, cut)
     r_debit, r_credit = _receipt_items(receipts, rec_c, rec_d, cut)
     return LedgerInput(
@@ -844,7 +844,7 @@ def fifo(debits: list[tuple[Key, Decimal, Any]], credits: list[tuple[Key, Decima
 def allocate_reference(debits: dict[Any, list[tuple[Key, Decimal, Any]]],
                        credits: dict[Any, list[tuple[Key, Decimal, Any]]]) -> list[tuple[Any, Any, Any, Decimal]]:
     """:func:`fifo` customer by customer: (customer, debit id, credit id, amount) rows."""
-    out = []
+    out: list[tuple[Any, Any, Any, Decimal]] = []
     for cust in sorted(debits.keys() | credits.keys()):
         allocs, _ = fifo(debits.get(cust, []), credits.get(cust, []))
         out.extend((cust, d, c, a) for d, c, a in allocs)
@@ -980,9 +980,9 @@ def offset_reference(book: Book, *, as_of: date) -> LedgerResult:
                           "receivable": max(net, Decimal(0)), "prepaid": prepaid, "overdue": overdue,
                           **aging, "credit_limit": card["limit"], "available_credit": card["limit"] - net,
                           "max_overdue_days": worst, "action": action})
-    for r in release_rows:
-        r["action"] = actions[r["customer_id"]]
-        r["decision"] = RELEASE if r["action"] in RELEASED_ACTIONS else HOLD
+    for rel in release_rows:
+        rel["action"] = actions[rel["customer_id"]]
+        rel["decision"] = RELEASE if rel["action"] in RELEASED_ACTIONS else HOLD
     money = ["debits", "credits", "net", "receivable", "prepaid", "overdue", *labels, "credit_limit",
              "available_credit"]
     return LedgerResult(

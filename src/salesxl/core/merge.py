@@ -46,6 +46,7 @@ customer, field, old, new, template id, batch): one per changed field, one per n
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,7 +95,7 @@ def canonical_column(values: pd.Series, kind: FieldType) -> list[Text]:
     if kind in (FieldType.NUMBER, FieldType.INTEGER):
         return _by_distinct(pd.to_numeric(values, errors="coerce").astype("float64"), _number_text)
     arr = pc.utf8_trim_whitespace(pc.cast(pa.array(values.astype("string").array), pa.large_string()))
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr).to_pylist()  # type: ignore[no-any-return]
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr).to_pylist()
 
 
 def canonical_columns(frame: pd.DataFrame, names: Sequence[str], kinds: Mapping[str, FieldType]) -> dict[str, list[Text]]:
@@ -131,7 +132,7 @@ def _fen_texts(fen: pd.Series) -> list[Text]:
     yuan = pc.divide(whole, 100)  # integer division
     cents = pc.utf8_lpad(pc.cast(pc.subtract(whole, pc.multiply(yuan, 100)), pa.string()), 2, "0")
     sign = pc.if_else(pc.less(arr, 0), "-", "")
-    return pc.binary_join_element_wise(sign, pc.cast(yuan, pa.string()), ".", cents, "").to_pylist()  # type: ignore[no-any-return]
+    return pc.binary_join_element_wise(sign, pc.cast(yuan, pa.string()), ".", cents, "").to_pylist()
 
 
 def _number_text(v: float) -> str:
@@ -144,7 +145,7 @@ def _by_distinct(values: pd.Series, text: Any) -> list[Text]:
     then runs once per distinct value instead of once per cell."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = np.array([text(v) for v in uniques.tolist()] + [None], dtype=object)
-    return texts[codes].tolist()  # type: ignore[no-any-return]  # code -1 (blank) → the final None
+    return texts[codes].tolist()  # code -1 (blank) → the final None
 
 
 def _card_kind(name: str) -> FieldType:
@@ -621,12 +622,11 @@ def master_state(book: Book, history: Iterable[tuple[str, str, str, Text]] = ())
         state.columns = CardColumns(frame)
         state.columns.fill(["客户编号", "业务员", "统一社会信用代码"])
         ids = state.columns["客户编号"]
-        counts = Counter(ids)
-        counts.pop(None, None)
+        counts = Counter(cid for cid in ids if cid is not None)
         state.ids = set(counts)
         state.duplicated = {i for i, n in counts.items() if n > 1}
-        keep = [k for k, cid in enumerate(ids) if cid is not None and cid not in state.duplicated]
-        kept_ids = [ids[k] for k in keep]
+        kept = [(k, cid) for k, cid in enumerate(ids) if cid is not None and cid not in state.duplicated]
+        keep, kept_ids = [k for k, _ in kept], [cid for _, cid in kept]
         state.index = dict(zip(kept_ids, keep, strict=True))
         state.rows = dict(zip(kept_ids, frame[ROW].to_numpy(dtype=np.int64)[keep].tolist(), strict=True))
         uscc = state.columns["统一社会信用代码"]
@@ -736,7 +736,7 @@ class Rejection:
     field: str | None
     value: Text
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)  # ``field`` is an attribute here
     findings: tuple[Finding, ...] = ()
 
     def message(self, lang: str = "zh") -> str:

@@ -1075,10 +1075,10 @@ def plan_routes(
         for i in sorted(flat.tolist(), key=lambda i: (address[i] or "", ids[i] or "")):
             groups.setdefault(district[i], []).append(i)
         for key in sorted(groups, key=lambda g: (g is None, g or "")):
-            members = groups[key]
+            group = groups[key]
             at = 0
-            for size in _even_runs(len(members), cap):
-                runs.append((np.array(members[at: at + size], dtype=np.intp), False))
+            for size in _even_runs(len(group), cap):
+                runs.append((np.array(group[at: at + size], dtype=np.intp), False))
                 at += size
         width = max(2, len(str(len(runs))))
         for k, (members, geo_run) in enumerate(runs, 1):

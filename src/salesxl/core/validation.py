@@ -225,7 +225,7 @@ def num_text(x: float) -> str:
 def _date_text(v: object, *, month: bool = False) -> str | None:
     if v is None or v is pd.NaT or v is pd.NA:
         return None
-    ts = pd.Timestamp(v)  # type: ignore[arg-type]
+    ts = pd.Timestamp(v)
     return ts.strftime("%Y-%m" if month else "%Y-%m-%d")
 
 
@@ -266,7 +266,7 @@ def _enums(t: Table) -> list[Finding]:
 
 def _enum_english(pairs: tuple[tuple[str, str], ...]) -> list[str]:
     """``Government (政府机构)``; just ``A`` when the English spelling is the value itself."""
-    shown = {}
+    shown: dict[str, str] = {}
     for zh, en in pairs:
         shown.setdefault(zh, en if en == zh else f"{en} ({zh})")
     return list(shown.values())
@@ -496,9 +496,9 @@ def _earlier_other(keys: pd.Series, ids: pd.Series, group: np.ndarray | None = N
     ident = pd.factorize(ids.iloc[pos], use_na_sentinel=True)[0].astype(np.int64)
     ident = np.where(ident < 0, -1 - pos, ident)  # each blank ID is an ID of its own
     df = pd.DataFrame({"g": pd.factorize(keys.iloc[pos])[0], "pos": pos, "id": ident})
-    group = df.groupby("g", sort=False)
-    first_pos = group["pos"].transform("first").to_numpy()
-    differs = (df["id"] != group["id"].transform("first")).to_numpy()
+    by_key = df.groupby("g", sort=False)
+    first_pos = by_key["pos"].transform("first").to_numpy()
+    differs = (df["id"] != by_key["id"].transform("first")).to_numpy()
     other = df["g"].map(df.loc[differs].groupby("g")["pos"].min()).to_numpy(dtype=float)
     earlier_other = ~np.isnan(other) & (other < pos)
     ref[pos] = np.where(differs, first_pos, np.where(earlier_other, np.nan_to_num(other), -1))

@@ -220,7 +220,7 @@ def _numbers_text(values: list[Any]) -> list[str]:
             v = x[rest[k]]
             text[k] = np.format_float_positional(v, trim="-") if np.isfinite(v) else repr(float(v))
         out[rest] = text
-    return out.tolist()  # type: ignore[no-any-return]
+    return out.tolist()
 
 
 def _dates_text(values: list[Any]) -> list[str]:
@@ -228,7 +228,7 @@ def _dates_text(values: list[Any]) -> list[str]:
     dropped when parsed)."""
     try:
         stamps = pa.array(values, type=pa.timestamp("us"))
-        return pc.strftime(stamps, "%Y-%m-%d %H:%M:%S").to_pylist()  # type: ignore[no-any-return]
+        return pc.strftime(stamps, "%Y-%m-%d %H:%M:%S").to_pylist()
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         pass
     out = []
@@ -313,7 +313,7 @@ def _out(n: int) -> np.ndarray:
 
 
 def _flat_list(out: np.ndarray) -> list[Any]:
-    return out.tolist()  # type: ignore[no-any-return]
+    return out.tolist()
 
 
 def _quote(text: Any) -> str:

@@ -696,7 +696,7 @@ class _Conflict(Exception):
 
 
 #: A value as written: (``t`` attribute, cell content, the value as text or int).
-_Enc = tuple[bytes, bytes, str | int]
+_Enc = tuple[bytes, bytes, str | int | float]
 #: (column, encoded value or None for an empty cell, forced ``s``) of one cell to write.
 _Job = tuple[_Col, _Enc | None, bytes | None]
 

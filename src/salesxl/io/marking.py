@@ -82,6 +82,7 @@ import stat
 import struct
 import sys
 import tempfile
+import types
 import unicodedata
 import urllib.parse
 import zipfile
@@ -383,6 +384,8 @@ def _write_atomically(target: Path, mode: int, write: Callable[[IO[bytes]], None
 # The package: a zip read lazily, written back with raw copies of untouched members
 
 
+# A module either way (isal's stub also declares ``error`` an instance, not an exception class).
+_deflate_lib: types.ModuleType
 try:  # ISA-L's deflate: the same raw DEFLATE stream format, about 4× faster than zlib
     from isal import isal_zlib as _deflate_lib
 
@@ -391,7 +394,7 @@ try:  # ISA-L's deflate: the same raw DEFLATE stream format, about 4× faster th
     # into every patched sheet of every write, the bytes only into the file's size.
     _DEFLATE_LEVEL = 2
 except ImportError:  # pragma: no cover - isal has wheels for the usual platforms
-    _deflate_lib = zlib  # type: ignore[assignment]
+    _deflate_lib = zlib
     _DEFLATE_LEVEL = 6
 _inflate_lib = _deflate_lib
 
@@ -2012,7 +2015,7 @@ class _Comments:
         for i in sorted(ours, reverse=True):
             _, found = self.authors()
             self.data = self.data[: found[i].start()] + self.data[found[i].end():]
-            self.data = tag_re.sub(lambda m, i=i: _shift_author(m.group(0), i), self.data)
+            self.data = tag_re.sub(lambda m: _shift_author(m.group(0), i), self.data)  # noqa: B023 - called before i moves on
         return removed
 
     def empty(self) -> bool:
@@ -2279,7 +2282,7 @@ class _Marker:
     # -- workbook structure ---------------------------------------------------------------
 
     def sheets(self) -> list[_Sheet]:
-        out = []
+        out: list[_Sheet] = []
         container = self.wb.find(_q("sheets"))
         if container is None:
             return out

@@ -60,9 +60,10 @@ def locate_sheets(info: WorkbookInfo) -> dict[str, tuple[SheetPart, str | None]]
 
 def _load_grid(reader: fastexcel.ExcelReader, part: SheetPart, table: str | None, uncached: Iterable[tuple[int, int]], table_top: int | None) -> RawGrid:
     """One sheet (or Excel Table) as text columns with absolute positions."""
+    loaded: fastexcel.ExcelTable | fastexcel.ExcelSheet
     if table is not None:
         loaded = reader.load_table(table, header_row=None, dtypes="string")
-        headers = [c.name for c in loaded.selected_columns]
+        headers: list[str | None] | None = [c.name for c in loaded.selected_columns]
         first_row = (table_top or 1) + 1
     else:
         loaded = reader.load_sheet(part.name, header_row=None, skip_rows=0, dtypes="string")
@@ -179,7 +180,7 @@ def read_settings(table: Table) -> tuple[Settings, list[Finding]]:
         if key is None:
             continue
         try:
-            Settings(**{key: value})
+            Settings.model_validate({key: value})
         except Exception:  # noqa: BLE001 - pydantic's error is summarised for the user
             findings.append(
                 Finding(sheet=table.sheet, row=int(row), column=table.letter("值"), field="值",
@@ -188,4 +189,4 @@ def read_settings(table: Table) -> tuple[Settings, list[Finding]]:
             )
             continue
         values[key] = value
-    return Settings(**values), findings
+    return Settings.model_validate(values), findings

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from html import escape
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -97,5 +98,9 @@ def write_route_map(customers: pd.DataFrame, path: Path, *, min_customers: int =
     a rename, so an existing map is never left half-written) and return it."""
     data = route_map_svg(customers, min_customers=min_customers).encode("utf-8")
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    _write_atomically(path, mode, lambda fp: fp.write(data))
+
+    def write(fp: IO[bytes]) -> None:
+        fp.write(data)
+
+    _write_atomically(path, mode, write)
     return path

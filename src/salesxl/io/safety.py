@@ -35,10 +35,13 @@ import posixpath
 import re
 import stat
 import struct
+import types
 import zipfile
 import zlib
 
 try:  # Intel ISA-L inflates ~4× faster than zlib: the scan's floor is inflating the sheet
+    # A module either way (isal's stub declares ``error`` an instance, not an exception class).
+    _inflate_lib: types.ModuleType
     from isal import isal_zlib as _inflate_lib
 except ImportError:  # pragma: no cover - isal has wheels for the usual platforms
     _inflate_lib = zlib
