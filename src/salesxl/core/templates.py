@@ -362,10 +362,9 @@ def layout_message(problems: Sequence[LayoutProblem], issued_at: datetime, lang:
     more = len(problems) - len(shown)
     day = issued_at.date().isoformat()
     if lang == "en":
-        return ("damaged: its layout differs from the template issued (" + "; ".join(shown)
-                + (f"; {more} more" if more > 0 else "") + "), so nothing in it was merged. Fill in the "
-                f"template issued to you on {day} without deleting, inserting, moving or renaming sheets, "
-                "columns or headers, and send it again")
-    return ("文件已损坏：版式与发放时不同（" + "；".join(shown) + (f"；另有 {more} 处" if more > 0 else "")
-            + f"），整份文件未合并。请在 {day} 发给你的原模板上填写，不要删除、插入、移动或改名工作表、列和表头，"
-            "然后重新交回")
+        return ("The file is damaged (its layout differs from the template issued) and nothing in it was merged: "
+                + "; ".join(shown) + (f"; and {more} more" if more > 0 else "") + ". Fill in the template issued "
+                f"to you on {day} and send it again, without deleting, inserting, moving or renaming sheets, "
+                "columns or headers")
+    return ("文件已损坏（版式与发放时不同），整份未合并：" + "；".join(shown) + (f"；另有 {more} 处" if more > 0 else "")
+            + f"。请在 {day} 发给你的原模板上填写后重新交回，不要删除、插入、移动或改名工作表、列和表头")

@@ -429,7 +429,7 @@ def _card_validation(ws: Worksheet, n: int, last: int, issued: date) -> None:
 def _required_marks(ws: Worksheet, fmt: _Formats, last: int) -> None:
     """Red where a card lacks what the contract requires, as validation (and so the batch) will
     judge it: a required field blank in a row that holds anything, and a conditionally required
-    one blank while its condition holds (统一社会信用代码 while 客户性质 is filled and not 个人).
+    one blank in such a row unless its exemption holds (统一社会信用代码 unless 客户性质 is 个人).
     Data validation cannot say this — Excel never validates a cell nobody typed in."""
     col = {f: xl_col_to_name(i) for i, f in enumerate(CARD_FIELDS)}
     r = FIRST_ROW + 1  # the formulas are written for the first row; Excel shifts them down
@@ -446,8 +446,7 @@ def _required_marks(ws: Worksheet, fmt: _Formats, last: int) -> None:
         c = CARD_FIELDS.index(name)
         unless = ",".join(f'${col[other]}{r}<>"{v}"' for v in exempt)
         ws.conditional_format(FIRST_ROW, c, last, c, {
-            "type": "formula",
-            "criteria": f"=AND(LEN(TRIM(${col[other]}{r}))>0,{unless},LEN(TRIM({col[name]}{r}))=0)",
+            "type": "formula", "criteria": f"=AND(COUNTA({editable})>0,{unless},LEN(TRIM({col[name]}{r}))=0)",
             "format": fmt.missing})
 
 
