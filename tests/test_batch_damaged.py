@@ -214,6 +214,8 @@ def test_cli_json_names_the_damage(demo_master: Path, tmp_path: Path) -> None:  
     [f] = doc["files"]
     assert f["status"] == "damaged" and f["status_text"] == "损坏（版式被改动），未合并"
     assert "「地址」" in f["message"] and "「详细地址」" in f["message"]
+    assert [(d["kind"], d["sheet"], d["column"], d["letter"], d["found"]) for d in f["damage"]] == [
+        ("renamed-header", "客户档案", "地址", column_letter("地址"), "详细地址")]
     assert not doc["master_written"] and doc["backup"] is None and doc["totals"]["bad_files"] == 1
 
 

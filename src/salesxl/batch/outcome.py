@@ -83,6 +83,8 @@ class FileReport:
             "rejected": self.rejected, "new_customers": self.new_customers, "visits": self.visits,
             "already_recorded": self.already_recorded, "errors": self.errors, "warnings": self.warnings,
             "message": self.message(lang), "batch": self.batch,
+            "damage": [{"sheet": p.sheet, "kind": p.kind, "column": p.column, "row": p.row, "letter": p.letter,
+                        "found": p.found, "message": p.message(lang)} for p in (self.merge.damage if self.merge else ())],
         }
 
 
