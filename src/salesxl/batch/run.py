@@ -225,9 +225,9 @@ def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[s
         values = {
             "批次": report.batch, "时间": stamp, "文件": fm.file, "SHA-256": fm.sha256, "业务员": fm.salesperson,
             "模板编号": fm.template_id, "发放时间": fm.issued_at.isoformat(sep=" ", timespec="seconds"),
-            "状态": STATUS["applied" if fm.applied else "nothing-applied"][0], "修改": len(fm.changes),
-            "冲突": len(fm.conflicts),
-            "未采纳": len(fm.rejections), "新客户": len(fm.new_customers), "拜访": len(fm.visits), "错误": fm.errors,
+            "状态": STATUS["applied" if fm.applied else "nothing-applied"][0],
+            "修改": len(fm.changes), "冲突": len(fm.conflicts), "未采纳": len(fm.rejections),
+            "新客户": len(fm.new_customers), "拜访": len(fm.visits), "错误": fm.errors,
         }
         record_rows.append([values[c] for c in RECORD_COLUMNS])
     plan = plan_write(book, merged, rows_of, records, log_rows, record_rows)
