@@ -6,6 +6,7 @@ whatever ``salesxl validate BOOK --json`` prints, ``salesxl.validate(BOOK).to_js
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -255,6 +256,7 @@ def summary(
     month: date | str,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    caveats: Sequence[str] = (),
 ) -> MonthlySummary:
     """月度汇总 of the workbook at ``path`` for ``month`` (``"2026-10"`` or any date in it), as of
     the month's last day, per spec §3 "Monthly summary": a
@@ -263,8 +265,9 @@ def summary(
     With ``out`` the 月报 workbook is also written there (an existing folder gets
     ``月报-YYYY-MM.xlsx`` inside it); ``result.written`` is its path.  The book itself is never
     written to, so ``out`` may not be the book.  ``result.findings`` are the reader's findings
-    (unreadable cells, missing sheets or columns), for the CLI's exit status.  Raises
-    :class:`~salesxl.errors.BadArguments` for a bad month or output path.
+    (unreadable cells, missing sheets or columns), for the CLI's exit status.  ``caveats`` are
+    shown in red at the top of 概览 (the batch says there that the master could not be updated).
+    Raises :class:`~salesxl.errors.BadArguments` for a bad month or output path.
     """
     from salesxl.io.report import write_report  # XlsxWriter only when a report is written
 
@@ -281,6 +284,7 @@ def summary(
     book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
     result = monthly_summary(book, first, progress=progress)
     result.findings = order_findings(list(book.findings), book)
+    result.caveats = list(caveats)
     if target is not None:
         result.written = write_report(result, target)
     return result

@@ -14,11 +14,16 @@ customers and record visits, and send the file back.  A batch takes a folder of 
    format, password-protected, zip bomb, entity expansion, absurd used range, a sheet of a
    million rows, a workbook that is not a template — are reported and skipped.  Meanwhile the
    main process reads the master.
-3. **Merge** (:mod:`salesxl.core.merge`, pure and exact): validation findings, changed fields
+3. **Merge** (:mod:`salesxl.core.merge`, pure and exact): a template whose layout differs from
+   the one issued (a sheet missing, a header deleted, renamed or moved — the issued layout is
+   recorded in the template) is *damaged* and not merged at all, and the salesperson is asked
+   to use the issued file; otherwise validation findings, changed fields
    applied unless the office changed them since issue (a conflict: the master keeps its value),
    other people's customers rejected, rows with errors rejected with their findings, new
-   customers with fresh IDs, visits appended; every applied change is a 变更记录 row.
-4. **Write** the master once (:mod:`salesxl.batch.master`): package patch, timestamped backup,
+   customers with fresh IDs, visits appended; every applied change is a 变更记录 row.  A file
+   with nothing to apply is "nothing to apply", not "applied".
+4. **Write** the master once, and only when something is applied — otherwise it is not
+   touched, not even backed up (:mod:`salesxl.batch.master`): package patch, timestamped backup,
    temp file + fsync + atomic replace; refused (exit 1, nothing lost) when the master is open in
    Excel/WPS/LibreOffice — the report names the user from the owner file — or was saved by
    someone while the batch ran.  A kill at any instant leaves the old master or the new one.
@@ -27,7 +32,9 @@ customers and record visits, and send the file back.  A batch takes a folder of 
    Feedback is written *before* the master is replaced, so it exists for every applied file
    even if the process dies right after; a master left unwritten rewrites it as "not written".
 6. **Monthly job** on the updated master, into the output folder: validate (marked copy),
-   classify, offset (copies) and the monthly summary.
+   classify, offset (copies) and the monthly summary.  When the master had changes to take
+   but could not be written (open in Excel …), the 月报 says so in red on 概览: it is made
+   from the old master, without the returned files.
 
 Exit status (:attr:`BatchReport.exit_code`): 0 all done; 1 done with problems (bad files,
 conflicts, rejected rows, findings with errors, a master left unwritten, a failed monthly step);

@@ -3,8 +3,9 @@
 Each salesperson gets ``反馈-<业务员>.xlsx`` in the output folder: 概要 (their files, status and
 counts), 已采纳 (every field, new customer and visit written into the archive), 冲突 (fields the
 office changed after issue: their value, the archive's, and why the archive's stays), 未采纳
-(rows and fields rejected, with the reason and the findings behind it) and 问题 (every finding
-of their template with the cell it points at).  Sheet names, headers and messages follow
+(rows and fields rejected, with the reason and the findings behind it; for a damaged template,
+each way its layout differs from the issued one) and 问题 (every finding of their template with
+the cell it points at).  Sheet names, headers and messages follow
 ``lang``.  The office gets ``批处理报告.xlsx``: the 批处理报告 sheet (one row per inbox file with
 its counts and status), the files left alone, and what the monthly job wrote.
 
@@ -147,6 +148,8 @@ def feedback_sheets(files: Sequence[FileReport], lang: str = "zh") -> list[Sheet
         for k in m.conflicts:
             conflicts.append([f.file, m.card_sheet, k.row, k.customer_id, k.field, k.issued, k.returned, k.current,
                               k.message(lang)])
+        for p in m.damage:  # the whole file was not merged: what differs from the issued layout
+            rejected.append([f.file, p.sheet, p.row, None, p.column, p.found, p.message(lang)])
         for r in m.rejections:
             rejected.append([f.file, r.sheet, r.row, r.customer_id, r.field, r.value, r.message(lang)])
         for x in m.findings:

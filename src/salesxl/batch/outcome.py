@@ -18,7 +18,9 @@ from salesxl.core.merge import FileMerge
 #: Status of a file → (Chinese, English) label.
 STATUS: dict[str, tuple[str, str]] = {
     "applied": ("已合并", "applied"),
+    "nothing-applied": ("无可合并的修改", "nothing to apply"),
     "not-written": ("未写入（母版未更新）", "not written (master not updated)"),
+    "damaged": ("损坏（版式被改动），未合并", "damaged (layout changed), not merged"),
     "already-applied": ("已处理过，跳过", "already applied, skipped"),
     "duplicate": ("与另一文件内容相同，跳过", "same content as another file, skipped"),
     "unreadable": ("无法读取", "unreadable"),
@@ -30,7 +32,9 @@ STATUS: dict[str, tuple[str, str]] = {
     "error": ("出错", "error"),
 }
 #: Statuses that are not a problem (exit status 0 as far as the file goes).
-FINE = frozenset({"applied", "already-applied", "duplicate"})
+FINE = frozenset({"applied", "nothing-applied", "already-applied", "duplicate"})
+#: Statuses of a file that was merged (its counts are this batch's).
+MERGED = frozenset({"applied", "nothing-applied"})
 
 
 @dataclass
@@ -61,7 +65,7 @@ class FileReport:
         """Whether this file makes the batch exit with status 1."""
         if self.status in ("already-applied", "duplicate"):
             return False  # nothing happened to it in this run
-        if self.status != "applied":
+        if self.status not in MERGED:
             return True
         return bool(self.conflicts or self.rejected or self.errors)
 
@@ -79,6 +83,8 @@ class FileReport:
             "rejected": self.rejected, "new_customers": self.new_customers, "visits": self.visits,
             "already_recorded": self.already_recorded, "errors": self.errors, "warnings": self.warnings,
             "message": self.message(lang), "batch": self.batch,
+            "damage": [{"sheet": p.sheet, "kind": p.kind, "column": p.column, "row": p.row, "letter": p.letter,
+                        "found": p.found, "message": p.message(lang)} for p in (self.merge.damage if self.merge else ())],
         }
 
 
@@ -125,7 +131,7 @@ class BatchReport:
     removed_temps: list[Path] = field(default_factory=list)
 
     def total(self, name: str) -> int:
-        return sum(int(getattr(f, name)) for f in self.files if f.status in ("applied", "not-written"))
+        return sum(int(getattr(f, name)) for f in self.files if f.status in MERGED or f.status == "not-written")
 
     @property
     def exit_code(self) -> int:

@@ -42,6 +42,7 @@ from salesxl.core.collector import collector_paused
 from salesxl.core.merge import MasterState, MergeResult, Returned, master_state, merge
 from salesxl.core.summary import parse_month
 from salesxl.core.tables import Book
+from salesxl.core.templates import layout_message
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
 
 Progress = Callable[[str, int, int], None]
@@ -131,21 +132,28 @@ def run_batch(
         merged = merge(returned, state, time=now, batch=report.batch)
         metas = {r.file: r.meta for r in returned}
         for fm in merged.files:
-            fr = FileReport(fm.file, fm.sha256, "applied", salesperson=fm.salesperson, template_id=fm.template_id,
+            status = "damaged" if fm.damage else "applied" if fm.applied else "nothing-applied"
+            fr = FileReport(fm.file, fm.sha256, status, salesperson=fm.salesperson, template_id=fm.template_id,
                             changes=len(fm.changes), conflicts=len(fm.conflicts), rejected=len(fm.rejections),
                             new_customers=len(fm.new_customers), visits=len(fm.visits), already_recorded=fm.already,
                             errors=fm.errors, warnings=fm.warnings, batch=report.batch, merge=fm)
-            notes = _notes(metas[fm.file].master_name, master.name, opened.get(fm.file))
-            if notes:
-                fr.message_zh, fr.message_en = notes
+            if fm.damage:
+                fr.message_zh, fr.message_en = (layout_message(fm.damage, fm.issued_at, "zh"),
+                                                layout_message(fm.damage, fm.issued_at, "en"))
+            else:
+                notes = _notes(metas[fm.file].master_name, master.name, opened.get(fm.file))
+                if notes:
+                    fr.message_zh, fr.message_en = notes
             report.files.append(fr)
         report.files.sort(key=lambda f: f.file)
 
-        if merged.files:
+        if merged.writes:  # nothing applied: the master is not rewritten (no write, no backup)
             report.master_needed = True
             _write(report, merged, book, state.rows, records, lang, workers, progress)
+        elif merged.files:
+            report.feedback = write_feedback(report, lang, workers)
         if monthly:
-            report.monthly = _monthly(master, out, first, month_end, lang, progress)
+            report.monthly = _monthly(master, out, first, month_end, lang, progress, _stale_note(report))
         report.report = write_report(report, lang)
     return report
 
@@ -212,11 +220,14 @@ def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[s
     stamp = report.time.strftime("%Y-%m-%d %H:%M:%S")
     record_rows = []
     for fm in merged.files:
+        if fm.damage:  # not merged: a corrected file has another hash anyway
+            continue
         values = {
             "批次": report.batch, "时间": stamp, "文件": fm.file, "SHA-256": fm.sha256, "业务员": fm.salesperson,
             "模板编号": fm.template_id, "发放时间": fm.issued_at.isoformat(sep=" ", timespec="seconds"),
-            "状态": STATUS["applied"][0], "修改": len(fm.changes), "冲突": len(fm.conflicts),
-            "未采纳": len(fm.rejections), "新客户": len(fm.new_customers), "拜访": len(fm.visits), "错误": fm.errors,
+            "状态": STATUS["applied" if fm.applied else "nothing-applied"][0],
+            "修改": len(fm.changes), "冲突": len(fm.conflicts), "未采纳": len(fm.rejections),
+            "新客户": len(fm.new_customers), "拜访": len(fm.visits), "错误": fm.errors,
         }
         record_rows.append([values[c] for c in RECORD_COLUMNS])
     plan = plan_write(book, merged, rows_of, records, log_rows, record_rows)
@@ -239,9 +250,23 @@ def _not_written(report: BatchReport) -> None:
             f.status = "not-written"
 
 
+def _stale_note(report: BatchReport) -> str | None:
+    """The warning the 月报 carries on 概览 when the batch had changes for the master but could
+    not write them: the report is then made from the old master, without the returned files."""
+    if not report.master_needed or report.master_written:
+        return None
+    left = sum(1 for f in report.files if f.status == "not-written")
+    if report.locked_by is not None:
+        why = f"主档案被 {report.locked_by.describe('zh')} 打开，未更新"
+    else:
+        why = "主档案未更新" + (f"：{report.master_message_zh}" if report.master_message_zh else "")
+    return f"本月报基于未合并退回文件的档案（{why}；{left} 个退回文件的修改未计入），请合并后重新生成再发出。"
+
+
 def _monthly(master: Path, out: Path, first: date, month_end: date, lang: str,
-             progress: Progress | None) -> list[StepReport]:
-    """validate (marked copy), classify, offset (copies) and the monthly summary, into ``out``."""
+             progress: Progress | None, caveat: str | None = None) -> list[StepReport]:
+    """validate (marked copy), classify, offset (copies) and the monthly summary, into ``out``;
+    ``caveat`` goes on the report's first page (the master could not be updated)."""
     from salesxl import api
 
     stem, suffix = master.stem, master.suffix
@@ -261,7 +286,7 @@ def _monthly(master: Path, out: Path, first: date, month_end: date, lang: str,
                 _, w = api.offset_to_book(master, as_of=month_end, out=out / f"{stem}.往来结果{suffix}")
                 steps.append(StepReport(step, True, w.written))
             else:
-                s = api.summary(master, month=first, out=out)
+                s = api.summary(master, month=first, out=out, caveats=[caveat] if caveat else ())
                 steps.append(StepReport(step, True, s.written))
         except SalesxlError as exc:
             steps.append(StepReport(step, False, message_zh=exc.zh, message_en=exc.en))

@@ -52,16 +52,27 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from salesxl.core.grid import column_letter
 from salesxl.core.merge import Returned, ReturnedBook, returned_from_books
-from salesxl.core.templates import META_SHEET, SNAPSHOT_HEADER_ROW, NotATemplate, parse_meta
+from salesxl.core.tables import Book
+from salesxl.core.templates import (
+    META_SHEET,
+    SNAPSHOT_HEADER_ROW,
+    LayoutProblem,
+    NotATemplate,
+    SeenSheet,
+    TemplateMeta,
+    layout_problems,
+    parse_meta,
+)
 from salesxl.errors import SalesxlError, UnreadableWorkbook
 from salesxl.io.reading import locate_sheets, read_book
-from salesxl.io.safety import inspect_workbook, scan_sheet
+from salesxl.io.safety import WorkbookInfo, inspect_workbook, scan_sheet
 
 try:
     import resource
@@ -124,7 +135,8 @@ Outcome = Returned | ReadOnly | Failure
 
 
 def load_template(path: Path, sha256: str, *, max_rows: int = MAX_TEMPLATE_ROWS) -> ReturnedBook:
-    """Read one returned template: its meta sheet, 客户档案 and 拜访, typed, not yet checked.
+    """Read one returned template: its meta sheet, 客户档案 and 拜访, typed, not yet checked, and
+    how its layout differs from the issued one (:attr:`ReturnedBook.damage`).
 
     Raises :class:`UnreadableWorkbook` for a file that is not a workbook or is hostile, and
     :class:`NotATemplate` for a workbook that is not a salesxl template (or far too large for one).
@@ -148,7 +160,34 @@ def load_template(path: Path, sha256: str, *, max_rows: int = MAX_TEMPLATE_ROWS)
     for name, table in book.tables.items():
         if len(table) > max_rows:
             raise _TooLarge(name, len(table))
-    return ReturnedBook(book, meta, path.name, sha256, recorded)
+    return ReturnedBook(book, meta, path.name, sha256, recorded, tuple(check_layout(path, info, meta, book)))
+
+
+def check_layout(path: Path, info: WorkbookInfo, meta: TemplateMeta, book: Book) -> list[LayoutProblem]:
+    """How the returned file's layout differs from the one issued
+    (:func:`salesxl.core.templates.layout_problems`), from what the reader already found; only
+    when a header is missing is its header row read again, to say what became of it."""
+    seen: dict[str, SeenSheet] = {}
+    for sheet in meta.layout:
+        table = next((t for t in book.tables.values() if t.sheet.strip().casefold() == sheet.name.strip().casefold()),
+                     None)
+        if sheet.headers and table is not None:
+            seen[sheet.name] = SeenSheet(table.header_row, dict(table.letters))
+    names = [p.name for p in info.sheets]
+    problems = layout_problems(meta.layout, names, seen)
+    lost = {p.sheet for p in problems if p.kind == "missing-column"}
+    if not lost:
+        return problems
+    for name in lost:
+        part = find_part(info, name)
+        row = seen[name].header_row
+        if part is None or row is None:
+            continue
+        rows = read_raw(path, info, part).rows
+        cells = rows[row - 1] if len(rows) >= row else []
+        seen[name] = replace(seen[name], texts={column_letter(j): c.strip() for j, c in enumerate(cells)
+                                                if c is not None and c.strip()})
+    return layout_problems(meta.layout, names, seen)
 
 
 def read_template(path: Path, sha256: str, *, as_of: date, max_rows: int = MAX_TEMPLATE_ROWS) -> Returned:

@@ -9,6 +9,11 @@ functions of typed tables, so the rules below are tested without a single workbo
 
 Rules, per returned template (files in the order of their issue time, then file name):
 
+* **Damaged templates.**  A template whose layout differs from the one issued (a sheet
+  missing, a header deleted, renamed or moved: :func:`salesxl.core.templates.layout_problems`)
+  is not merged at all — not one field, customer or visit — and the salesperson is told what
+  differs and to use the issued file.  Read by header name, such a file is silently wrong: with
+  客户编号 gone every card reads as a new customer, with 地址 renamed every address edit is lost.
 * **Changed card fields.**  A field is changed when the returned canonical text
   (:func:`salesxl.core.templates.canonical_text`) differs from the issued snapshot.  Only
   :data:`~salesxl.core.templates.EDITABLE_FIELDS` can change; a changed 业务员 or an edited
@@ -24,8 +29,10 @@ Rules, per returned template (files in the order of their issue time, then file 
   assigns to someone else (reassigned since issue), an ID that is not in the master, an ID the
   master holds twice, or an ID that was not in the issued template is rejected as a whole.
 * **Rows with errors.**  A row is rejected with its findings when a field it changes (for a
-  new customer: any field) has a validation error; errors in untouched fields (inherited from
-  the master) are reported but do not block the row.
+  new customer: any field) has a validation error, or a change makes a field required that is
+  blank (客户性质 changed from 个人 with no 统一社会信用代码); errors in untouched fields
+  (inherited from the master) are reported but do not block the row.  The template states the
+  same rule (:func:`salesxl.core.templates.new_customer_rule`, from the same schema).
 * **New customers.**  A row with a blank 客户编号 and a 客户名称 is a new customer: it gets the
   next ID of the master's pattern (``KH00400`` → ``KH00401``, :func:`next_ids`) and the
   template's salesperson.  A row with a blank 客户编号 and no 客户名称 is rejected.  A new
@@ -63,7 +70,13 @@ from salesxl.core.findings import Code, Finding, FindingCounts, Severity
 from salesxl.core.money import decimal_to_fen
 from salesxl.core.schema import CUSTOMERS, VISITS, FieldType
 from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
-from salesxl.core.templates import CARD_FIELDS, EDITABLE_FIELDS, VISIT_FIELDS, TemplateMeta
+from salesxl.core.templates import (
+    CARD_FIELDS,
+    EDITABLE_FIELDS,
+    VISIT_FIELDS,
+    LayoutProblem,
+    TemplateMeta,
+)
 from salesxl.core.validation import company_key, phone_key, validate_book
 
 Text = str | None
@@ -215,6 +228,9 @@ class Returned(FindingCounts):
     """Every reader and validation finding of the template, for the feedback."""
     card_sheet: str = "客户档案"
     visit_sheet: str = "拜访"
+    damage: list[LayoutProblem] = field(default_factory=list)
+    """How the layout differs from the one issued: when any, nothing else was read (no cards,
+    visits or findings) and nothing is merged."""
 
 
 def _filled(frame: pd.DataFrame, fields: Sequence[str], ignore: str) -> np.ndarray:
@@ -236,6 +252,8 @@ class ReturnedBook:
     sha256: str
     template_id: str | None = None
     """模板编号 as the meta sheet records it (None: computed from the snapshot)."""
+    damage: tuple[LayoutProblem, ...] = ()
+    """How its layout differs from the issued one (:func:`~salesxl.core.templates.layout_problems`)."""
 
 
 def returned_from_book(book: Book, meta: TemplateMeta, *, file: str, sha256: str, as_of: date,
@@ -264,9 +282,13 @@ def returned_from_books(books: Sequence[ReturnedBook], *, as_of: date) -> list[R
     names, columns) go in separate passes.
     """
     shapes: dict[tuple[Any, ...], list[int]] = {}
-    for i, b in enumerate(books):
-        shapes.setdefault(_shape(b.book), []).append(i)
     done: dict[int, Returned] = {}
+    for i, b in enumerate(books):
+        if b.damage:  # not merged at all: nothing to check or compare
+            done[i] = Returned(file=b.file, sha256=b.sha256, meta=replace(b.meta, snapshot={}),
+                               template_id=b.template_id or b.meta.template_id, damage=list(b.damage))
+        else:
+            shapes.setdefault(_shape(b.book), []).append(i)
     for idx in shapes.values():
         done.update(zip(idx, _returned_alike([books[i] for i in idx], as_of), strict=True))
     return [done[i] for i in range(len(books))]
@@ -449,6 +471,10 @@ def _errors_at(validated: Sequence[Sequence[Finding]], sheet: str) -> list[dict[
 # --------------------------------------------------------------------------------------------
 # The master's state
 
+
+#: Conditionally required field → the field its condition reads (统一社会信用代码 → 客户性质): a
+#: change to 客户性质 that leaves the USCC required and blank is a change with an error.
+_CONDITION_OF = {f.name: f.required_unless[0] for f in CUSTOMERS.fields if f.required_unless}
 
 #: Fields a new customer is compared on (the lookups are refreshed when one of them changes).
 _KEY_FIELDS = frozenset({"客户名称", "联系电话", "统一社会信用代码"})
@@ -800,6 +826,8 @@ class FileMerge(FindingCounts):
     findings: list[Finding] = field(default_factory=list)
     card_sheet: str = "客户档案"
     visit_sheet: str = "拜访"
+    damage: list[LayoutProblem] = field(default_factory=list)
+    """The template's layout differs from the one issued: nothing of it was merged."""
 
     @property
     def applied(self) -> int:
@@ -877,6 +905,9 @@ class _Merger:
         self.fm.rejections.append(Rejection(sheet, row, cid, name, value, code, params, tuple(findings)))
 
     def run(self) -> FileMerge:
+        if self.r.damage:
+            self.fm.damage = list(self.r.damage)
+            return self.fm
         for card in self.r.cards:
             if card.customer_id is None:
                 self.new_card(card)
@@ -906,7 +937,8 @@ class _Merger:
             [n for n in EDITABLE_FIELDS if n in card.values and card.values[n] != issued.get(n)]
         if not changed:
             return None
-        bad = [f for f in card.errors if f.field in changed]
+        bad = [f for f in card.errors if f.field in changed
+               or (f.code is Code.MISSING_VALUE and _CONDITION_OF.get(f.field or "") in changed)]
         if bad:
             return self.reject(sheet, card.row, cid, "row-errors", findings=bad)
         for name in changed:

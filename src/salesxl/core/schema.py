@@ -48,6 +48,10 @@ class Field:
     out: bool = False
     enum: tuple[tuple[str, str], ...] = ()
     aliases: tuple[str, ...] = ()
+    required_unless: tuple[str, tuple[str, ...]] | None = None
+    """``(other field, values)``: required except on a row whose other field holds one of the
+    values (统一社会信用代码 is required unless 客户性质 is 个人).  Validation, the office workbook
+    and the salesperson template all read the rule from here."""
 
     @property
     def enum_values(self) -> tuple[str, ...]:
@@ -68,6 +72,23 @@ class SheetSchema:
 
     def field(self, name: str) -> Field:
         return self.by_name[name]
+
+
+def requirement_text(sheet: SheetSchema, name: str, lang: str = "zh") -> str:
+    """A conditionally required field's rule in words (its :attr:`Field.required_unless`):
+    ``除客户性质为「个人」外，都须填写统一社会信用代码`` / ``USCC is required unless Nature is
+    Individual`` — one sentence for validation messages, input messages and instructions."""
+    f = sheet.field(name)
+    if f.required_unless is None:
+        return ("必填" if f.required else "选填") if lang != "en" else ("required" if f.required else "optional")
+    other, values = f.required_unless
+    if lang == "en":
+        english: dict[str, str] = {}
+        for zh, en in sheet.field(other).enum:
+            english.setdefault(zh, en)
+        shown = " or ".join(english.get(v, v) for v in values)
+        return f"{f.english} is required unless {sheet.field(other).english} is {shown}"
+    return f"除{other}为「{'」「'.join(values)}」外，都须填写{name}"
 
 
 def _enum(*pairs: str) -> tuple[tuple[str, str], ...]:
@@ -95,7 +116,7 @@ CUSTOMERS = SheetSchema(
         F("客户编号", "Customer ID", required=True),
         F("客户名称", "Customer Name", required=True),
         F("客户性质", "Nature", T.ENUM, required=True, enum=NATURE),
-        F("统一社会信用代码", "USCC", aliases=("信用代码", "社会信用代码")),
+        F("统一社会信用代码", "USCC", aliases=("信用代码", "社会信用代码"), required_unless=("客户性质", ("个人",))),
         F("法定代表人", "Legal Representative", aliases=("法人", "法人代表")),
         F("负责人", "Owner"),
         F("经营经理", "Manager"),

@@ -300,6 +300,9 @@ class MonthlySummary:
     path: str | None = None
     written: Path | None = None
     """Where the report workbook was written, when it was."""
+    caveats: list[str] = field(default_factory=list)
+    """Warnings the report shows in red at the top of its first page (概览): what its figures do
+    not include — e.g. the batch could not update the master, so returned files are missing."""
 
     @property
     def month_text(self) -> str:

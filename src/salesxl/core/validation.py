@@ -32,7 +32,7 @@ from salesxl.core.identifiers import (
     valid_phone_mask,
 )
 from salesxl.core.money import fen_to_str, half_up_fen
-from salesxl.core.schema import SHEETS, FieldType
+from salesxl.core.schema import SHEETS, FieldType, requirement_text
 from salesxl.core.settings import setting_field
 from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
 
@@ -390,12 +390,14 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
     if not t.has(name):
         return []
     s = t.frame[name]
-    nature = t.frame["客户性质"]
-    individual = (nature == INDIVIDUAL).fillna(False).to_numpy(dtype=bool)
+    rule = t.schema.field(name).required_unless
+    assert rule is not None  # the contract: "required unless 个人" (salesxl.core.schema)
+    other, exempt = rule
+    individual = t.frame[other].isin(exempt).fillna(False).to_numpy(dtype=bool)
     missing = ctx.blank(t, name) & ~individual
     out = _emit(t, name, missing, Code.MISSING_VALUE, {
-        "hint": "：除个人客户外，都须填写统一社会信用代码",
-        "hint_en": "; every customer except an Individual needs a USCC",
+        "hint": "：" + requirement_text(t.schema, name),
+        "hint_en": "; " + requirement_text(t.schema, name, "en"),
     })
     key = normalized_uscc(s)
     valid = key.notna().to_numpy(dtype=bool)

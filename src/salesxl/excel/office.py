@@ -42,7 +42,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.classification import DEFAULT_TERMS
-from salesxl.core.schema import SHEETS, TYPE_LABEL, Field, FieldType, SheetSchema
+from salesxl.core.schema import SHEETS, TYPE_LABEL, Field, FieldType, SheetSchema, requirement_text
 from salesxl.core.settings import Settings
 from salesxl.errors import BadArguments, SalesxlError
 from salesxl.excel import vba
@@ -109,7 +109,7 @@ CODE_FIELDS = frozenset({"客户编号", "统一社会信用代码", "联系电�
 HINTS: dict[tuple[str, str] | str, str] = {
     ("客户档案", "客户编号"): "每个客户唯一；按文本保存，开头的 0 不会丢。",
     "客户编号": "须是「客户档案」中已有的客户编号。",
-    "统一社会信用代码": "18 位，末位校验码须正确（GB 32100-2015）；个人客户可不填；不可重复。",
+    "统一社会信用代码": "18 位，末位校验码须正确（GB 32100-2015）；不可重复。",
     "联系电话": "手机 11 位（可带 +86），座机如 010-12345678（可带分机），或 400/800 号码。",
     ("客户档案", "业务员"): "须列在「业务员」工作表中。",
     "资产规模": "不小于 0。",
@@ -257,6 +257,8 @@ def _message(sheet: SheetSchema, f: Field) -> str:
         head = "由 salesxl 填写（也可手工填写）。"
     elif f.required:
         head = "必填。"
+    elif f.required_unless:
+        head = requirement_text(sheet, f.name) + "。"  # the contract's rule, as validation applies it
     else:
         head = "选填。"
     if f.type is FieldType.ENUM:

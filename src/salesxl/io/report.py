@@ -3,7 +3,8 @@
 :func:`write_report` lays a :class:`~salesxl.core.summary.MonthlySummary` out on eight sheets:
 
 * 概览 — highlights, the KPIs with month-on-month and year-on-year change, the 12-month trend
-  of sales and collections (table and chart);
+  of sales and collections (table and chart); above them, in red, the summary's caveats (what
+  the figures do not include, e.g. returned files a batch could not merge);
 * 等级构成 · 产品构成 · 区域构成 — the month's sales by customer level (and the status mix), by
   product (and spec), by province (and city), each with shares and a 合计 row equal to the
   month's sales, and a chart;
@@ -99,6 +100,7 @@ class _Fmt:
         self.total_share = add(total, num_format=SHARE)
         self.total_qty = add(total, num_format="#,##0.###")
         self.flag = add(cell, bold=True, font_color="#C00000", align="center")
+        self.caveat = add(base, bold=True, font_size=12, font_color="#C00000", text_wrap=True)
         # Conditional formats (dxf): fills a manager reads at a glance.
         self.good = add(bg_color="#C6EFCE", font_color="#006100")
         self.warn = add(bg_color="#FFEB9C", font_color="#9C5700")
@@ -254,6 +256,12 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     sh = _Sheet(wb, fmt, "概览", s, [18, 17, 17, 17, 16, 17, 17, 10])
     sh.title("概览")
     ws = sh.ws
+    for text in s.caveats:  # what the figures do not include: first, in red, before any figure
+        sh.merged(sh.row, sh.width, text, fmt.caveat)
+        ws.set_row(sh.row, 34 if len(text) > 60 else 20)
+        sh.row += 1
+    if s.caveats:
+        sh.row += 1
     kpi = {r.key: r for r in s.kpis.itertuples(index=False)}
     people = s.salespeople
     target = sum(int(v) for v in people["target"] if not _blank(v))

@@ -47,17 +47,23 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from salesxl.core.schema import CUSTOMERS, FieldType
+from salesxl.core.schema import CUSTOMERS, FieldType, requirement_text
 from salesxl.core.tables import Book
 from salesxl.core.templates import (
     CARD_FIELDS,
+    CARD_HEADER_ROW,
+    CONDITIONAL_FIELDS,
     EDITABLE_FIELDS,
+    LAYOUT,
     META_SHEET,
+    NEW_CUSTOMER_REQUIRED,
     NEW_ROWS,
     VISIT_FIELDS,
+    VISIT_HEADER_ROW,
     TemplateMeta,
     canonical_text,
     meta_rows,
+    new_customer_rule,
 )
 from salesxl.core.validation import LAT_RANGE, LON_RANGE
 from salesxl.errors import BadArguments
@@ -81,8 +87,10 @@ VISIT_ROWS = 200
 VISIT_METHODS = ("上门", "电话", "微信", "会议", "其他")
 #: Earliest date accepted for 成立日期 (Excel's own first date).
 DATE_MIN = date(1900, 1, 1)
-#: 0-based rows of 客户档案: title, header, first card.
-TITLE_ROW, HEADER_ROW, FIRST_ROW = 0, 1, 2
+#: 0-based rows of 客户档案: title, header, first card (the header where the contract puts it).
+TITLE_ROW, HEADER_ROW, FIRST_ROW = 0, CARD_HEADER_ROW - 1, CARD_HEADER_ROW
+#: 0-based header row of 拜访.
+VISIT_HEADER = VISIT_HEADER_ROW - 1
 #: Columns holding codes: text cells, so Excel keeps every digit and leading zero.
 CODE_FIELDS = ("客户编号", "统一社会信用代码", "联系电话")
 AMOUNT_FORMAT = "#,##0.00"
@@ -100,8 +108,8 @@ _VISIT_WIDTHS = {"日期": 12, "业务员": 9, "客户编号": 12, "客户名称
 #: purpose: a realistic example could be some other salesperson's customer.
 _CARD_HELP: dict[str, tuple[str, str]] = {
     "客户名称": ("客户名称", "填写营业执照上的全称，不要用简称。"),
-    "客户性质": ("客户性质", "从下拉列表选择：政府机构、特殊公司、一般公司、个人、合作伙伴。"),
-    "统一社会信用代码": ("统一社会信用代码", "18 位，由数字和大写字母组成，照营业执照填写；个人客户可留空。"),
+    "客户性质": ("客户性质", "从下拉列表选择：" + "、".join(CUSTOMERS.field("客户性质").enum_values) + "。"),
+    "统一社会信用代码": ("统一社会信用代码", "18 位，由数字和大写字母组成，照营业执照填写。"),
     "法定代表人": ("法定代表人", "营业执照上的法定代表人姓名。"),
     "负责人": ("负责人", "客户方的业务负责人姓名。"),
     "经营经理": ("经营经理", "客户方的经营经理姓名。"),
@@ -119,6 +127,21 @@ _CARD_HELP: dict[str, tuple[str, str]] = {
 }
 
 
+def _card_help(name: str) -> tuple[str, str]:
+    """A card column's input message: whether it must be filled (the contract's rule, from the
+    schema, as validation enforces it), then how to fill it, then the fields it makes required."""
+    title, text = _CARD_HELP[name]
+    if name in NEW_CUSTOMER_REQUIRED:
+        text = "必填。" + text
+    elif name in CONDITIONAL_FIELDS:
+        text = requirement_text(CUSTOMERS, name) + "。" + text
+    for other in CONDITIONAL_FIELDS:
+        rule = CUSTOMERS.field(other).required_unless
+        if rule is not None and rule[0] == name:
+            text += requirement_text(CUSTOMERS, other) + "。"
+    return title, text
+
+
 @dataclass(frozen=True)
 class _Formats:
     title: Format
@@ -131,6 +154,7 @@ class _Formats:
     coord: Format
     para: Format
     para_bold: Format
+    missing: Format
 
 
 def _formats(wb: xlsxwriter.Workbook) -> _Formats:
@@ -149,6 +173,7 @@ def _formats(wb: xlsxwriter.Workbook) -> _Formats:
         coord=wb.add_format({**open_, "num_format": COORD_FORMAT}),
         para=wb.add_format({"text_wrap": True, "valign": "top", "locked": True}),
         para_bold=wb.add_format({"bold": True, "font_size": 12, "valign": "top", "locked": True}),
+        missing=wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),  # a conditional format
     )
 
 
@@ -250,9 +275,7 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
         wb = xlsxwriter.Workbook(tmp, {"in_memory": True, "strings_to_urls": False})
         try:
             fmt = _formats(wb)
-            cards_ws = wb.add_worksheet("客户档案")
-            visits_ws = wb.add_worksheet("拜访")
-            help_ws = wb.add_worksheet("说明")
+            cards_ws, visits_ws, help_ws = (wb.add_worksheet(sheet.name) for sheet in LAYOUT)  # as recorded
             meta_ws = wb.add_worksheet(META_SHEET)
             _cards_sheet(cards_ws, fmt, who, cards, issued_at.date())
             _visits_sheet(visits_ws, fmt, who, len(cards), issued_at.date())
@@ -328,6 +351,7 @@ def _cards_sheet(ws: Worksheet, fmt: _Formats, who: str, cards: pd.DataFrame, is
             else:
                 ws.write_blank(row, col, None, formats[col])
     _card_validation(ws, n, last, issued)
+    _required_marks(ws, fmt, last)
     ws.freeze_panes(FIRST_ROW, 2)
     ws.set_paper(9)  # A4 landscape, the header on every printed page
     ws.set_landscape()
@@ -384,22 +408,46 @@ def _card_validation(ws: Worksheet, n: int, last: int, issued: date) -> None:
     ws.data_validation(first_new, col["客户编号"], last, col["客户编号"],
                        {"validate": "any", **_help("新客户", "新客户的客户编号请留空，办公室收回后统一编号。")})
     column("客户性质", {"validate": "list", "source": list(CUSTOMERS.field("客户性质").enum_values),
-                    **_help(*_CARD_HELP["客户性质"]), **_stop("客户性质", "请从下拉列表中选择。")})
+                    **_help(*_card_help("客户性质")), **_stop("客户性质", "请从下拉列表中选择。")})
     column("统一社会信用代码", {"validate": "length", "criteria": "==", "value": 18,
-                        **_help(*_CARD_HELP["统一社会信用代码"]),
+                        **_help(*_card_help("统一社会信用代码")),
                         **_stop("统一社会信用代码", "统一社会信用代码应为 18 位。")})
     column("资产规模", {"validate": "decimal", "criteria": ">=", "value": 0,
-                    **_help(*_CARD_HELP["资产规模"]), **_stop("资产规模", "资产规模应为不小于 0 的数字（单位：元）。")})
+                    **_help(*_card_help("资产规模")), **_stop("资产规模", "资产规模应为不小于 0 的数字（单位：元）。")})
     column("成立日期", {"validate": "date", "criteria": "between",
                     "minimum": _serial(DATE_MIN), "maximum": _serial(issued),
                     **_help("成立日期", f"日期，如 2010-05-20；不晚于 {issued.isoformat()}。"),
                     **_stop("成立日期", f"请输入 {DATE_MIN.isoformat()} 至 {issued.isoformat()} 之间的日期。")})
     for name, (lo, hi) in (("纬度", LAT_RANGE), ("经度", LON_RANGE)):
         column(name, {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi,
-                      **_help(*_CARD_HELP[name]), **_stop(name, f"{name}应在 {lo}～{hi} 之间（中国境内）。")})
+                      **_help(*_card_help(name)), **_stop(name, f"{name}应在 {lo}～{hi} 之间（中国境内）。")})
     for name in EDITABLE_FIELDS:
         if name not in ("客户性质", "统一社会信用代码", "资产规模", "成立日期", "纬度", "经度"):
-            column(name, {"validate": "any", **_help(*_CARD_HELP[name])})
+            column(name, {"validate": "any", **_help(*_card_help(name))})
+
+
+def _required_marks(ws: Worksheet, fmt: _Formats, last: int) -> None:
+    """Red where a card lacks what the contract requires, as validation (and so the batch) will
+    judge it: a required field blank in a row that holds anything, and a conditionally required
+    one blank in such a row unless its exemption holds (统一社会信用代码 unless 客户性质 is 个人).
+    Data validation cannot say this — Excel never validates a cell nobody typed in."""
+    col = {f: xl_col_to_name(i) for i, f in enumerate(CARD_FIELDS)}
+    r = FIRST_ROW + 1  # the formulas are written for the first row; Excel shifts them down
+    editable = f"${col[EDITABLE_FIELDS[0]]}{r}:${col[EDITABLE_FIELDS[-1]]}{r}"
+    for name in NEW_CUSTOMER_REQUIRED:
+        c = CARD_FIELDS.index(name)
+        ws.conditional_format(FIRST_ROW, c, last, c, {
+            "type": "formula", "criteria": f"=AND(COUNTA({editable})>0,LEN(TRIM({col[name]}{r}))=0)",
+            "format": fmt.missing})
+    for name in CONDITIONAL_FIELDS:
+        rule = CUSTOMERS.field(name).required_unless
+        assert rule is not None
+        other, exempt = rule
+        c = CARD_FIELDS.index(name)
+        unless = ",".join(f'${col[other]}{r}<>"{v}"' for v in exempt)
+        ws.conditional_format(FIRST_ROW, c, last, c, {
+            "type": "formula", "criteria": f"=AND(COUNTA({editable})>0,{unless},LEN(TRIM({col[name]}{r}))=0)",
+            "format": fmt.missing})
 
 
 def _visits_sheet(ws: Worksheet, fmt: _Formats, who: str, n_cards: int, issued: date) -> None:
@@ -407,7 +455,7 @@ def _visits_sheet(ws: Worksheet, fmt: _Formats, who: str, n_cards: int, issued: 
     col = {f: i for i, f in enumerate(VISIT_FIELDS)}
     column_fmt = {"日期": fmt.date, "客户编号": fmt.code}
     for name, c in col.items():
-        ws.write_string(0, c, name, fmt.header)
+        ws.write_string(VISIT_HEADER, c, name, fmt.header)
         ws.set_column(c, c, _VISIT_WIDTHS.get(name, 12), column_fmt.get(name, fmt.text))
     ws.set_row(0, 22)
     first, last = 1, VISIT_ROWS
@@ -448,18 +496,21 @@ def _help_sheet(ws: Worksheet, fmt: _Formats, who: str, n_cards: int, issued: da
         ("一、客户档案", True),
         ("· 白色格子可以修改：把客户名称、电话、地址等改成最新的情况；不清楚的留空，不要乱填。", False),
         ("· 灰色格子（表头、客户编号、业务员）不能修改；客户需要换业务员或删除，请直接告诉办公室。", False),
-        ("· 客户性质从下拉列表选；统一社会信用代码 18 位；资产规模填数字（单位：元）；日期写成 2010-05-20 这样。", False),
+        ("· 客户性质从下拉列表选；统一社会信用代码 18 位，" + requirement_text(CUSTOMERS, "统一社会信用代码")
+         + "；资产规模填数字（单位：元）；日期写成 2010-05-20 这样。", False),
+        ("· 必须填写而还空着的格子显示为红色，请补上：新客户缺了这些整行不会被采纳，已有客户改了这一行也不会被采纳。", False),
         ("· 客户编号、统一社会信用代码、联系电话按文本保存，开头的 0 和后面的位数都不会丢，直接输入即可。", False),
         ("· 鼠标停在格子上会显示填写提示；输入不合规时 Excel 会提醒，请改正后再继续。", False),
         ("二、新增客户", True),
         (f"· 在已有客户下方的空行（共 {NEW_ROWS} 行）填写新客户：客户编号留空，办公室收回后统一编号；"
-         "至少填写客户名称和客户性质。", False),
+         + new_customer_rule() + "。", False),
         ("· 空行用完了还有新客户，请联系办公室再要一份模板。", False),
         ("三、拜访", True),
         ("· 每次拜访写一行：日期、业务员、客户编号（从下拉列表选）、方式、内容、下次计划。", False),
         ("· 拜访还没有编号的新客户时，客户编号留空，在客户名称里写客户全称。", False),
         ("四、交回", True),
-        ("· 请用 Excel 或 WPS 保存为 .xlsx，不要改文件格式、工作表名称和表头，不要删除或移动行列。", False),
+        ("· 请用 Excel 或 WPS 保存为 .xlsx，不要改文件格式；不要删除、插入、移动或改名工作表、列和表头，"
+         "也不要删除表头上方的行：版式与发放时不同的文件整份不会被合并，要在原模板上重新填写。", False),
         ("· 不要从其他文件整行粘贴：粘贴会绕过下拉和校验。", False),
         ("· 填好后把文件交回（发给）办公室。办公室合并时会核对你的修改；办公室在此期间也改过的内容，以办公室为准，"
          "并会告诉你。", False),
