@@ -77,14 +77,21 @@ def _load_grid(reader: fastexcel.ExcelReader, part: SheetPart, table: str | None
     return RawGrid(columns, col_index, first_row, headers, tuple(uncached), date1904)
 
 
-def _without_partless_sheets(path: Path, info: WorkbookInfo) -> bytes:
-    """The package as calamine can open it: the sheets declared with ``r:id=""`` (Excel 4
-    macro and VBA module sheets, which have no part) taken out of the workbook part.
+def _for_calamine(path: Path, info: WorkbookInfo) -> bytes:
+    """The package as calamine reads it right, for the two kinds of book it reads wrong.
 
-    calamine refuses the whole book over them ("Relationship not found") though every other
-    sheet is fine.  Only the XML parts go into the in-memory copy (pictures and VBA are not
-    read); they have all passed :func:`inspect_workbook`, and the sheets will pass
-    :func:`scan_sheet` before they are parsed.
+    * Sheets declared with ``r:id=""`` (Excel 4 macro and VBA module sheets, which have no
+      part): calamine refuses the whole book ("Relationship not found") though every other
+      sheet is fine.  They are taken out of the workbook part.
+    * A 1904-system book saved by a modern Excel: calamine takes the date system from the
+      *last* ``workbookPr`` element by local name, and Excel writes a second one,
+      ``<x15:workbookPr chartTrackingRefBase="1"/>``, in the workbook's extLst — so every
+      date cell came out four years and a day early (measured with fastexcel 0.21 on Excel
+      for Mac's own ``1904_1904.xlsx``).  The extra ``workbookPr`` elements are taken out.
+
+    Only the XML parts go into the in-memory copy (pictures and VBA are not read); they have
+    all passed :func:`inspect_workbook`, and the sheets will pass :func:`scan_sheet` before
+    they are parsed.
     """
     out = io.BytesIO()
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
@@ -93,19 +100,22 @@ def _without_partless_sheets(path: Path, info: WorkbookInfo) -> bytes:
                 continue
             data = src.read(zinfo)
             if member_key(zinfo.filename) == info.main:
-                data = _PARTLESS_SHEET.sub(b"", data)
+                data = _PARTLESS_SHEET.sub(b"", data) if info.skipped else data
+                data = _EXTRA_WORKBOOK_PR.sub(b"", data) if info.date1904 else data
             dst.writestr(zinfo.filename, data)
     return out.getvalue()
 
 
 #: A ``<sheet …/>`` element whose relationship id is empty (any prefix on either name).
 _PARTLESS_SHEET = re.compile(rb"""<(?:[\w.\-]+:)?sheet\s[^>]*?\b(?:[\w.\-]+:)?id\s*=\s*(?:""|'')[^>]*?/>""")
+#: A ``workbookPr`` element that does not say the date system (``x15:workbookPr`` in extLst).
+_EXTRA_WORKBOOK_PR = re.compile(rb"<(?:[\w.\-]+:)?workbookPr\b(?![^>]*\bdate1904\s*=)[^>]*/>")
 
 
 def _open(path: Path, info: WorkbookInfo | None = None) -> fastexcel.ExcelReader:
     try:
-        if info is not None and info.skipped:
-            return fastexcel.read_excel(_without_partless_sheets(path, info))
+        if info is not None and (info.skipped or info.date1904):
+            return fastexcel.read_excel(_for_calamine(path, info))
         return fastexcel.read_excel(path)
     except Exception as exc:  # the parser's own words, after our checks passed
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

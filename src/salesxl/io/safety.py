@@ -907,14 +907,15 @@ def inspect_workbook(path: str | Path) -> WorkbookInfo:
                            f"'{_clean(main_member)}' is not a workbook part")
         rels = {rid: (rtype, target) for rid, rtype, target in
                 _relationships(name, zf, by_lower, main)}
-        date1904 = False
+        # The workbook's own workbookPr is a child of the root; Excel also writes an
+        # x15:workbookPr deep in extLst, which says nothing about dates.
+        date1904 = any(_local(child.tag) == "workbookPr"
+                       and (child.get("date1904") or "").strip().lower() in ("1", "true")
+                       for child in wb_root)
         sheets: list[SheetPart] = []
         skipped: list[str] = []
         for elem in wb_root.iter():
-            tag = _local(elem.tag)
-            if tag == "workbookPr":
-                date1904 = (elem.get("date1904") or "").strip().lower() in ("1", "true")
-            if tag != "sheet":
+            if _local(elem.tag) != "sheet":
                 continue
             sheet_name = elem.get("name") or ""
             rid = _attr(elem, "id", "relationships")
