@@ -96,7 +96,7 @@ from lxml import etree
 
 from salesxl.core.findings import SEVERITY_LABEL, Finding, Severity
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
-from salesxl.io.safety import member_key, workbook_part
+from salesxl.io.safety import bad_crc, member_key, workbook_part
 
 __all__ = ["RESULTS_SHEET", "MarkResult", "safe_csv_cell", "write_marks"]
 
@@ -502,10 +502,7 @@ class _Package:
                         while member.read(_CHUNK):
                             pass
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-                raise UnreadableWorkbook(
-                    f"{self.path.name} 已损坏：{info.filename} 的数据校验失败（CRC-32），请重新获取文件",
-                    f"{self.path.name} is damaged: part {info.filename} fails its CRC-32 check; get a fresh copy",
-                ) from exc
+                raise bad_crc(self.path.name, info.filename) from exc
 
     def __enter__(self) -> _Package:
         return self
@@ -2284,11 +2281,6 @@ class _Marker:
         self.root_rels = _Rels(pkg, "")
         self.wb_part = member.replace("\\", "/")
         self.wb = _parse(data, self.wb_part)
-        if self.wb.tag == _q("workbook", NS_STRICT):
-            raise UnreadableWorkbook(
-                f"{pkg.path.name} 是 Strict Open XML 格式，暂不支持；请在 Excel 中另存为普通 .xlsx",
-                f"{pkg.path.name} is in Strict Open XML format; save it as a regular .xlsx",
-            )
         if self.wb.tag != _q("workbook"):
             raise UnreadableWorkbook(
                 f"{pkg.path.name} 不是 Excel 工作簿", f"{pkg.path.name} is not an Excel workbook"

@@ -61,6 +61,7 @@ __all__ = [
     "SheetPart",
     "SheetScan",
     "WorkbookInfo",
+    "bad_crc",
     "inspect_workbook",
     "member_key",
     "scan_sheet",
@@ -552,7 +553,7 @@ def _iter_member(
                 remaining -= len(data)
                 crc = _inflate_lib.crc32(data, crc)
                 if remaining == 0 and crc != info.CRC:
-                    raise _bad_crc(name, member)
+                    raise bad_crc(name, member)
                 yield data
             return
         inflater = _inflate_lib.decompressobj(-15)
@@ -572,7 +573,7 @@ def _iter_member(
                 raise _lying_size(name, member, declared)
             crc = _inflate_lib.crc32(out, crc)
             if inflater.eof and produced == declared and crc != info.CRC:
-                raise _bad_crc(name, member)  # before the last piece is used
+                raise bad_crc(name, member)  # before the last piece is used
             if out:
                 yield out
             if inflater.eof:
@@ -588,7 +589,9 @@ def _iter_member(
         raise _lying_size(name, member, declared)
 
 
-def _bad_crc(name: str, member: str) -> UnreadableWorkbook:
+def bad_crc(name: str, member: str) -> UnreadableWorkbook:
+    """The refusal of a file one of whose parts fails its CRC-32 (readers and writers alike)."""
+    member = _clean(member)
     return _damaged(name, f"「{member}」的 CRC-32 校验值不符,数据已损坏", f"part '{member}' "
                     "fails its CRC-32 check; its data is corrupt")
 
