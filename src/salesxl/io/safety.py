@@ -13,7 +13,11 @@ Two entry points, so that the cheap part runs once and the expensive part only p
 * :func:`inspect_workbook` sniffs the format from the bytes (never the extension), checks the
   zip central directory against :data:`SAFETY_LIMITS`, probes the first 64 KiB of every XML
   part for ``<!DOCTYPE``/``<!ENTITY`` and parses the small package parts with defusedxml.  It
-  never inflates a worksheet.
+  never inflates a big worksheet; it inflates the other XML parts once to check their CRC.
+* :func:`workbook_part` decides what a workbook is (the target of ``_rels/.rels``; Strict Open
+  XML, ``.xlsb`` and a damaged package are named) for the reader and for every writer alike.
+  Every part read whole has its CRC-32 checked (calamine does not), and the writers check the
+  parts they copy, so a damaged file is refused, never read or copied as if it were sound.
 * :func:`scan_sheet` stream-inflates *one* worksheet part and finds its real used range (and
   the formulas without a cached value), rejecting absurd ranges.  It runs on every sheet of
   every read, so it is written for speed: one compiled ``re`` search per chunk verifies that
