@@ -39,6 +39,7 @@ import pytest
 
 import salesxl.api as sx
 from salesxl.errors import BadArguments, UnreadableWorkbook
+from salesxl.io.reading import read_book
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 if not (CORPUS / "SOURCES.tsv").is_file():
@@ -248,7 +249,7 @@ def _other_commands(path: Path, tmp: Path, which: set[str]) -> None:
         except BadArguments as err:  # no 客户档案 to classify: a clean refusal
             assert "客户档案" in err.message("zh")
         else:
-            check_copy(path, written.written, {t.sheet for t in sx.read_book(path, sheets=("客户档案",)).tables.values()})
+            check_copy(path, written.written, {t.sheet for t in read_book(path, sheets=("客户档案",)).tables.values()})
     if "summary" in which:
         report = sx.summary(path, month="2026-10", out=tmp / "月报.xlsx")
         assert report.written is not None and _loads(report.written, set())
