@@ -141,3 +141,77 @@ def test_integers_rates_numbers() -> None:
     assert np.allclose(rates.values.tolist()[:3], [0.03, 0.025, 0.03]) and rates.bad.tolist()[3]
     nums = cells.parse_number(arr(["31.2304", "1,200", "-5"]))
     assert nums.values.tolist() == [31.2304, 1200.0, -5.0]
+
+
+# Another currency's mark and a comma as the decimal mark are bad-type, never read as yuan or
+# guessed (spec §1, v1.1): `$100` is not 100 元, `12 345,67` is not 1,234,567.
+FOREIGN_OR_AMBIGUOUS = [
+    "$100", "US$100", "HK$1,234.50", "€12", "12€", "£5", "100 USD", "EUR 12", "HKD100", "JPY 100",
+    "100美元", "１００美元", "＄100", "A$5", "S$5", "NT$5", "R$5", "₩1000", "₹100", "CHF 5",
+    "12 345,67", "1.234,50", "1234,50", "12,5", "1,23", "1,2345", "12,345,6", "1 234", "1,234.5.6",
+    "-¥-5", "¥1,234元万", ",5", "1,,234",
+]
+
+
+@pytest.mark.parametrize("text", FOREIGN_OR_AMBIGUOUS)
+def test_foreign_currency_and_decimal_comma_are_bad_type(text: str) -> None:
+    col = cells.parse_amount(arr([text, "¥5"]))
+    assert col.bad.tolist() == [True, False]
+    assert amounts(text, "¥5") == [None, 500]
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("¥ 1,234", 123400), ("￥1,234,567.89", 123456789), ("-¥5", -500), ("¥-5", -500),
+        ("1.2万元", 1200000), ("3亿", 30000000000), ("rmb12", 1200), ("12 元", 1200),
+        ("1234.", 123400), (".5", 50), ("1,234", 123400), ("１，２３４", 123400),
+    ],
+)
+def test_yuan_forms_still_read(text: str, fen: int) -> None:
+    assert amounts(text) == [fen]
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.sampled_from(["$", "US$", "HK$", "€", "£", "USD ", "EUR "]))
+def test_no_foreign_mark_is_ever_yuan(n: int, mark: str) -> None:
+    """Whatever the amount, a foreign mark before or after it makes the cell unreadable."""
+    col = cells.parse_amount(arr([f"{mark}{n:,}", f"{n:,} {mark.strip()}"]))
+    assert col.bad.tolist() == [True, True]
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.integers(min_value=1, max_value=99))
+def test_decimal_comma_is_never_a_thousands_separator(whole: int, cents: int) -> None:
+    """`1234,56` and `1.234,56` (European style) are refused, not read as 123456 or 1.234."""
+    euro = f"{whole:,}".replace(",", ".") + f",{cents:02d}"
+    col = cells.parse_amount(arr([f"{whole},{cents:02d}", euro]))
+    assert col.bad.tolist() == [True, True]
+
+
+@pytest.mark.parametrize("text", ["12,5", "1 234", "1.234,5"])
+def test_quantities_follow_the_same_grouping_rule(text: str) -> None:
+    col = cells.parse_number(arr([text, "1,234.5"]))
+    assert col.bad.tolist() == [True, False]
+    assert col.values.tolist()[1] == 1234.5
+
+
+def test_1904_serials_count_from_1904() -> None:
+    """The same serial is 1,462 days later in a book saved with the 1904 date system."""
+    col = cells.parse_date(arr(["44624", "0", "1", "59", "44624.75", "2026-03-05"]), date1904=True)
+    got = [None if str(v) == "NaT" else v.date() for v in col.values.tolist()]
+    assert got == [dt.date(2026, 3, 5), dt.date(1904, 1, 1), dt.date(1904, 1, 2), dt.date(1904, 2, 29),
+                   dt.date(2026, 3, 5), dt.date(2026, 3, 5)]
+    assert dates("44624") == [dt.date(2022, 3, 4)]  # the 1900 system: four years and a day early
+
+
+@given(st.dates(min_value=dt.date(1904, 1, 1), max_value=dt.date(9999, 12, 31)))
+def test_serials_round_trip_in_both_date_systems(d: dt.date) -> None:
+    s1904 = (d - dt.date(1904, 1, 1)).days
+    s1900 = (d - dt.date(1899, 12, 30)).days
+    col = cells.parse_date(arr([str(s1904)]), date1904=True)
+    assert col.values.tolist()[0].date() == d
+    assert dates(str(s1900)) == [d]
+
+
+def test_month_column_in_1904_system() -> None:
+    col = cells.parse_date(arr(["44624"]), month=True, date1904=True)
+    assert col.values.tolist()[0].date() == dt.date(2026, 3, 1)

@@ -179,3 +179,158 @@ def test_exact_sheet_name_wins_over_alias_and_english(tmp_path: Path) -> None:
     wb.save(path)
     sales = read_book(path)["销售"]
     assert sales.sheet == "SALES" and sales.frame["单号"].tolist() == ["NEW"]
+
+
+# --------------------------------------------------------------------------------------------
+# The 1904 date system (issue 13 item 7)
+# --------------------------------------------------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+if not CORPUS.is_dir():
+    CORPUS = Path("/work/shared/corpus")
+
+#: What Excel for Mac writes after the workbook's own <workbookPr date1904="1"/>.
+X15_EXT = (
+    b'<extLst><ext uri="{140A7094-0E35-4892-8432-C4D2E57EDEB5}" xmlns:x15="http://schemas.'
+    b'microsoft.com/office/spreadsheetml/2010/11/main"><x15:workbookPr chartTrackingRefBase="1"/>'
+    b"</ext></extLst>"
+)
+
+
+def _rewrite(path: Path, edit: dict[str, object]) -> None:
+    """Rewrite members of the package at ``path``: bytes replace, a callable transforms."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        members = [(i.filename, src.read(i)) for i in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in members:
+            change = edit.get(name)
+            data = change(data) if callable(change) else change if isinstance(change, bytes) else data
+            dst.writestr(name, data)
+
+
+def book_1904(path: Path, *, excel_ext: bool) -> Path:
+    """A 1904-system 销售 sheet dated 2026-03-05 in every way a date reaches the reader:
+    Chinese built-in formats (58, 31, 57) that fastexcel leaves as serials, a custom and a
+    built-in (14) date format it converts, a plain serial, and text."""
+    wb = xlsxwriter.Workbook(path, {"date_1904": True})
+    ws = wb.add_worksheet("销售")
+    ws.write_row(0, 0, ["日期", "单号", "客户编号", "产品", "数量", "单价", "金额"])
+    serial = (dt.date(2026, 3, 5) - dt.date(1904, 1, 1)).days
+    formats = [58, 31, 57, "yyyy-mm-dd", 14, None]
+    for i, fmt in enumerate(formats, 1):
+        cell_format = wb.add_format({"num_format": fmt}) if fmt is not None else None
+        ws.write_number(i, 0, serial, cell_format)
+        ws.write_row(i, 1, [f"XS{i}", "C001", "钢材", 1, 10, 10])
+    ws.write_row(len(formats) + 1, 0, ["2026年3月5日", "XS9", "C001", "钢材", 1, 10, 10])
+    wb.close()
+    if excel_ext:
+        _rewrite(path, {"xl/workbook.xml": lambda d: d.replace(b"</workbook>", X15_EXT + b"</workbook>")})
+    return path
+
+
+@pytest.mark.parametrize("excel_ext", [False, True])
+def test_1904_book_reads_every_date_form(tmp_path: Path, excel_ext: bool) -> None:
+    path = book_1904(tmp_path / "mac.xlsx", excel_ext=excel_ext)
+    book = read_book(path)
+    assert [f for f in book.findings if f.code == Code.BAD_TYPE] == []
+    assert book["销售"].frame["日期"].dt.date.tolist() == [dt.date(2026, 3, 5)] * 7
+
+
+def test_1900_book_with_chinese_builtin_format(tmp_path: Path) -> None:
+    path = tmp_path / "win.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("销售")
+    ws.write_row(0, 0, ["日期", "单号", "客户编号", "产品", "数量", "单价", "金额"])
+    ws.write_number(1, 0, 46086, wb.add_format({"num_format": 58}))
+    ws.write_row(1, 1, ["XS1", "C001", "钢材", 1, 10, 10])
+    wb.close()
+    assert read_book(path)["销售"].frame["日期"].dt.date.tolist() == [dt.date(2026, 3, 5)]
+
+
+@pytest.mark.parametrize("name", ["sheetjs__1904_1904.xlsx", "sheetjs__1904_1900.xlsx", "calamine__date_1904.xlsx"])
+def test_real_1904_files_read_as_excel_shows_them(name: str) -> None:
+    """Real files saved with each date system: the dates read as Excel itself renders them
+    (in the SheetJS files, column C caches Excel's own TEXT(B,"YYYY-MM-DD"))."""
+    from salesxl.core import cells
+    from salesxl.io.reading import _load_grid, _open
+    from salesxl.io.safety import inspect_workbook, scan_sheet
+
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip("corpus not available")
+    info = inspect_workbook(path)
+    part = info.sheets[0]
+    scan = scan_sheet(path, info, part)
+    grid = _load_grid(_open(path, info), part, None, scan.uncached_formulas, None, date1904=info.date1904)
+    col = cells.parse_date(cells.trim(cells.as_array(grid.columns[0 if name.startswith("calamine") else 1])),
+                           date1904=info.date1904)
+    got = [v.date() for v in col.values.tolist()]
+    if name.startswith("calamine"):
+        assert info.date1904 and got[:2] == [dt.date(2021, 1, 1), dt.date(2021, 1, 2)]
+    else:
+        shown = grid.columns[2].to_pylist()
+        assert info.date1904 is name.endswith("1904.xlsx")
+        assert [d.isoformat() for d in got] == shown
+
+
+# --------------------------------------------------------------------------------------------
+# Readable packages that were refused (issue 13 item 21)
+# --------------------------------------------------------------------------------------------
+
+
+def small_book(path: Path) -> Path:
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("客户档案")
+    ws.write_row(0, 0, ["客户编号", "客户名称", "客户性质", "业务员"])
+    ws.write_row(1, 0, ["C001", "华东商贸有限公司", "个人", "张三"])
+    ws.write_row(2, 0, ["C002", "李四", "外星人", "李四"])  # a bad 客户性质: one finding to mark
+    wb.close()
+    return path
+
+
+def _names(path: Path) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist()
+
+
+def _customers(path: Path) -> list[str]:
+    return read_book(path)["客户档案"].frame["客户名称"].tolist()
+
+
+def test_backslash_paths_read_and_mark(tmp_path: Path) -> None:
+    """Zip entries written `xl\\worksheets\\sheet1.xml` (a Chinese attendance-system export)."""
+    import zipfile
+
+    import salesxl.api as sx
+
+    path = small_book(tmp_path / "book.xlsx")
+    with zipfile.ZipFile(path) as src:
+        members = [(i.filename, src.read(i)) for i in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in members:
+            dst.writestr(name.replace("/", "\\"), data)
+    assert _customers(path) == ["华东商贸有限公司", "李四"]
+    out = tmp_path / "marked.xlsx"
+    report = sx.validate(path, out=out)
+    assert report.marks is not None and report.marks.written == out and report.marks.marked_cells >= 1
+    assert _customers(out) == ["华东商贸有限公司", "李四"]
+    from salesxl.io.safety import inspect_workbook
+
+    assert [s.name for s in inspect_workbook(out).sheets] == ["客户档案", "校验结果"]
+    assert "xl\\styles.xml" in _names(out)  # untouched parts keep their names
+
+
+def test_partless_macro_sheets_are_skipped_not_fatal(tmp_path: Path) -> None:
+    import salesxl.api as sx
+
+    path = small_book(tmp_path / "book.xlsm")
+    _rewrite(path, {"xl/workbook.xml": lambda d: d.replace(
+        b"<sheets>", b'<sheets><sheet name="Macro1" sheetId="5" state="veryHidden" r:id=""/>')})
+    assert _customers(path) == ["华东商贸有限公司", "李四"]
+    report = sx.validate(path, out=tmp_path / "marked.xlsm")
+    assert report.marks is not None
+    assert _customers(report.marks.written) == ["华东商贸有限公司", "李四"]

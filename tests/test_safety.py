@@ -311,7 +311,7 @@ def test_zip_without_workbook(tmp_path: Path) -> None:
     path = tmp_path / "photos.xlsx"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("a.txt", "hello")
-    assert "no xl/workbook.xml" in rejected(path).en
+    assert "no workbook part" in rejected(path).en
 
 
 def test_xlsb(tmp_path: Path) -> None:
@@ -762,3 +762,213 @@ def test_scan_matches_a_real_parser_through_a_real_zip(tmp_path: Path) -> None:
     scan = scan_first(path)
     assert scan == SheetScan(*_reference(xml))
     assert len(scan.uncached_formulas) > 1000
+
+
+# --------------------------------------------------------------------------------------------
+# CRC-32 of every part read or copied (issue 13 item 20)
+# --------------------------------------------------------------------------------------------
+
+
+def patch_member(path: Path, member: str, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    rewrite_member(path, tmp, member, data)
+    tmp.replace(path)
+
+
+def set_crc(path: Path, member: str, crc: int) -> None:
+    """Give ``member`` a wrong CRC-32 in both of its headers, as a flipped bit would."""
+    data = bytearray(path.read_bytes())
+    info = zipfile.ZipFile(path).getinfo(member)
+    struct.pack_into("<I", data, info.header_offset + 14, crc)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        (name_len,) = struct.unpack_from("<H", data, at + 28)
+        if data[at + 46 : at + 46 + name_len].decode() == member:
+            struct.pack_into("<I", data, at + 16, crc)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def contract_book(path: Path, *, picture: bool = False, rows: int = 40) -> Path:
+    """A small 客户档案 book, with shared strings and (optionally) a stored picture."""
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("客户档案")
+    ws.write_row(0, 0, ["客户编号", "客户名称", "客户性质", "业务员"])
+    for i in range(1, rows):
+        ws.write_row(i, 0, [f"C{i:03d}", f"客户{i}" * 20, "个人", "张三"])
+    if picture:
+        png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+               b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+               b"\x00\x00\x00\x00IEND\xaeB`\x82")
+        ws.insert_image("F2", "dot.png", {"image_data": __import__("io").BytesIO(png)})
+    wb.close()
+    return path
+
+
+@pytest.mark.parametrize("member", ["xl/sharedStrings.xml", "xl/styles.xml", "_rels/.rels", "xl/workbook.xml"])
+def test_bad_crc_in_a_part_the_reader_parses(tmp_path: Path, member: str) -> None:
+    path = contract_book(tmp_path / "book.xlsx")
+    set_crc(path, member, zipfile.ZipFile(path).getinfo(member).CRC ^ 0x5A5A5A5A)
+    err = rejected(path)
+    assert "CRC-32" in err.en and member in err.en and "damaged" in err.en
+    assert "\n" not in err.zh
+
+
+def test_bad_crc_in_a_worksheet_is_found_by_the_scan(tmp_path: Path) -> None:
+    import salesxl.api as sx
+
+    path = contract_book(tmp_path / "book.xlsx", rows=3000)
+    assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size > SAFETY_LIMITS.xml_probe_bytes
+    set_crc(path, "xl/worksheets/sheet1.xml", 0)
+    info = inspect_workbook(path)  # a big sheet is not inflated here …
+    with pytest.raises(UnreadableWorkbook, match="CRC"):
+        scan_sheet(path, info, info.sheets[0])  # … but before it is parsed
+    with pytest.raises(UnreadableWorkbook, match="CRC"):
+        sx.validate(path)
+
+
+def test_bad_crc_in_a_picture_is_never_copied(tmp_path: Path) -> None:
+    """A binary part nobody reads is still never copied into a marked copy or the book."""
+    from salesxl.io.marking import write_marks
+
+    path = contract_book(tmp_path / "book.xlsx", picture=True)
+    media = next(n for n in zipfile.ZipFile(path).namelist() if n.startswith("xl/media/"))
+    set_crc(path, media, 12345)
+    before = path.read_bytes()
+    out = tmp_path / "out.xlsx"
+    for kwargs in ({"out": out}, {"in_place": True}):
+        with pytest.raises(UnreadableWorkbook, match="CRC-32") as err:
+            write_marks(path, [], **kwargs)  # type: ignore[arg-type]
+        assert media in err.value.en
+    assert not out.exists() and path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
+
+
+def test_good_crcs_pass_in_every_compression(tmp_path: Path) -> None:
+    for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        path = make_xlsx(tmp_path / f"m{method}.xlsx", compression=method,
+                         extra={"xl/big.xml": b"<x>" + b"<y/>" * 40_000 + b"</x>"})
+        info = inspect_workbook(path)
+        scan_sheet(path, info, info.sheets[0])
+
+
+# --------------------------------------------------------------------------------------------
+# One decision of what a workbook is, for reading and writing (issue 13 items 21, 22)
+# --------------------------------------------------------------------------------------------
+
+
+def both_refuse(path: Path, tmp_path: Path) -> str:
+    """The reader and the writer refuse ``path`` with the very same message; return it."""
+    from salesxl.io.marking import write_marks
+
+    read_err = rejected(path)
+    with pytest.raises(UnreadableWorkbook) as write_err:
+        write_marks(path, [], out=tmp_path / "marked.xlsx")
+    assert write_err.value.en == read_err.en and write_err.value.zh == read_err.zh
+    assert not (tmp_path / "marked.xlsx").exists()
+    return read_err.en
+
+
+def test_strict_open_xml_has_its_message_everywhere(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "strict.xlsx")
+    rels = zipfile.ZipFile(path).read("_rels/.rels").replace(
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")
+    patch_member(path, "_rels/.rels", rels)
+    assert "Strict Open XML" in both_refuse(path, tmp_path)
+
+
+def test_strict_namespace_on_the_workbook_root(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "strict.xlsx")
+    wb = zipfile.ZipFile(path).read("xl/workbook.xml").replace(
+        MAIN_NS.encode(), b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+    patch_member(path, "xl/workbook.xml", wb)
+    assert "Strict Open XML" in both_refuse(path, tmp_path)
+
+
+@pytest.mark.parametrize("rels", [b"<Relationships", b"not xml at all", b"<?xml version='1.0'?><x/>"])
+def test_unreadable_package_rels_refused_alike(tmp_path: Path, rels: bytes) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx")
+    patch_member(path, "_rels/.rels", rels)
+    assert "_rels/.rels" in both_refuse(path, tmp_path)
+
+
+def test_missing_package_rels_refused_alike(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx")
+    src = zipfile.ZipFile(path)
+    members = {n: src.read(n) for n in src.namelist() if n != "_rels/.rels"}
+    src.close()
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+    assert "_rels/.rels" in both_refuse(path, tmp_path)
+
+
+def test_workbook_part_named_by_rels_that_is_missing(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx")
+    rels = zipfile.ZipFile(path).read("_rels/.rels").replace(b"xl/workbook.xml", b"xl/gone.xml")
+    patch_member(path, "_rels/.rels", rels)
+    assert "xl/gone.xml" in both_refuse(path, tmp_path)
+
+
+def test_workbook_part_follows_the_package_rels(tmp_path: Path) -> None:
+    """The workbook part is where `_rels/.rels` says, not necessarily xl/workbook.xml."""
+    path = make_xlsx(tmp_path / "book.xlsx")
+    src = zipfile.ZipFile(path)
+    members = {n.replace("xl/", "wtf/"): src.read(n) for n in src.namelist()}
+    src.close()
+    members["_rels/.rels"] = members["_rels/.rels"].replace(b"xl/workbook.xml", b"wtf/workbook.xml")
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(b"/xl/", b"/wtf/")
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+    info = inspect_workbook(path)
+    assert info.main == "wtf/workbook.xml"
+    assert [(s.name, s.part) for s in info.sheets] == [("Sheet1", "wtf/worksheets/sheet1.xml")]
+
+
+def test_backslash_member_names(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx")
+    src = zipfile.ZipFile(path)
+    members = {n.replace("/", "\\"): src.read(n) for n in src.namelist()}
+    src.close()
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+    info = inspect_workbook(path)
+    assert [(s.name, s.part) for s in info.sheets] == [("Sheet1", "xl\\worksheets\\sheet1.xml")]
+    assert scan_sheet(path, info, info.sheets[0]).max_row == 1
+
+
+def test_partless_sheets_are_skipped(tmp_path: Path) -> None:
+    """Excel 4 macro sheets and VBA module sheets are declared with r:id=""; the rest reads."""
+    path = make_xlsx(tmp_path / "book.xlsx")
+    wb = zipfile.ZipFile(path).read("xl/workbook.xml").replace(
+        b"<sheets>", b'<sheets><sheet name="Macro1" sheetId="7" r:id=""/>')
+    wb = wb.replace(b"</sheets>", b'<sheet name="Module1" sheetId="8" state="veryHidden" r:id=""/></sheets>')
+    patch_member(path, "xl/workbook.xml", wb)
+    info = inspect_workbook(path)
+    assert [s.name for s in info.sheets] == ["Sheet1"]
+    assert info.skipped == ("Macro1", "Module1")
+
+
+def test_unknown_relationship_id_is_still_damaged(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "book.xlsx")
+    wb = zipfile.ZipFile(path).read("xl/workbook.xml").replace(b'r:id="rId1"', b'r:id="rId9"')
+    patch_member(path, "xl/workbook.xml", wb)
+    assert "has no relationship" in rejected(path).en
+
+
+@pytest.mark.parametrize(("attrs", "expected"), [
+    ('date1904="1"', True), ('date1904="true"', True), ('date1904="0"', False), ("", False),
+])
+def test_date_system_from_the_workbooks_own_workbookpr(tmp_path: Path, attrs: str, expected: bool) -> None:
+    """Excel also writes <x15:workbookPr> in extLst; only the root's own workbookPr counts."""
+    path = make_xlsx(tmp_path / "book.xlsx")
+    ext = ('<extLst><ext uri="{140A7094-0E35-4892-8432-C4D2E57EDEB5}" xmlns:x15="http://schemas.'
+           'microsoft.com/office/spreadsheetml/2010/11/main"><x15:workbookPr chartTrackingRefBase="1"/>'
+           "</ext></extLst>")
+    wb = zipfile.ZipFile(path).read("xl/workbook.xml").decode()
+    wb = wb.replace("<sheets>", f"<workbookPr {attrs}/><sheets>").replace("</workbook>", ext + "</workbook>")
+    patch_member(path, "xl/workbook.xml", wb.encode())
+    assert inspect_workbook(path).date1904 is expected

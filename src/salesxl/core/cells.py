@@ -3,7 +3,7 @@
 The reader hands every cell over as text (the spreadsheet library renders numbers, dates and
 strings alike), so one parser per type serves typed cells and the text people type into
 them: ``1,234.50``, ``￥1234.5``, ``1.2万``, ``１２３４``, ``2026年3月5日``, ``20260305``,
-an Excel serial ``46086``.  Everything is vectorised with Arrow compute and NumPy over the
+an Excel serial ``46086`` (in the book's 1900 or 1904 date system).  Everything is vectorised with Arrow compute and NumPy over the
 whole column; a column with few distinct values (dates, enums) is parsed once per distinct
 value.  A cell that cannot be read is not an exception: it comes back as null with its
 position set in the ``bad`` mask, and the reader turns the mask into ``bad-type`` findings.
@@ -38,6 +38,11 @@ _SERIAL = r"^\d{1,7}(\.\d+)?$"
 _EPOCH_EARLY = np.datetime64("1899-12-31", "D")
 _EPOCH = np.datetime64("1899-12-30", "D")
 _MAX_SERIAL = 2958465  # 9999-12-31
+# A workbook saved with the 1904 date system (``<workbookPr date1904="1"/>``, Excel for Mac's
+# old default) counts from 1904-01-01 = 0, with no phantom leap day: the same serial is 1,462
+# days later than in the 1900 system.
+_EPOCH_1904 = np.datetime64("1904-01-01", "D")
+_MAX_SERIAL_1904 = 2957003  # 9999-12-31
 
 
 @dataclass
@@ -108,16 +113,44 @@ def _numeric(text: pa.Array, clean: Callable[[pa.Array], tuple[pa.Array, np.ndar
     return values, ok
 
 
+# An amount as typed (after NFKC folding): an optional sign, a yuan mark before (``¥``, ``RMB``,
+# ``CNY``) or after (``元``, ``RMB``, ``CNY``), a ``万``/``亿`` multiplier, and digits that are
+# either plain or grouped by commas in threes with a point as the decimal mark.  Nothing else:
+# another currency's mark (``$``, ``US$``, ``€``, ``HK$``, ``£``, ``USD`` …) or a comma used as the
+# decimal mark (``12 345,67``, ``1.234,50``, ``12,5``) does not match and is ``bad-type`` — a
+# guess would put a wrong figure in the ledger without a word (spec §1, v1.1).
+_DIGITS = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)"
+_AMOUNT = (
+    r"(?i)^(?P<s1>[+-]?)\s*(?:¥|rmb|cny)?\s*(?P<s2>[+-]?)" + _DIGITS
+    + r"\s*(?P<unit>[万亿]?)\s*(?:元|rmb|cny)?$"
+)
+_GROUPED_NUMBER = r"^(?P<s1>[+-]?)(?P<s2>)" + _DIGITS + r"(?P<unit>)$"
+
+
+def _match_number(text: pa.Array, pattern: str) -> tuple[pa.Array, np.ndarray]:
+    """Text matching ``pattern`` (groups ``s1``/``s2`` sign, ``num``, ``unit``) → (plain numeric
+    text, scale factor); text that does not match comes back null, which the caller's
+    :func:`_to_float` reports as not ok.  Two signs (``-¥-5``) are not a number."""
+    ok = _bool(pc.match_substring_regex(text, pattern))
+    parts = pc.extract_regex(pc.if_else(pa.array(ok), text, pa.scalar("0", pa.string())), pattern)
+    s1, s2 = pc.struct_field(parts, "s1"), pc.struct_field(parts, "s2")
+    ok &= ~(_bool(pc.not_equal(s1, "")) & _bool(pc.not_equal(s2, "")))
+    num = pc.replace_substring(pc.struct_field(parts, "num"), ",", "")
+    plain = pc.binary_join_element_wise(s1, s2, num, "")
+    unit = pc.struct_field(parts, "unit")
+    scale = np.where(_bool(pc.equal(unit, "万")), 1e4, 1.0)
+    scale = np.where(_bool(pc.equal(unit, "亿")), 1e8, scale)
+    return pc.if_else(pa.array(ok), plain, pa.scalar(None, pa.string())), scale
+
+
 def _clean_amount(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Strip currency marks and separators; a ``万``/``亿`` suffix becomes a scale factor."""
-    s = pc.replace_substring_regex(text, r"(?i)[\s,¥$元]|rmb|cny", "")
-    scale = np.where(_bool(pc.ends_with(s, "万")), 1e4, 1.0)
-    scale = np.where(_bool(pc.ends_with(s, "亿")), 1e8, scale)
-    return pc.replace_substring_regex(s, r"[万亿]$", ""), scale
+    """A typed amount → plain numeric text and its ``万``/``亿`` scale (see :data:`_AMOUNT`)."""
+    return _match_number(text, _AMOUNT)
 
 
 def _clean_number(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    return pc.replace_substring_regex(text, r"[\s,]", ""), np.ones(len(text))
+    """A typed quantity: plain or comma-grouped digits, by the same rule as amounts."""
+    return _match_number(text, _GROUPED_NUMBER)
 
 
 def parse_text(t: pa.Array) -> Column:
@@ -126,7 +159,8 @@ def parse_text(t: pa.Array) -> Column:
 
 def parse_amount(t: pa.Array) -> Column:
     """Amounts → int64 fen (nullable).  ``¥``/``￥``/``元``/``RMB``/``CNY`` marks, thousands
-    separators, full-width digits and a ``万``/``亿`` suffix are accepted."""
+    separators, full-width digits and a ``万``/``亿`` suffix are accepted; another currency's
+    mark and a decimal comma are not (see :data:`_AMOUNT`)."""
     present = _bool(pc.is_valid(t))
     values, ok = _numeric(t, _clean_amount)
     fen, in_range = floats_to_fen(values)
@@ -181,7 +215,24 @@ def _int_group(parts: pa.StructArray, name: str) -> np.ndarray:
     return np.nan_to_num(pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False), nan=0).astype(np.int64)
 
 
-def _parse_dates(distinct: pa.Array, *, month: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def serial_days(serial: np.ndarray, *, date1904: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Whole Excel serial numbers → (datetime64[D], valid) in the book's date system.
+
+    The one place a serial becomes a date: a date cell in a built-in format the reader leaves
+    as a number (the Chinese formats 27–36 and 50–58) and a plain number in a date column both
+    come through here, so a 1904-system book reads right whatever the cell's format.
+    """
+    serial = np.asarray(serial, dtype=np.int64)
+    if date1904:
+        valid = (serial >= 0) & (serial <= _MAX_SERIAL_1904)
+        epoch = np.full(len(serial), _EPOCH_1904)
+    else:
+        valid = (serial >= 1) & (serial <= _MAX_SERIAL) & (serial != 60)
+        epoch = np.where(serial < 60, _EPOCH_EARLY, _EPOCH)
+    return epoch + np.where(valid, serial, 0).astype("timedelta64[D]"), valid
+
+
+def _parse_dates(distinct: pa.Array, *, month: bool = False, date1904: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Distinct date texts → (datetime64[D], ok).  Tries each accepted form in turn."""
     s = _fold(distinct)
     n = len(s)
@@ -202,9 +253,8 @@ def _parse_dates(distinct: pa.Array, *, month: bool = False) -> tuple[np.ndarray
     serial_hit = _bool(pc.match_substring_regex(s, _SERIAL)) & ~ok
     if serial_hit.any():
         serial = np.floor(pc.cast(pc.if_else(pa.array(serial_hit), s, "0"), pa.float64()).to_numpy(zero_copy_only=False)).astype(np.int64)
-        valid = serial_hit & (serial >= 1) & (serial <= _MAX_SERIAL) & (serial != 60)
-        epoch = np.where(serial < 60, _EPOCH_EARLY, _EPOCH)
-        days = epoch + np.where(valid, serial, 0).astype("timedelta64[D]")
+        days, valid = serial_days(serial, date1904=date1904)
+        valid &= serial_hit
         out[valid] = days[valid]
         ok |= valid
     if month:
@@ -212,14 +262,15 @@ def _parse_dates(distinct: pa.Array, *, month: bool = False) -> tuple[np.ndarray
     return out, ok
 
 
-def parse_date(t: pa.Array, *, month: bool = False) -> Column:
+def parse_date(t: pa.Array, *, month: bool = False, date1904: bool = False) -> Column:
     """Dates → datetime64[s] at midnight (NaT blank); a time part is dropped.
 
     With ``month``, also ``2026-10`` / ``2026年10月``, and every date is moved to the first day
-    of its month.
+    of its month.  ``date1904``: the workbook uses the 1904 date system, so serial numbers
+    count from 1904-01-01 (see :func:`serial_days`).
     """
     distinct, idx = _dictionary(t)
-    days, ok = _parse_dates(distinct, month=month)
+    days, ok = _parse_dates(distinct, month=month, date1904=date1904)
     has = idx >= 0
     row_ok = np.zeros(len(idx), dtype=bool)
     row_ok[has] = ok[idx[has]]
@@ -245,16 +296,19 @@ def parse_enum(t: pa.Array, field: Field) -> Column:
     return Column(pd.Series(values.to_pandas(), dtype="string"), np.zeros(len(t), dtype=bool))
 
 
-def parse_column(raw: pa.Array | pa.ChunkedArray, field: Field, *, trimmed: bool = False) -> Column:
-    """Read one column of cell text as ``field``'s type (``trimmed``: already through :func:`trim`)."""
+def parse_column(
+    raw: pa.Array | pa.ChunkedArray, field: Field, *, trimmed: bool = False, date1904: bool = False
+) -> Column:
+    """Read one column of cell text as ``field``'s type (``trimmed``: already through :func:`trim`;
+    ``date1904``: the workbook's date system is 1904, for serial numbers in date columns)."""
     raw = as_array(raw) if trimmed else trim(as_array(raw))
     match field.type:
         case FieldType.AMOUNT:
             return parse_amount(raw)
         case FieldType.DATE:
-            return parse_date(raw)
+            return parse_date(raw, date1904=date1904)
         case FieldType.MONTH:
-            return parse_date(raw, month=True)
+            return parse_date(raw, month=True, date1904=date1904)
         case FieldType.NUMBER:
             return parse_number(raw)
         case FieldType.INTEGER:

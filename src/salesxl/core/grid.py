@@ -42,6 +42,7 @@ class RawGrid:
     first_row: int = 1
     headers: list[str | None] | None = None
     uncached: Iterable[tuple[int, int]] = field(default_factory=tuple)
+    date1904: bool = False  # the workbook's date system: serial numbers count from 1904
 
 
 def column_letter(index0: int) -> str:
@@ -118,7 +119,7 @@ def tabulate(schema: SheetSchema, sheet: str, grid: RawGrid) -> tuple[Table, lis
                 )
             continue
         raw = body[mapping[f.name]]
-        col = cells.parse_column(raw, f, trimmed=True)
+        col = cells.parse_column(raw, f, trimmed=True, date1904=grid.date1904)
         data[f.name] = col.values
         bad = np.flatnonzero(col.bad)
         if len(bad):

@@ -97,6 +97,7 @@ from lxml import etree
 
 from salesxl.core.findings import SEVERITY_LABEL, Finding, Severity
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
+from salesxl.io.safety import bad_crc, member_key, workbook_part
 
 __all__ = ["RESULTS_SHEET", "MarkResult", "safe_csv_cell", "write_marks"]
 
@@ -479,11 +480,32 @@ class _Package:
             ) from exc
         self.infos = self.zf.infolist()
         self._input = {i.filename: i for i in self.infos}
-        self._lower = {i.filename.lower(): i.filename for i in self.infos}
+        # Looked up as Excel does: case-insensitive, "\\" read as "/" (safety.member_key).
+        self._lower = {member_key(i.filename): i.filename for i in self.infos}
+        self._check_crcs()
         self.changed: dict[str, bytes] = {}
         self.streamed: dict[str, _DeflateSink] = {}
         self.deleted: set[str] = set()
         self.added: list[str] = []
+
+    def _check_crcs(self) -> None:
+        """Inflate every part once and check its CRC-32 before anything is written: a damaged
+        part (a fuzzed or half-copied file) is refused, never copied into a marked copy or
+        back into the book.  ISA-L makes this a small cost next to the read itself."""
+        for info in self.infos:
+            if info.is_dir():
+                continue
+            try:
+                if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 1:
+                    with _Inflating(self.path, info) as member:
+                        while member.read(_CHUNK):
+                            pass
+                else:
+                    with self.zf.open(info) as member:
+                        while member.read(_CHUNK):
+                            pass
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+                raise bad_crc(self.path.name, info.filename) from exc
 
     def __enter__(self) -> _Package:
         return self
@@ -502,7 +524,7 @@ class _Package:
 
     def actual(self, name: str) -> str | None:
         """The live part called ``name`` (part names are case-insensitive), or None."""
-        real = self._lower.get(name.lower())
+        real = self._lower.get(member_key(name))
         if real is None or real in self.deleted:
             return None
         return real
@@ -544,10 +566,10 @@ class _Package:
         return self.zf.open(info)
 
     def _claim(self, name: str) -> str:
-        real = self._lower.get(name.lower())
+        real = self._lower.get(member_key(name))
         if real is None:
             real = name
-            self._lower[name.lower()] = name
+            self._lower[member_key(name)] = name
             self.added.append(name)
         self.deleted.discard(real)
         self.changed.pop(real, None)
@@ -584,7 +606,7 @@ class _Package:
             self.deleted.add(real)
         else:
             self.added.remove(real)
-            del self._lower[real.lower()]
+            del self._lower[member_key(real)]
 
     def unique(self, pattern: str) -> str:
         """The first ``pattern.format(n)``, n = 1, 2, … that is not a live part."""
@@ -2256,20 +2278,12 @@ class _Marker:
         self.pkg = pkg
         self.lang = lang
         self.ct = _ContentTypes(pkg)
-        self.root_rels = root_rels = _Rels(pkg, "")
-        docs = [part for _, part in root_rels.of_type(RT_OFFICE_DOC) if pkg.has(part)]
-        if not docs:
-            raise UnreadableWorkbook(
-                f"{pkg.path.name} 不是有效的 .xlsx/.xlsm 工作簿（找不到工作簿部件）",
-                f"{pkg.path.name} is not a valid .xlsx/.xlsm workbook (no workbook part)",
-            )
-        self.wb_part = pkg.actual(docs[0]) or docs[0]
-        self.wb = _parse(pkg.read(self.wb_part), self.wb_part)
-        if self.wb.tag == _q("workbook", NS_STRICT):
-            raise UnreadableWorkbook(
-                f"{pkg.path.name} 是 Strict Open XML 格式，暂不支持；请在 Excel 中另存为普通 .xlsx",
-                f"{pkg.path.name} is in Strict Open XML format; save it as a regular .xlsx",
-            )
+        # The same decision as the reader's (safety.workbook_part): what one command reads,
+        # every command reads; what one refuses, every command refuses, for the same reason.
+        member, data = workbook_part(pkg.path.name, pkg._lower, pkg.read)
+        self.root_rels = _Rels(pkg, "")
+        self.wb_part = member.replace("\\", "/")
+        self.wb = _parse(data, self.wb_part)
         if self.wb.tag != _q("workbook"):
             raise UnreadableWorkbook(
                 f"{pkg.path.name} 不是 Excel 工作簿", f"{pkg.path.name} is not an Excel workbook"
@@ -2291,7 +2305,7 @@ class _Marker:
             part = self.wb_rels.target(rid)
             rel_type = next((r.get("Type") for r in self.wb_rels.all() if r.get("Id") == rid), "")
             out.append(_Sheet(el.get("name", ""), el.get("sheetId", ""), rid,
-                              self.pkg.actual(part) if part else None, rel_type == RT_WORKSHEET))
+                              part if part and self.pkg.has(part) else None, rel_type == RT_WORKSHEET))
         return out
 
     def _take_record(self) -> _Record:

@@ -10,7 +10,10 @@ position; :mod:`salesxl.core.grid` turns that into typed tables and findings.
 
 from __future__ import annotations
 
+import io
+import re
 import threading
+import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -24,7 +27,7 @@ from salesxl.core.schema import SHEETS, normalize_sheet_name, sheet_keys
 from salesxl.core.settings import Settings, setting_field
 from salesxl.core.tables import Book, Table
 from salesxl.errors import UnreadableWorkbook
-from salesxl.io.safety import SheetPart, WorkbookInfo, inspect_workbook, scan_sheet
+from salesxl.io.safety import SheetPart, WorkbookInfo, inspect_workbook, member_key, scan_sheet
 
 Progress = Callable[[str, int, int], None]
 
@@ -58,7 +61,7 @@ def locate_sheets(info: WorkbookInfo) -> dict[str, tuple[SheetPart, str | None]]
     return {name: (part, table) for name, (_, part, table) in found.items()}
 
 
-def _load_grid(reader: fastexcel.ExcelReader, part: SheetPart, table: str | None, uncached: Iterable[tuple[int, int]], table_top: int | None) -> RawGrid:
+def _load_grid(reader: fastexcel.ExcelReader, part: SheetPart, table: str | None, uncached: Iterable[tuple[int, int]], table_top: int | None, *, date1904: bool = False) -> RawGrid:
     """One sheet (or Excel Table) as text columns with absolute positions."""
     loaded: fastexcel.ExcelTable | fastexcel.ExcelSheet
     if table is not None:
@@ -72,11 +75,48 @@ def _load_grid(reader: fastexcel.ExcelReader, part: SheetPart, table: str | None
     batch = loaded.to_arrow()
     col_index = [c.absolute_index for c in loaded.selected_columns]
     columns = [batch.column(i) for i in range(batch.num_columns)]
-    return RawGrid(columns, col_index, first_row, headers, tuple(uncached))
+    return RawGrid(columns, col_index, first_row, headers, tuple(uncached), date1904)
 
 
-def _open(path: Path) -> fastexcel.ExcelReader:
+def _for_calamine(path: Path, info: WorkbookInfo) -> bytes:
+    """The package as calamine reads it right, for the two kinds of book it reads wrong.
+
+    * Sheets declared with ``r:id=""`` (Excel 4 macro and VBA module sheets, which have no
+      part): calamine refuses the whole book ("Relationship not found") though every other
+      sheet is fine.  They are taken out of the workbook part.
+    * A 1904-system book saved by a modern Excel: calamine takes the date system from the
+      *last* ``workbookPr`` element by local name, and Excel writes a second one,
+      ``<x15:workbookPr chartTrackingRefBase="1"/>``, in the workbook's extLst — so every
+      date cell came out four years and a day early (measured with fastexcel 0.21 on Excel
+      for Mac's own ``1904_1904.xlsx``).  The extra ``workbookPr`` elements are taken out.
+
+    Only the XML parts go into the in-memory copy (pictures and VBA are not read); they have
+    all passed :func:`inspect_workbook`, and the sheets will pass :func:`scan_sheet` before
+    they are parsed.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for zinfo in src.infolist():
+            if not zinfo.filename.lower().endswith((".xml", ".rels")) or zinfo.is_dir():
+                continue
+            data = src.read(zinfo)
+            if member_key(zinfo.filename) == info.main:
+                data = _PARTLESS_SHEET.sub(b"", data) if info.skipped else data
+                data = _EXTRA_WORKBOOK_PR.sub(b"", data) if info.date1904 else data
+            dst.writestr(zinfo.filename, data)
+    return out.getvalue()
+
+
+#: A ``<sheet …/>`` element whose relationship id is empty (any prefix on either name).
+_PARTLESS_SHEET = re.compile(rb"""<(?:[\w.\-]+:)?sheet\s[^>]*?\b(?:[\w.\-]+:)?id\s*=\s*(?:""|'')[^>]*?/>""")
+#: A ``workbookPr`` element that does not say the date system (``x15:workbookPr`` in extLst).
+_EXTRA_WORKBOOK_PR = re.compile(rb"<(?:[\w.\-]+:)?workbookPr\b(?![^>]*\bdate1904\s*=)[^>]*/>")
+
+
+def _open(path: Path, info: WorkbookInfo | None = None) -> fastexcel.ExcelReader:
     try:
+        if info is not None and (info.skipped or info.date1904):
+            return fastexcel.read_excel(_for_calamine(path, info))
         return fastexcel.read_excel(path)
     except Exception as exc:  # the parser's own words, after our checks passed
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -145,10 +185,10 @@ def _read_sheets(
         part, table = located[name]
         scan = scan_sheet(path, info, part)
         if not hasattr(local, "reader"):
-            local.reader = _open(path)
+            local.reader = _open(path, info)
         top = part.table_top_row(table) if table else None
         try:
-            grid = _load_grid(local.reader, part, table, scan.uncached_formulas, top)
+            grid = _load_grid(local.reader, part, table, scan.uncached_formulas, top, date1904=info.date1904)
         except fastexcel.FastExcelError as exc:
             raise UnreadableWorkbook(
                 f"无法读取「{path.name}」的工作表「{part.name}」：{exc}",

@@ -13,7 +13,11 @@ Two entry points, so that the cheap part runs once and the expensive part only p
 * :func:`inspect_workbook` sniffs the format from the bytes (never the extension), checks the
   zip central directory against :data:`SAFETY_LIMITS`, probes the first 64 KiB of every XML
   part for ``<!DOCTYPE``/``<!ENTITY`` and parses the small package parts with defusedxml.  It
-  never inflates a worksheet.
+  never inflates a big worksheet; it inflates the other XML parts once to check their CRC.
+* :func:`workbook_part` decides what a workbook is (the target of ``_rels/.rels``; Strict Open
+  XML, ``.xlsb`` and a damaged package are named) for the reader and for every writer alike.
+  Every part read whole has its CRC-32 checked (calamine does not), and the writers check the
+  parts they copy, so a damaged file is refused, never read or copied as if it were sound.
 * :func:`scan_sheet` stream-inflates *one* worksheet part and finds its real used range (and
   the formulas without a cached value), rejecting absurd ranges.  It runs on every sheet of
   every read, so it is written for speed: one compiled ``re`` search per chunk verifies that
@@ -45,7 +49,7 @@ try:  # Intel ISA-L inflates ~4× faster than zlib: the scan's floor is inflatin
     from isal import isal_zlib as _inflate_lib
 except ImportError:  # pragma: no cover - isal has wheels for the usual platforms
     _inflate_lib = zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -64,8 +68,11 @@ __all__ = [
     "SheetPart",
     "SheetScan",
     "WorkbookInfo",
+    "bad_crc",
     "inspect_workbook",
+    "member_key",
     "scan_sheet",
+    "workbook_part",
 ]
 
 _KiB = 1024
@@ -165,6 +172,12 @@ class WorkbookInfo:
     """From ``[Content_Types].xml`` (macro-enabled main part ⇒ ``"xlsm"``), not the extension."""
     sheets: tuple[SheetPart, ...]
     """Worksheets in workbook order; chartsheets, dialog and macro sheets are left out."""
+    date1904: bool = False
+    """The workbook counts serial dates from 1904 (``<workbookPr date1904="1"/>``)."""
+    skipped: tuple[str, ...] = ()
+    """Sheets declared with no part (``r:id=""``: Excel 4 macro and VBA module sheets)."""
+    main: str = "xl/workbook.xml"
+    """:func:`member_key` of the workbook part (the target of ``_rels/.rels``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,10 +463,11 @@ def _bomb(name: str, zh: str, en: str) -> UnreadableWorkbook:
     )
 
 
-def _classify_zip(name: str, zf: zipfile.ZipFile, by_lower: dict[str, str]
+def _classify_zip(name: str, members: Mapping[str, str], read: Callable[[str], bytes]
                   ) -> UnreadableWorkbook:
-    """A zip without ``xl/workbook.xml``: say which format it is instead."""
-    if "xl/workbook.bin" in by_lower:
+    """A zip that has no spreadsheet workbook part: say which format it is instead."""
+    by_lower = members
+    if any(key.endswith("workbook.bin") for key in by_lower):
         return _fail(
             name,
             f"是 Excel 二进制工作簿(.xlsb),不支持;{_SAVE_AS_ZH}",
@@ -461,8 +475,8 @@ def _classify_zip(name: str, zf: zipfile.ZipFile, by_lower: dict[str, str]
         )
     if "mimetype" in by_lower:
         try:
-            mimetype = _read_member(name, zf, zf.getinfo(by_lower["mimetype"]), 256, whole=False)
-        except UnreadableWorkbook:
+            mimetype = read(by_lower["mimetype"])[:256]
+        except (UnreadableWorkbook, KeyError):
             mimetype = b""
         if b"opendocument" in mimetype.lower():
             if b"spreadsheet" in mimetype.lower():
@@ -483,10 +497,13 @@ def _classify_zip(name: str, zf: zipfile.ZipFile, by_lower: dict[str, str]
     if any(key.startswith("ppt/") for key in by_lower):
         return _fail(name, "是 PowerPoint 演示文稿(.pptx),不是 Excel 工作簿",
                     "it is a PowerPoint presentation (.pptx), not an Excel workbook")
+    if "_rels/.rels" not in by_lower and any(k.endswith("workbook.xml") for k in by_lower):
+        return _damaged(name, "缺少包关系部件 _rels/.rels", "the package relationships part "
+                        "_rels/.rels is missing")
     return _fail(
         name,
-        "是 zip 压缩包,但不是 Excel 工作簿(缺少 xl/workbook.xml)",
-        "it is a zip archive but not an Excel workbook (it has no xl/workbook.xml)",
+        "是 zip 压缩包,但不是 Excel 工作簿(找不到工作簿部件)",
+        "it is a zip archive but not an Excel workbook (it has no workbook part)",
     )
 
 
@@ -504,7 +521,9 @@ def _iter_member(
 
     zipfile silently truncates at the declared size; here a stream that keeps going is an
     error, because another reader (calamine's zip crate) might inflate all of it.  Only
-    stored and deflated members exist in real workbooks; anything else is refused.
+    stored and deflated members exist in real workbooks; anything else is refused.  A member
+    read to its end must match its CRC-32: calamine does not check it, so a damaged part
+    (a flipped bit in a fuzzed file) would otherwise be read as if it were what was saved.
     """
     member = _clean(info.filename)
     declared = info.file_size
@@ -529,6 +548,7 @@ def _iter_member(
         fp.seek(info.header_offset + 30 + name_len + extra_len)
         remaining = info.compress_size
         produced = 0
+        crc = 0
         if info.compress_type == zipfile.ZIP_STORED:
             if info.compress_size != declared:
                 raise _damaged(name, f"「{member}」的大小前后不一致",
@@ -538,6 +558,9 @@ def _iter_member(
                 if not data:
                     raise _truncated(name, member)
                 remaining -= len(data)
+                crc = _inflate_lib.crc32(data, crc)
+                if remaining == 0 and crc != info.CRC:
+                    raise bad_crc(name, member)
                 yield data
             return
         inflater = _inflate_lib.decompressobj(-15)
@@ -555,6 +578,9 @@ def _iter_member(
             produced += len(out)
             if produced > limit:
                 raise _lying_size(name, member, declared)
+            crc = _inflate_lib.crc32(out, crc)
+            if inflater.eof and produced == declared and crc != info.CRC:
+                raise bad_crc(name, member)  # before the last piece is used
             if out:
                 yield out
             if inflater.eof:
@@ -568,6 +594,13 @@ def _iter_member(
         raise _truncated(name, member)
     if produced != declared:
         raise _lying_size(name, member, declared)
+
+
+def bad_crc(name: str, member: str) -> UnreadableWorkbook:
+    """The refusal of a file one of whose parts fails its CRC-32 (readers and writers alike)."""
+    member = _clean(member)
+    return _damaged(name, f"「{member}」的 CRC-32 校验值不符,数据已损坏", f"part '{member}' "
+                    "fails its CRC-32 check; its data is corrupt")
 
 
 def _truncated(name: str, member: str) -> UnreadableWorkbook:
@@ -745,6 +778,79 @@ def _workbook_kind(name: str, zf: zipfile.ZipFile, by_lower: dict[str, str], mai
 
 
 # --------------------------------------------------------------------------------------------
+# What a workbook is: one decision for reading and writing
+# --------------------------------------------------------------------------------------------
+
+_STRICT_NS = "http://purl.oclc.org/ooxml/"
+_STRICT_ROOT = re.compile(rb"""<(?:[A-Za-z_][\w.\-]*:)?workbook\b[^>]*?xmlns(?::[\w.\-]+)?\s*=\s*["']"""
+                          rb"http://purl\.oclc\.org/ooxml/spreadsheetml/main")
+
+
+def member_key(member: str) -> str:
+    """How a zip member is looked up: ``/`` separators and case-insensitive, as Excel does.
+
+    Some producers (a Chinese attendance-system export, PHP libraries on Windows) write
+    ``xl\\worksheets\\sheet1.xml``; Excel and calamine read those, so salesxl does too.
+    """
+    return member.replace("\\", "/").lower()
+
+
+def workbook_part(name: str, members: Mapping[str, str], read: Callable[[str], bytes]) -> tuple[str, bytes]:
+    """The workbook part of a package and its bytes; :class:`UnreadableWorkbook` if there is none.
+
+    The one place that decides what a workbook is, used by the reader
+    (:func:`inspect_workbook`) and by the writers (:mod:`salesxl.io.marking`'s package), so no
+    command reads a file another refuses or refuses it with a different reason.  As OPC says,
+    the part is the target of the package's ``officeDocument`` relationship in ``_rels/.rels``
+    (not necessarily ``xl/workbook.xml``); an unreadable ``_rels/.rels`` is a damaged file;
+    a Strict Open XML workbook gets its own message (neither reader nor writer speaks it);
+    ``.xlsb``, OpenDocument and other Office files are named.
+
+    ``name`` is the file name for messages, ``members`` maps :func:`member_key` to the actual
+    member name, ``read`` returns a member's bytes (bounded and CRC-checked by the caller).
+    """
+    rels = members.get("_rels/.rels")
+    if rels is None:
+        raise _classify_zip(name, members, read)
+    root = _parse_xml(name, _clean(rels), read(rels))
+    if _local(root.tag) != "Relationships":
+        raise _damaged(name, "_rels/.rels 不是关系部件", "_rels/.rels is not a relationships part")
+    target = None
+    for rel in root.iter():
+        rtype = rel.get("Type") or ""
+        if _local(rel.tag) != "Relationship" or not rtype.endswith("/officeDocument"):
+            continue
+        if (rel.get("TargetMode") or "").lower() == "external":
+            continue
+        if rtype.startswith(_STRICT_NS):
+            raise _strict(name)
+        target = _resolve_target("", rel.get("Target") or "")
+        break
+    if target is None:
+        raise _classify_zip(name, members, read)
+    key = target.lower()
+    if key.endswith(".bin") or key.startswith(("word/", "ppt/")):
+        raise _classify_zip(name, {key: target} | dict(members), read)
+    member = members.get(key)
+    if member is None:
+        raise _damaged(name, f"工作簿部件「{_clean(target)}」不存在", f"the workbook part "
+                       f"'{_clean(target)}' is missing")
+    data = read(member)
+    if _STRICT_ROOT.search(_xml_head_text(data[:4096])):
+        raise _strict(name)
+    return member, data
+
+
+def _strict(name: str) -> UnreadableWorkbook:
+    return _fail(
+        name,
+        "是 Strict Open XML 格式的工作簿,暂不支持;请在 Excel 中“另存为”普通的 Excel 工作簿(.xlsx)后重试",
+        "it is a Strict Open XML workbook, which is not supported; save it in Excel as a "
+        "regular Excel Workbook (.xlsx) and try again",
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # inspect_workbook
 # --------------------------------------------------------------------------------------------
 
@@ -790,10 +896,7 @@ def inspect_workbook(path: str | Path) -> WorkbookInfo:
     with zf:
         infos = zf.infolist()
         _check_zip_bomb(name, infos)
-        by_lower = {info.filename.replace("\\", "/").lower(): info.filename for info in infos}
-        main = by_lower.get("xl/workbook.xml")
-        if main is None:
-            raise _classify_zip(name, zf, by_lower)
+        by_lower = {member_key(info.filename): info.filename for info in infos}
 
         probe = SAFETY_LIMITS.xml_probe_bytes
         for info in infos:
@@ -802,20 +905,36 @@ def inspect_workbook(path: str | Path) -> WorkbookInfo:
                 head_bytes = _read_member(name, zf, info, probe, whole=False)
                 _probe_xml(name, _clean(info.filename), head_bytes, info.file_size <= probe)
 
+        def read(member: str) -> bytes:
+            return _read_member(name, zf, zf.getinfo(member), SAFETY_LIMITS.max_part_bytes, whole=True)
+
+        main_member, main_xml = workbook_part(name, by_lower, read)
+        main = member_key(main_member)  # relationships resolve against the normalised name
         kind = _workbook_kind(name, zf, by_lower, main)
-        wb_root = _parse_xml(
-            name, main,
-            _read_member(name, zf, zf.getinfo(main), SAFETY_LIMITS.max_part_bytes, whole=True),
-        )
+        wb_root = _parse_xml(name, _clean(main_member), main_xml)
+        if _local(wb_root.tag) != "workbook":
+            raise _damaged(name, f"「{_clean(main_member)}」不是工作簿部件",
+                           f"'{_clean(main_member)}' is not a workbook part")
         rels = {rid: (rtype, target) for rid, rtype, target in
                 _relationships(name, zf, by_lower, main)}
+        # The workbook's own workbookPr is a child of the root; Excel also writes an
+        # x15:workbookPr deep in extLst, which says nothing about dates.
+        date1904 = any(_local(child.tag) == "workbookPr"
+                       and (child.get("date1904") or "").strip().lower() in ("1", "true")
+                       for child in wb_root)
         sheets: list[SheetPart] = []
+        skipped: list[str] = []
         for elem in wb_root.iter():
             if _local(elem.tag) != "sheet":
                 continue
             sheet_name = elem.get("name") or ""
             rid = _attr(elem, "id", "relationships")
-            if rid is None or rid not in rels:
+            if not rid:
+                # Excel 4 macro sheets and VBA module sheets kept by old files have no part
+                # (r:id=""): nothing to read there, and the rest of the book is fine.
+                skipped.append(sheet_name)
+                continue
+            if rid not in rels:
                 raise _damaged(name, f"工作表「{_clean(sheet_name)}」缺少关系定义",
                                f"sheet '{_clean(sheet_name)}' has no relationship")
             rtype, target = rels[rid]
@@ -831,10 +950,29 @@ def inspect_workbook(path: str | Path) -> WorkbookInfo:
                 _probe_xml(name, _clean(member),
                            _read_member(name, zf, sheet_info, probe, whole=False),
                            sheet_info.file_size <= probe)
-            tables = _sheet_tables(name, zf, by_lower, member)
+            tables = _sheet_tables(name, zf, by_lower, member_key(member))
             sheets.append(SheetPart(sheet_name, member, tuple(t for t, _ in tables), tables,
                                     sheet_info.file_size))
-    return WorkbookInfo(path=p, kind=kind, sheets=tuple(sheets))
+        _check_crcs(name, zf, infos, {s.part for s in sheets})
+    return WorkbookInfo(path=p, kind=kind, sheets=tuple(sheets), date1904=date1904,
+                        skipped=tuple(skipped), main=main)
+
+
+def _check_crcs(name: str, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], sheets: set[str]) -> None:
+    """Inflate every XML part not yet read whole and check its CRC-32.
+
+    The parts the readers parse besides worksheets (shared strings, styles, tables,
+    relationships) and the drawings, charts and comments every writer copies are XML, and
+    small next to the sheets; worksheets are checked by :func:`scan_sheet` as they are read.
+    Pictures and other binary parts are checked by the writers, which copy them.
+    """
+    probe = SAFETY_LIMITS.xml_probe_bytes
+    for info in infos:
+        if info.is_dir() or info.filename in sheets or info.file_size < probe:
+            continue  # smaller parts were read whole, CRC included, by the probe
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            for _ in _iter_member(name, zf, info, SAFETY_LIMITS.scan_chunk_bytes):
+                pass
 
 
 def _sheet_tables(
