@@ -200,15 +200,17 @@ def write_marks(
     book, in_place = _check_call(book, out, in_place)
     lang = "en" if lang == "en" else "zh"
     findings = list(findings)
-    with files.book_lock(book) as lock, _Package(book) as pkg:
-        target, copied_zh, copied_en = _resolve_target(
-            pkg, book, out, in_place, copy_tag="校验结果", what_zh="标记", what_en="the marks", force=force
-        )
-        marked = _Marker(pkg, lang).run(findings)
+    with files.book_lock(book) as lock:
+        files.remove_stale_temps(lock.path)  # what a killed earlier write of this book left
+        with _Package(book) as pkg:
+            target, copied_zh, copied_en = _resolve_target(
+                pkg, book, out, in_place, copy_tag="校验结果", what_zh="标记", what_en="the marks", force=force
+            )
+            marked = _Marker(pkg, lang).run(findings)
 
-        if in_place and target == book and not pkg.dirty:
-            return MarkResult(book, None, marked, None)  # the file already is exactly this
-        backup = _save(pkg, book, target, lock, force=force or in_place)
+            if in_place and target == book and not pkg.dirty:
+                return MarkResult(book, None, marked, None)  # the file already is exactly this
+            backup = _save(pkg, book, target, lock, force=force or in_place)
     return MarkResult(target, copied_zh, marked, backup, copied_en)
 
 

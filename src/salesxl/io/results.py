@@ -200,16 +200,18 @@ def write_result_sheets(
         raise BadArguments(
             f"「{patch.sheet}」是结果工作表，不能写入列", f"'{patch.sheet}' is a result sheet; no columns can be written into it"
         )
-    with files.book_lock(book) as lock, _Package(book) as pkg:
-        target, copied_zh, copied_en = _resolve_target(
-            pkg, book, out, in_place, copy_tag=copy_tag, what_zh=what_zh, what_en=what_en, force=force
-        )
-        writer = _SheetWriter(pkg)
-        done = writer.write(sheets, add_if_missing, patch)
+    with files.book_lock(book) as lock:
+        files.remove_stale_temps(lock.path)  # what a killed earlier write of this book left
+        with _Package(book) as pkg:
+            target, copied_zh, copied_en = _resolve_target(
+                pkg, book, out, in_place, copy_tag=copy_tag, what_zh=what_zh, what_en=what_en, force=force
+            )
+            writer = _SheetWriter(pkg)
+            done = writer.write(sheets, add_if_missing, patch)
 
-        if in_place and target == book and not pkg.dirty:
-            return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells, columns=done.columns)
-        backup = _save(pkg, book, target, lock, force=force or in_place, keep_replaced=keep_replaced)
+            if in_place and target == book and not pkg.dirty:
+                return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells, columns=done.columns)
+            backup = _save(pkg, book, target, lock, force=force or in_place, keep_replaced=keep_replaced)
     return WriteResult(target, done.sheets, done.rows, backup, copied_zh, copied_en, kept=done.kept,
                        cells=done.cells, columns=done.columns)
 
