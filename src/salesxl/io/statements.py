@@ -22,6 +22,7 @@ numbers with ``#,##0.00``; dates are date cells.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import Iterable
@@ -197,6 +198,7 @@ def write_statements(
     unknown customer id.
     """
     out_dir = Path(out_dir)
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -218,7 +220,13 @@ def write_statements(
             raise KeyError(cid)
         st = build_statement(result, items, codes[cid], cid, period_start)
         path = out_dir / _file_name(cid)
-        _write_workbook(path, st, company, pay_within_days)
+        try:
+            _write_workbook(path, st, company, pay_within_days)
+        except BaseException:
+            if created and not paths:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()  # the folder made for this run, still empty: leave no trace
+            raise
         paths.append(path)
     return paths
 
