@@ -257,7 +257,7 @@ def test_a_kill_during_the_backup_leaves_no_backup_and_the_next_run_cleans_up(tm
 
 
 def test_a_failed_backup_copy_leaves_nothing(tmp_path: Path) -> None:
-    book = ledger_book(tmp_path / "book.xlsx")
+    ledger_book(tmp_path / "book.xlsx")  # a folder with a book; the missing one fails mid-backup
     before = listing(tmp_path)
     with pytest.raises(WriteFailed):
         files.backup(tmp_path / "missing.xlsx")

@@ -196,6 +196,10 @@ def atomic_write(
         done = True
     except OSError as exc:
         raise write_error(exc, target) from exc
+    except Exception as exc:  # XlsxWriter wraps a failed write: FileCreateError(OSError(...))
+        if exc.args and isinstance(exc.args[0], OSError):
+            raise write_error(exc.args[0], target) from exc
+        raise
     finally:
         if not done:
             with contextlib.suppress(OSError):
