@@ -16,7 +16,7 @@ maps, the batch's master, feedback and report — goes through this module:
   ``LockFileEx`` on Windows, where the office works) on a workbook, held from the moment a
   command reads it until its result has replaced it, so two commands writing one book are
   serialised and both results end up in it.  It records the book's fingerprint (size,
-  ``mtime_ns``, SHA-256) when taken; :meth:`BookLock.check_unchanged` refuses to replace a
+  ``mtime_ns``, CRC-32 of every byte) when taken; :meth:`BookLock.check_unchanged` refuses to replace a
   book some other program (which knows nothing of our lock) saved meanwhile.
 * :func:`backup` — ``BOOK.备份-YYYYmmdd-HHMMSS.xlsx``, itself written to a temporary name and
   renamed only when complete, so a full disk or a kill never leaves a short backup that looks
@@ -48,6 +48,11 @@ from pathlib import Path
 from typing import IO
 
 from filelock import FileLock, Timeout
+
+try:  # ISA-L's CRC-32: the same checksum as zlib's, several times faster
+    from isal.isal_zlib import crc32 as _crc32
+except ImportError:  # pragma: no cover - isal has wheels for the usual platforms
+    from zlib import crc32 as _crc32
 
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook, WriteFailed
 
@@ -315,19 +320,31 @@ def _rename_new(src: Path, dst: Path) -> bool:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What a book was when it was read: size, modification time (ns) and SHA-256."""
+    """What a book was when it was read: size, modification time (ns) and a checksum of every
+    byte.  The checksum is CRC-32 by ISA-L (~3.6 GB/s here, SHA-256 0.3 GB/s: it runs twice
+    per in-place write of books of 100+ MB): it catches another program's save, which is all
+    it is for — no one forges a workbook to slip past it."""
 
     size: int
     mtime_ns: int
-    sha256: str
+    crc32: int
 
     @classmethod
     def of(cls, path: Path) -> Fingerprint | None:
         try:
             st = path.stat()
-            return cls(st.st_size, st.st_mtime_ns, sha256_of(path))
+            return cls(st.st_size, st.st_mtime_ns, crc32_of(path))
         except OSError:
             return None
+
+
+def crc32_of(path: Path) -> int:
+    """The file's CRC-32, read in 1 MiB chunks."""
+    crc = 0
+    with open(path, "rb") as fp:
+        while chunk := fp.read(_CHUNK):
+            crc = _crc32(chunk, crc)
+    return crc
 
 
 def sha256_of(path: Path) -> str:
@@ -356,7 +373,7 @@ class BookLock:
         try:
             st = self.path.stat()
             same = (st.st_size == self.fingerprint.size and st.st_mtime_ns == self.fingerprint.mtime_ns
-                    and sha256_of(self.path) == self.fingerprint.sha256)
+                    and crc32_of(self.path) == self.fingerprint.crc32)
         except OSError:
             same = False
         if not same:

@@ -210,7 +210,8 @@ def write_marks(
 
             if in_place and target == book and not pkg.dirty:
                 return MarkResult(book, None, marked, None)  # the file already is exactly this
-            backup = _save(pkg, book, target, lock, force=force or in_place)
+            # in place, a copy beside the book is salesxl's own, rewritten each run: no backup
+            backup = _save(pkg, book, target, lock, force=force or in_place, keep_replaced=not in_place)
     return MarkResult(target, copied_zh, marked, backup, copied_en)
 
 

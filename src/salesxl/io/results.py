@@ -211,7 +211,8 @@ def write_result_sheets(
 
             if in_place and target == book and not pkg.dirty:
                 return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells, columns=done.columns)
-            backup = _save(pkg, book, target, lock, force=force or in_place, keep_replaced=keep_replaced)
+            backup = _save(pkg, book, target, lock, force=force or in_place,
+                           keep_replaced=keep_replaced and not in_place)
     return WriteResult(target, done.sheets, done.rows, backup, copied_zh, copied_en, kept=done.kept,
                        cells=done.cells, columns=done.columns)
 
