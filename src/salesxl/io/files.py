@@ -212,10 +212,10 @@ def atomic_write(
     fsync_dir(target.parent)
 
 
-def write_bytes(target: str | os.PathLike[str], data: bytes, **kwargs: object) -> Path:
+def write_bytes(target: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> Path:
     """:func:`atomic_write` of ``data``; returns the path written (links resolved)."""
     target = Path(target)
-    with atomic_write(target, **kwargs) as fp:  # type: ignore[arg-type]
+    with atomic_write(target, mode=mode) as fp:
         fp.write(data)
     return real_path(target) if target.is_symlink() else target
 
@@ -402,8 +402,8 @@ def book_lock(book: str | os.PathLike[str], *, timeout: float = LOCK_TIMEOUT) ->
     """Hold the salesxl lock of ``book`` (re-entrant within this process).
 
     Another salesxl command writing the book is waited for (up to ``timeout`` seconds, then a
-    one-line refusal).  In a folder where no lock file can be created (read-only, no
-    permission) nobody can replace the book either, so the command runs without one.  The
+    one-line refusal).  Where no lock file can be created (read-only folder, no permission,
+    no locking on the file system) the command runs without one.  The
     lock file is removed while still held (a waiter notices and retries on a fresh file), so
     no clutter stays beside the book.
     """
@@ -420,7 +420,8 @@ def book_lock(book: str | os.PathLike[str], *, timeout: float = LOCK_TIMEOUT) ->
                 held.depth -= 1
         return
     lock_path = lock_file_of(real)
-    flock: FileLock | None = FileLock(lock_path, timeout=timeout, is_singleton=False)
+    # No soft (file-exists) fallback: a killed process would leave it behind for every next run.
+    flock: FileLock | None = FileLock(lock_path, timeout=timeout, is_singleton=False, fallback_to_soft=False)
     try:
         assert flock is not None
         flock.acquire()
@@ -429,10 +430,11 @@ def book_lock(book: str | os.PathLike[str], *, timeout: float = LOCK_TIMEOUT) ->
             f"另一个 salesxl 命令正在写入 {real.name}，等待 {timeout:.0f} 秒后仍未结束；请稍后再试",
             f"Another salesxl command is writing {real.name} and did not finish within {timeout:.0f} s; try later",
         ) from None
-    except OSError as exc:
-        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise write_error(exc, lock_path) from exc
-        flock = None  # no lock can be made here, so no rename can replace the book either
+    except OSError:
+        # No lock file can be made (read-only or full folder, a file system without locks): a
+        # read-only folder lets no one replace the book either, and elsewhere the fingerprint
+        # check still refuses to overwrite another's save; the write reports its own error.
+        flock = None
     held = BookLock(real, Fingerprint.of(real), _lock=flock)
     with _held_guard:
         _held[real] = held
