@@ -549,7 +549,7 @@ def test_bad_patches(tmp_path: Path) -> None:
     res = write_result_sheets(book, [], out=out, patch=SheetPatch("客户档案", 2, []))
     assert res.cells == 0 and members(res.written) == members(book)
     # NaN is a blank, an integral float a whole number
-    res = write_result_sheets(book, [], out=out, patch=SheetPatch("客户档案", 2, [
+    res = write_result_sheets(book, [], out=out, force=True, patch=SheetPatch("客户档案", 2, [
         ColumnPatch("拜访顺序", None, "int", {3: 2.0, 4: math.nan}),  # type: ignore[dict-item]
     ]))
     ws = openpyxl.load_workbook(res.written)["客户档案"]

@@ -524,9 +524,9 @@ def test_marks_follow_the_latest_run(tmp_path: Path, first: list, second: list) 
                         value=f"{c}{r}") for r, c in cells]
 
     one, two, direct = tmp_path / "1.xlsx", tmp_path / "2.xlsx", tmp_path / "d.xlsx"
-    write_marks(book, fs(first), out=one)
-    write_marks(one, fs(second), out=two)
-    write_marks(book, fs(second), out=direct)
+    write_marks(book, fs(first), out=one, force=True)  # hypothesis reuses tmp_path: replace
+    write_marks(one, fs(second), out=two, force=True)
+    write_marks(book, fs(second), out=direct, force=True)
     a, b = openpyxl.load_workbook(two)["客户档案"], openpyxl.load_workbook(direct)["客户档案"]
     for r, c in CELLS:
         ca, cb = a[f"{c}{r}"], b[f"{c}{r}"]
@@ -536,7 +536,7 @@ def test_marks_follow_the_latest_run(tmp_path: Path, first: list, second: list) 
     assert results_rows(two) == results_rows(direct) if second else RESULTS_SHEET not in openpyxl.load_workbook(two).sheetnames
     sheet = sheet_parts(book)["客户档案"]
     clean = tmp_path / "c.xlsx"
-    write_marks(two, [], out=clean)
+    write_marks(two, [], out=clean, force=True)
     for name in (sheet, "xl/comments1.xml", "xl/drawings/vmlDrawing1.vml"):
         assert members(clean)[name] == members(book)[name]
 

@@ -6,6 +6,7 @@ whatever ``salesxl validate BOOK --json`` prints, ``salesxl.validate(BOOK).to_js
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ from salesxl.core.findings import Finding, FindingCounts
 from salesxl.core.tables import Book
 from salesxl.core.validation import validate_book
 from salesxl.errors import BadArguments
+from salesxl.io import files
 from salesxl.io.classification import customer_patch, policy_sheet, routes_sheet, suggestions_sheet
 from salesxl.io.marking import MarkResult, write_marks
 from salesxl.io.reading import Progress, read_book
@@ -64,6 +66,7 @@ def validate(
     in_place: bool = False,
     lang: str = "zh",
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ValidationReport:
     """Check the workbook at ``path`` against the contract and return every finding.
 
@@ -71,18 +74,27 @@ def validate(
     are found by the reader; every rule of spec §2 by :func:`salesxl.core.validation.validate_book`.
     With ``out`` (a new file) or ``in_place`` (after a timestamped backup) the findings are also
     marked in the workbook, in ``lang``: a fill and a comment on each cell and a 校验结果 sheet;
-    a re-run replaces earlier marks (see :mod:`salesxl.io.marking`).  Raises
-    :class:`~salesxl.errors.UnreadableWorkbook` when the file cannot be read at all.
+    a re-run replaces earlier marks (see :mod:`salesxl.io.marking`).  ``out`` may be a folder;
+    an existing file there is replaced only with ``force`` (after a backup), never the book.
+    Raises :class:`~salesxl.errors.UnreadableWorkbook` when the file cannot be read at all and
+    :class:`~salesxl.errors.WriteFailed` when the output cannot be written (nothing is lost).
     """
     as_of = as_of or date.today()
-    book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
-    findings = book.findings + validate_book(book, as_of=as_of)
-    report = ValidationReport(str(path), as_of, order_findings(findings, book))
-    if out is not None or in_place:
-        report.marks = write_marks(
-            Path(path), report.findings, out=None if out is None else Path(out), in_place=in_place, lang=lang
-        )
+    with _writing(path, out, in_place):
+        book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
+        findings = book.findings + validate_book(book, as_of=as_of)
+        report = ValidationReport(str(path), as_of, order_findings(findings, book))
+        if out is not None or in_place:
+            report.marks = write_marks(Path(path), report.findings, out=out, in_place=in_place, lang=lang, force=force)
     return report
+
+
+def _writing(path: str | Path, out: str | Path | None, in_place: bool) -> contextlib.AbstractContextManager[object]:
+    """The book's lock, held from the read to the write when a command writes into (a copy
+    of) it: another salesxl command writing the book waits, so both results end up in it."""
+    if (out is None and not in_place) or not Path(path).is_file():
+        return contextlib.nullcontext()
+    return files.book_lock(path)
 
 
 @dataclass
@@ -143,15 +155,16 @@ def offset_to_book(
     out: str | Path | None = None,
     in_place: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> tuple[ledger.LedgerResult, WriteResult]:
     """Run :func:`offset` and write its sheets (往来余额, 账龄明细, 核销明细, 发货放行, spec §4)
     into the workbook: a copy at ``out`` or, with ``in_place``, the file itself (after a
-    timestamped backup).  A re-run replaces the sheets.  See :mod:`salesxl.io.results`.
+    timestamped backup).  A re-run replaces the sheets.  ``out`` and ``force`` as for
+    :func:`validate`.  See :mod:`salesxl.io.results`.
     """
-    result = offset(path, as_of=as_of, progress=progress)
-    written = write_result_sheets(
-        Path(path), ledger_sheets(result), out=None if out is None else Path(out), in_place=in_place
-    )
+    with _writing(path, out, in_place):
+        result = offset(path, as_of=as_of, progress=progress)
+        written = write_result_sheets(Path(path), ledger_sheets(result), out=out, in_place=in_place, force=force)
     return result, written
 
 
@@ -213,6 +226,7 @@ def classify_to_book(
     out: str | Path | None = None,
     in_place: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> tuple[Classification, WriteResult]:
     """Run :func:`classify` and write it into the workbook (a copy at ``out`` or, with
     ``in_place``, the file itself after a timestamped backup): the out columns of 客户档案 (no
@@ -220,22 +234,24 @@ def classify_to_book(
     default 信用政策 when the workbook has none (an existing one is the office's and is kept).
     See :mod:`salesxl.io.classification`.
     """
-    result = classify(path, as_of=as_of, progress=progress)
-    table = result.book.table("客户档案") if result.book is not None else None
-    if table is None or table.header_row is None:
-        raise BadArguments(
-            "工作簿中没有可识别表头的「客户档案」工作表，无法写入分类结果",
-            "The workbook has no 客户档案 sheet with a recognisable header; nothing to classify",
+    with _writing(path, out, in_place):
+        result = classify(path, as_of=as_of, progress=progress)
+        table = result.book.table("客户档案") if result.book is not None else None
+        if table is None or table.header_row is None:
+            raise BadArguments(
+                "工作簿中没有可识别表头的「客户档案」工作表，无法写入分类结果",
+                "The workbook has no 客户档案 sheet with a recognisable header; nothing to classify",
+            )
+        written = write_result_sheets(
+            Path(path),
+            [routes_sheet(result), suggestions_sheet(result)],
+            patch=customer_patch(result, table),
+            add_if_missing=[policy_sheet()],
+            out=out,
+            in_place=in_place,
+            copy_tag="分类结果",
+            force=force,
         )
-    written = write_result_sheets(
-        Path(path),
-        [routes_sheet(result), suggestions_sheet(result)],
-        patch=customer_patch(result, table),
-        add_if_missing=[policy_sheet()],
-        out=None if out is None else Path(out),
-        in_place=in_place,
-        copy_tag="分类结果",
-    )
     return result, written
 
 
@@ -257,6 +273,7 @@ def summary(
     out: str | Path | None = None,
     progress: Progress | None = None,
     caveats: Sequence[str] = (),
+    force: bool = False,
 ) -> MonthlySummary:
     """月度汇总 of the workbook at ``path`` for ``month`` (``"2026-10"`` or any date in it), as of
     the month's last day, per spec §3 "Monthly summary": a
@@ -264,9 +281,10 @@ def summary(
 
     With ``out`` the 月报 workbook is also written there (an existing folder gets
     ``月报-YYYY-MM.xlsx`` inside it); ``result.written`` is its path.  The book itself is never
-    written to, so ``out`` may not be the book.  ``result.findings`` are the reader's findings
-    (unreadable cells, missing sheets or columns), for the CLI's exit status.  ``caveats`` are
-    shown in red at the top of 概览 (the batch says there that the master could not be updated).
+    written to, so ``out`` may not be the book; an existing report is replaced only with
+    ``force`` (after a backup).  ``result.findings`` are the reader's findings (unreadable
+    cells, missing sheets or columns), for the CLI's exit status.  ``caveats`` are shown in
+    red at the top of 概览 (the batch says there that the master could not be updated).
     Raises :class:`~salesxl.errors.BadArguments` for a bad month or output path.
     """
     from salesxl.io.report import write_report  # XlsxWriter only when a report is written
@@ -274,18 +292,17 @@ def summary(
     first = parse_month(month)
     target = None
     if out is not None:
-        target = Path(out)
-        if target.is_dir():
-            target = target / report_name(first)
+        target = files.resolve_out(out, book=Path(path), default_name=report_name(first), create=True)
         if target.suffix.lower() != ".xlsx":
             raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
-        if target.exists() and Path(path).exists() and target.resolve() == Path(path).resolve():
-            raise BadArguments("--out 不能是要汇总的工作簿本身", "--out cannot be the workbook being summarised")
+        if not force:
+            files.replace_existing(target, force=False)  # refuses an existing file, saying --force
     book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
     result = monthly_summary(book, first, progress=progress)
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:
+        files.replace_existing(target, force=True)  # backs up the report it replaces, if any
         result.written = write_report(result, target)
     return result
 
@@ -315,20 +332,24 @@ def salesperson_template(
     out: str | Path,
     as_of: date | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> Path:
     """Write ``salesperson``'s template of the master workbook at ``path`` to ``out`` (``.xlsx``):
     only their own customers, to update and return (see :mod:`salesxl.io.templates`).
 
     ``as_of`` is the issue date (default now).  Raises :class:`~salesxl.errors.BadArguments` for
     an unknown salesperson (listing the known ones), an ``out`` that is not ``.xlsx`` or is the
-    master itself, or a master without 客户档案.
+    master itself, or an existing file without ``force`` (with it, the file is backed up first),
+    or a master without 客户档案.  A folder as ``out`` gets ``<业务员>.xlsx`` inside it.
     """
-    from salesxl.io.templates import write_salesperson_template
+    from salesxl.io.templates import template_file_name, write_salesperson_template
 
-    target = Path(out)
-    if target.exists() and Path(path).exists() and target.resolve() == Path(path).resolve():
-        raise BadArguments("--out 不能是母版工作簿本身", "--out cannot be the master workbook itself")
+    target = files.resolve_out(out, book=Path(path), default_name=template_file_name(str(salesperson).strip()),
+                               create=True)
+    if not force:
+        files.replace_existing(target, force=False)
     book, issued = _template_book(path, as_of, progress)
+    files.replace_existing(target, force=True)
     return write_salesperson_template(book, salesperson, target, issued_at=issued, master_name=Path(path).name)
 
 

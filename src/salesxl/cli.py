@@ -25,6 +25,7 @@ from rich.table import Table as RichTable
 
 from salesxl import api
 from salesxl.errors import BadArguments, SalesxlError
+from salesxl.io import files
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -48,16 +49,19 @@ lang_opt = click.option(
 )
 json_opt = click.option("--json", "json_out", is_flag=True, help="在标准输出打印一个 JSON 文档")
 as_of_opt = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="截止日期（默认今天）")
+# --out stays text: a trailing separator ("对账/") means a folder, which a Path would forget.
 out_opt = click.option(
-    "--out", "out_path", type=click.Path(path_type=Path), default=None, help="把结果写入这个新工作簿（原文件不变）"
+    "--out", "out_path", type=click.Path(), default=None,
+    help="把结果写入这个新工作簿（原文件不变；给文件夹时在其中按原文件名命名）",
 )
+force_opt = click.option("--force", is_flag=True, help="--out 的文件已存在时覆盖（先在旁边备份原有文件）")
 in_place_opt = click.option("--in-place", is_flag=True, help="直接写回原工作簿（先在旁边保留带时间戳的备份）")
 
 
 def book_writer_options(command: Any) -> Any:
     """BOOK, --as-of, --out, --in-place, --json, --lang: a command that reads a workbook and
     may write its results into it."""
-    for option in (lang_opt, json_opt, in_place_opt, out_opt, as_of_opt, book_arg):
+    for option in (lang_opt, json_opt, force_opt, in_place_opt, out_opt, as_of_opt, book_arg):
         command = option(command)
     return command
 
@@ -99,7 +103,7 @@ def progress_bar(label: str) -> Iterator[Any]:
         yield update
 
 
-def check_out(out_path: Path | None, in_place: bool) -> None:
+def check_out(out_path: str | Path | None, in_place: bool) -> None:
     if out_path is not None and in_place:
         raise BadArguments("--out 和 --in-place 只能选一个", "use either --out or --in-place, not both")
 
@@ -107,13 +111,14 @@ def check_out(out_path: Path | None, in_place: bool) -> None:
 @app.command()
 @book_writer_options
 def validate(
-    book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str
+    book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str
 ) -> int:
     """校验工作簿：列出每个问题所在的工作表、行、列，可在工作簿中标出（有错误时退出码为 1）。"""
     day = parse_as_of(as_of)
     check_out(out_path, in_place)
     with progress_bar("校验" if lang == "zh" else "Checking") as progress:
-        report = api.validate(book, as_of=day, out=out_path, in_place=in_place, lang=lang, progress=progress)
+        report = api.validate(book, as_of=day, out=out_path, in_place=in_place, lang=lang, progress=progress,
+                              force=force)
     if json_out:
         emit_json(report.to_json(lang))
     else:
@@ -170,7 +175,7 @@ ACTION_EN = {
 @app.command()
 @book_writer_options
 def offset(
-    book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str
+    book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str
 ) -> int:
     """预收冲应收：每个客户的应收/预收余额、账龄、处理建议和发货放行（读取有错误时退出码为 1）。
 
@@ -185,7 +190,8 @@ def offset(
     written = None
     with progress_bar("冲销" if zh else "Offsetting") as progress:
         if out_path is not None or in_place:
-            result, written = api.offset_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress)
+            result, written = api.offset_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
+                                                 force=force)
         else:
             result = api.offset(book, as_of=day, progress=progress)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
@@ -259,7 +265,7 @@ def _print_written(written: Any, lang: str) -> None:
 @click.option("--map", "map_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               metavar="FILE.svg", help="另存一张拜访路线图（SVG，浏览器可直接打开）")
 def classify(
-    book: Path, as_of: str | None, out_path: Path | None, in_place: bool, json_out: bool, lang: str,
+    book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str,
     no_routes: bool, map_path: Path | None,
 ) -> int:
     """客户细分：客户等级、客户状态、信用等级与建议条件、片区和拜访路线（读取有错误时退出码为 1）。
@@ -274,17 +280,21 @@ def classify(
                            "--no-routes cannot be used with --out, --in-place or --map")
     if map_path is not None and map_path.suffix.lower() != ".svg":
         raise BadArguments(f"路线图应保存为 .svg 文件：{map_path}", f"The route map must be an .svg file: {map_path}")
+    if map_path is not None and not force:
+        files.replace_existing(map_path, force=False)  # an existing map only with --force
     zh = lang != "en"
     written = None
     with progress_bar("分类" if zh else "Classifying") as progress:
         if out_path is not None or in_place:
-            result, written = api.classify_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress)
+            result, written = api.classify_to_book(book, as_of=day, out=out_path, in_place=in_place,
+                                                   progress=progress, force=force)
         else:
             result = api.classify(book, as_of=day, routes=not no_routes, progress=progress)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
     if map_path is not None:
         from salesxl.io.route_map import write_route_map
 
+        files.replace_existing(map_path, force=force)  # backs up a map --force replaces
         write_route_map(result.customers, map_path)
     if json_out:
         emit_json(result.to_json())
@@ -345,12 +355,13 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
 @book_arg
 @click.option("--month", "month", required=True, metavar="YYYY-MM", help="汇总月份，如 2026-10（余额截至该月最后一天）")
 @click.option(
-    "--out", "out_path", type=click.Path(path_type=Path), default=None,
+    "--out", "out_path", type=click.Path(), default=None,
     help="月报工作簿路径（默认：工作簿旁的 月报-YYYY-MM.xlsx；与 --json 同用时，给出 --out 才写月报）",
 )
+@force_opt
 @json_opt
 @lang_opt
-def summary(book: Path, month: str, out_path: Path | None, json_out: bool, lang: str) -> int:
+def summary(book: Path, month: str, out_path: str | Path | None, force: bool, json_out: bool, lang: str) -> int:
     """月度汇总：销售、回款、应收/预收、客户构成、业务员业绩与费用，写成带图表的月报工作簿（读取有错误时退出码为 1）。
 
     Without --json the report 月报-YYYY-MM.xlsx is written beside BOOK (or at --out) and the key
@@ -364,7 +375,7 @@ def summary(book: Path, month: str, out_path: Path | None, json_out: bool, lang:
         out_path = book.parent / report_name(first)
     zh = lang != "en"
     with progress_bar("月报" if zh else "Summary") as progress:
-        result = api.summary(book, month=first, out=out_path, progress=progress)
+        result = api.summary(book, month=first, out=out_path, progress=progress, force=force)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
     if json_out:
         emit_json(result.to_json())
@@ -478,13 +489,14 @@ def template_office(out_path: Path, force: bool, json_out: bool, lang: str) -> i
               help="母版工作簿（含客户档案）")
 @click.option("--salesperson", default=None, metavar="姓名", help="业务员姓名（与 --all 二选一）")
 @click.option("--all", "every", is_flag=True, help="为每位业务员各生成一份：--out 是目录，文件名为 <业务员>.xlsx")
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "out_path", required=True, type=click.Path(),
               help="输出的 .xlsx 文件（用 --all 时为目录）")
+@force_opt
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="发放日期（默认现在；给定时同一天生成的文件完全相同）")
 @json_opt
 @lang_opt
-def template_salesperson(book: Path, salesperson: str | None, every: bool, out_path: Path, as_of: str | None,
-                         json_out: bool, lang: str) -> int:
+def template_salesperson(book: Path, salesperson: str | None, every: bool, out_path: str, as_of: str | None,
+                         force: bool, json_out: bool, lang: str) -> int:
     """生成发给业务员的模板（.xlsx，无宏）：只含该业务员自己的客户，供其更新客户档案、新增客户、填写拜访后交回。
 
     Unknown salesperson: exit 2 with one line listing the known ones.
@@ -498,7 +510,7 @@ def template_salesperson(book: Path, salesperson: str | None, every: bool, out_p
             paths = api.salesperson_templates(book, out_dir=out_path, as_of=issued, progress=progress)
         else:
             paths = [api.salesperson_template(book, salesperson=str(salesperson), out=out_path, as_of=issued,
-                                              progress=progress)]
+                                              progress=progress, force=force)]
     if json_out:
         emit_json({"templates": [str(p) for p in paths]})
         return 0

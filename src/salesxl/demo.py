@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -1636,10 +1636,10 @@ class _Writer:
     """The workbook being written, with helpers that turn clean data into messy cells."""
 
     def __init__(
-        self, path: Path, rng: np.random.Generator, progress: ProgressCallback | None
+        self, path: Path | IO[bytes], rng: np.random.Generator, progress: ProgressCallback | None
     ) -> None:
         self.wb = xlsxwriter.Workbook(
-            str(path),
+            str(path) if isinstance(path, Path) else path,
             {
                 "constant_memory": True,
                 "strings_to_numbers": False,
@@ -2260,17 +2260,20 @@ def _build_book(
     targets = _gen_targets(rng, sales, customers, salespeople)
     step(steps)
 
-    writer = _Writer(path, rng, progress)
-    _write_customers(writer, customers, plant)
-    _write_sales(writer, sales, customers, plant)
-    _write_receipts(writer, receipts)
-    _write_shipments(writer, shipments)
-    _write_visits(writer, visits)
-    _write_expenses(writer, expenses)
-    _write_targets(writer, targets)
-    _write_salespeople(writer, salespeople)
-    _write_settings(writer)
-    writer.close()
+    from salesxl.io.files import atomic_write
+
+    with atomic_write(path) as fp:  # a temporary file renamed when complete: never half a demo
+        writer = _Writer(fp, rng, progress)
+        _write_customers(writer, customers, plant)
+        _write_sales(writer, sales, customers, plant)
+        _write_receipts(writer, receipts)
+        _write_shipments(writer, shipments)
+        _write_visits(writer, visits)
+        _write_expenses(writer, expenses)
+        _write_targets(writer, targets)
+        _write_salespeople(writer, salespeople)
+        _write_settings(writer)
+        writer.close()
     return path
 
 

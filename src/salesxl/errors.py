@@ -29,3 +29,8 @@ class UnreadableWorkbook(SalesxlError):
 
 class BadArguments(SalesxlError):
     """The command line or the API call itself is wrong (a bad date, an unknown option)."""
+
+
+class WriteFailed(SalesxlError):
+    """A file could not be written (disk full, no permission, read-only folder …); whatever
+    was there before is unchanged and nothing half-written was left behind."""

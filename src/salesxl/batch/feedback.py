@@ -26,11 +26,11 @@ from typing import Any
 
 import xlsxwriter
 
-from salesxl.batch.inbox import owner_of
 from salesxl.batch.outcome import BatchReport, FileReport
 from salesxl.core.findings import SEVERITY_LABEL
 from salesxl.core.merge import FileMerge
 from salesxl.errors import SalesxlError
+from salesxl.io.files import owner_of
 from salesxl.io.results import Column, Kind, ResultSheet, write_result_sheets
 from salesxl.io.templates import template_file_name
 
@@ -67,7 +67,9 @@ def write_book(path: Path, sheets: Sequence[Sheet]) -> Path:
         )
     result = [ResultSheet(s.name, [Column(h, _kind(s.rows, j)) for j, h in enumerate(s.headers)],
                           [list(row) for row in s.rows], tab_color=None) for s in sheets]
-    return write_result_sheets(_blank(tuple(s.name for s in sheets)), result, out=path).written
+    # The batch rewrites its own feedback and report each run: replaced without a backup.
+    return write_result_sheets(_blank(tuple(s.name for s in sheets)), result, out=path, force=True,
+                               keep_replaced=False).written
 
 
 def _kind(rows: Sequence[Sequence[Any]], j: int) -> Kind:

@@ -6,10 +6,11 @@ Three things a batch must never get wrong about files it did not write:
   name's first two characters when the name is long), LibreOffice ``.~lock.name#``.  The
   inbox scan skips them (they are not workbooks), and a master with one is not written.  Excel's
   owner file holds who opened it (a length-prefixed ANSI name at byte 0, the UTF-16 name at byte
-  54), LibreOffice's a CSV line ``full name,user,host,time,url``; :func:`owner_of` reads both so
-  the batch can say *who* has the master open.
+  54), LibreOffice's a CSV line ``full name,user,host,time,url``; :func:`owner_of` (the one
+  reader, :mod:`salesxl.io.files`, shared with every command) reads both so the batch can say
+  *who* has the master open.
 * **Our own leftovers.**  An atomic write goes through ``.<stem>.XXXXXXXX.tmp`` in the target's
-  folder (:func:`salesxl.io.marking._write_atomically`); a killed process leaves one behind.
+  folder (:func:`salesxl.io.files.atomic_write`); a killed process leaves one behind.
   The scan skips them, and :func:`remove_stale_temps` clears those of the master and of the
   output folder — only while holding the batch lock, so never under a running batch.
 * **Content, not names.**  Each file is known by its SHA-256 (:func:`sha256_of`): the master's
@@ -23,103 +24,25 @@ hidden lock file beside it; the kernel releases it when the process dies, even b
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from salesxl.errors import BadArguments
-from salesxl.io.marking import _lock_files
+from salesxl.io.files import Owner, is_temp, owner_files, owner_of, sha256_of
+
+__all__ = [
+    "Ignored", "Owner", "batch_lock", "is_temp", "owner_files", "owner_of", "remove_stale_temps", "scan_inbox",
+    "sha256_of",
+]
 
 try:  # POSIX; on Windows two batches on one master are not prevented (documented)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-#: A temporary file of an atomic write: ``.<stem>.<8 random characters>[.xlsx].tmp``.
-_TEMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}(?:\.[A-Za-z]{3,4})?\.tmp$")
 _BACKUP_MARK = ".备份-"
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Who holds a workbook open, as its owner (lock) file says."""
-
-    lock_file: Path
-    program: str
-    """``Excel/WPS`` or ``LibreOffice``."""
-    user: str | None
-    host: str | None = None
-
-    def describe(self, lang: str = "zh") -> str:
-        """``张伟（Excel/WPS，锁文件 ~$销售管理.xlsx）`` — for one-line messages."""
-        who = self.user or ("未知用户" if lang != "en" else "an unknown user")
-        where = f"@{self.host}" if self.host else ""
-        if lang == "en":
-            return f"{who}{where} ({self.program}, owner file {self.lock_file.name})"
-        return f"{who}{where}（{self.program}，锁文件 {self.lock_file.name}）"
-
-
-def owner_files(path: Path) -> list[Path]:
-    """Every owner-file name Excel, WPS or LibreOffice may create for ``path``."""
-    names = list(_lock_files(path))
-    if len(path.name) > 2:
-        names.append(path.with_name("~$" + path.name[2:]))
-    return list(dict.fromkeys(names))
-
-
-def owner_of(path: Path) -> Owner | None:
-    """The owner of ``path`` when one of its owner files exists, else None."""
-    for lock in owner_files(path):
-        try:
-            data = lock.read_bytes()[:4096]
-        except FileNotFoundError:
-            continue
-        except OSError:
-            data = b""
-        if lock.name.startswith(".~lock."):
-            return _libreoffice_owner(lock, data)
-        return Owner(lock, "Excel/WPS", _excel_user(data))
-    return None
-
-
-def _excel_user(data: bytes) -> str | None:
-    """The user name in an Excel/WPS ``~$`` owner file: UTF-16 at byte 54 when present, else the
-    length-prefixed ANSI name at byte 0 (GBK on Chinese Windows)."""
-    if len(data) >= 56:
-        n = int.from_bytes(data[54:56], "little")
-        if 0 < n <= 255 and len(data) >= 56 + 2 * n:
-            with contextlib.suppress(UnicodeDecodeError):
-                name = data[56: 56 + 2 * n].decode("utf-16-le").strip("\x00 ")
-                if name:
-                    return name
-    if data:
-        n = data[0]
-        raw = data[1: 1 + n]
-        for encoding in ("utf-8", "gbk"):
-            with contextlib.suppress(UnicodeDecodeError):
-                name = raw.decode(encoding).strip("\x00 ")
-                return name or None
-    return None
-
-
-def _libreoffice_owner(lock: Path, data: bytes) -> Owner:
-    text = data.decode("utf-8", "replace").strip().rstrip(";")
-    fields = [f.strip() for f in text.split(",")]
-    user = next((f for f in fields[:2] if f), None)
-    host = fields[2] if len(fields) > 2 and fields[2] else None
-    return Owner(lock, "LibreOffice", user, host)
-
-
-def sha256_of(path: Path) -> str:
-    """The file's SHA-256, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fp:
-        while chunk := fp.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -132,11 +55,6 @@ class Ignored:
 
     def reason(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
-
-
-def is_temp(name: str) -> bool:
-    """Whether ``name`` is the temporary file of an atomic write."""
-    return bool(_TEMP_RE.match(name))
 
 
 def scan_inbox(inbox: Path, *, master: Path, out: Path | None = None) -> tuple[list[Path], list[Ignored]]:

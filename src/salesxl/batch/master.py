@@ -17,7 +17,7 @@ Write — once per batch, all or nothing (:func:`write_master`):
   as a new sheet.
 * the applied hashes live *in the master*, in the same atomic write as the changes they stand
   for, so no crash can leave changes without their record or a record without its changes;
-* the write goes through :func:`salesxl.io.marking._write_atomically`: a temporary file in the
+* the write goes through :func:`salesxl.io.files.atomic_write` under the master's book lock: a temporary file in the
   master's folder, flushed and fsync'ed, then ``os.replace`` (atomic on POSIX and NTFS), the
   folder fsync'ed, the file mode kept; a timestamped backup of the previous master
   (``<stem>.备份-YYYYmmdd-HHMMSS<suffix>``) is made first.  Killed at any instant, the master is
@@ -34,7 +34,6 @@ process inside those windows reliably.
 from __future__ import annotations
 
 import os
-import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,14 +41,15 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from salesxl.batch.inbox import owner_of, sha256_of
 from salesxl.batch.rows import RawSheet, find_part, read_raw
 from salesxl.core.merge import MergeResult, Text, cell_kind, cell_value
 from salesxl.core.tables import ROW, Book, Table
 from salesxl.core.templates import CARD_FIELDS, VISIT_FIELDS
 from salesxl.errors import SalesxlError
+from salesxl.io import files
 from salesxl.io.columns import ColumnPatch, SheetPatch, _locate, _tables, patch_sheet
-from salesxl.io.marking import _backup, _col_letters, _Package, _q, _serialize, _write_atomically
+from salesxl.io.files import owner_of, sha256_of
+from salesxl.io.marking import _col_letters, _Package, _q, _serialize
 from salesxl.io.reading import read_book
 from salesxl.io.results import Column, ResultSheet, _SheetWriter
 from salesxl.io.safety import inspect_workbook
@@ -272,7 +272,7 @@ def write_master(master: Path, plan: MasterWrite, *, sha256: str,
     :class:`~salesxl.errors.SalesxlError` when the write itself fails (master untouched).
     """
     pause = _pause()
-    with _Package(master) as pkg:
+    with files.book_lock(master) as lock, _Package(master) as pkg:
         writer = _SheetWriter(pkg)
         for patch, before, after in plan.patches:
             patch_sheet(writer, patch)
@@ -280,19 +280,28 @@ def write_master(master: Path, plan: MasterWrite, *, sha256: str,
                 _extend_tables(writer, patch.sheet, patch.header_row, before, after)
         writer.write(plan.new_sheets)
         check_writable(master, sha256)
-        mode = stat.S_IMODE(master.stat().st_mode)
-        backup = _backup(master)
+        backup = files.backup(lock.path)
 
-        def write(fp: IO[bytes]) -> None:
-            target: IO[bytes] = _Pausing(fp, pause[1]) if pause[0] == "during-write" else fp
-            pkg.write_to(target)
-            if before_replace is not None:
-                before_replace()
-            if pause[0] == "before-replace":
-                fp.flush()
-                time.sleep(pause[1])
+        def unchanged() -> None:  # the last moment another program's save could slip in
+            try:
+                check_writable(master, sha256)
+            except MasterNotWritten:
+                backup.unlink(missing_ok=True)
+                raise
 
-        _write_atomically(master, mode, write)
+        try:
+            with files.atomic_write(lock.path, before_replace=unchanged) as fp:
+                target: IO[bytes] = _Pausing(fp, pause[1]) if pause[0] == "during-write" else fp
+                pkg.write_to(target)
+                if before_replace is not None:
+                    before_replace()
+                if pause[0] == "before-replace":
+                    fp.flush()
+                    time.sleep(pause[1])
+        except SalesxlError as exc:
+            if not isinstance(exc, MasterNotWritten):
+                backup.unlink(missing_ok=True)
+            raise
     return backup
 
 

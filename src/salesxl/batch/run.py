@@ -272,10 +272,16 @@ def _monthly(master: Path, out: Path, first: date, month_end: date, lang: str,
     stem, suffix = master.stem, master.suffix
     steps: list[StepReport] = []
     names = ["validate", "classify", "offset", *(["summary"] if hasattr(api, "summary") else [])]
+    from salesxl.core.summary import report_name
+
+    outputs = {"validate": f"{stem}.校验结果{suffix}", "classify": f"{stem}.分类结果{suffix}",
+               "offset": f"{stem}.往来结果{suffix}", "summary": report_name(first)}
     for i, step in enumerate(names):
         if progress:
             progress(("月度作业 " if lang != "en" else "Monthly job ") + step, i, len(names))
         try:
+            # The batch's own outputs of an earlier run (--out never replaces an existing file).
+            (out / outputs[step]).unlink(missing_ok=True)
             if step == "validate":
                 v = api.validate(master, as_of=month_end, out=out / f"{stem}.校验结果{suffix}", lang=lang)
                 steps.append(StepReport(step, True, v.marks.written if v.marks else None, v.errors, v.warnings))

@@ -28,7 +28,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +45,7 @@ from salesxl.core.schema import SHEETS, TYPE_LABEL, Field, FieldType, SheetSchem
 from salesxl.core.settings import Settings
 from salesxl.errors import BadArguments, SalesxlError
 from salesxl.excel import vba
+from salesxl.io import files
 
 __all__ = [
     "BUTTONS",
@@ -501,8 +501,8 @@ def office_workbook_bytes() -> bytes:
 def build_office_workbook(out: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Write the office workbook to ``out`` (``.xlsm``) and return its path.
 
-    An existing file is kept unless ``force``: it may be the office's live workbook, full of
-    a year's data, and a template must never replace it by accident.  The file is written
+    An existing file is kept unless ``force`` (and then backed up first): it may be the office's
+    live workbook, full of a year's data, and a template must never replace it by accident.  The file is written
     next to its target and moved into place, so a failed build leaves nothing half-written.
     """
     path = Path(out)
@@ -516,18 +516,14 @@ def build_office_workbook(out: str | os.PathLike[str], *, force: bool = False) -
             f"「{path}」已存在，未覆盖；换一个文件名，或加 --force 覆盖",
             f"'{path}' exists and was not replaced; choose another name or add --force",
         )
+    files.refuse_open(path)
     data = office_workbook_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".salesxl-", suffix=".xlsm", dir=path.parent)
+    if path.exists():
+        files.replace_existing(path, force=True)  # forced: the old file is backed up first
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise SalesxlError(
-            f"无法写入「{path}」：{exc.strerror or exc}（文件是否在 Excel 中打开？）",
-            f"cannot write '{path}': {exc.strerror or exc} (is it open in Excel?)",
-        ) from exc
+        raise files.write_error(exc, path) from exc
+    files.write_bytes(path, data)  # an existing file keeps its mode, a new one gets the user's
     return path
 

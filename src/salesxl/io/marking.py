@@ -59,11 +59,14 @@ row) marks no cell; it is listed in ``校验结果`` (linked to column A of that
 exists).  Several findings on one cell give one comment with one line per message, red if any is
 an error.  A cell whose fill the user changed after marking is left as it is.
 
-Writing: ``out=`` writes a new file; ``in_place=True`` refuses a workbook that is open (lock
-file ``~$name`` or ``.~lock.name#``), writes to a copy ``<stem>.校验结果<suffix>`` when the
-workbook holds charts, pictures, shapes, pivot tables and other parts a rewriting tool could lose
-(see :attr:`MarkResult.copied_because`), and otherwise keeps a timestamped backup, writes a temp
-file in the same folder, fsyncs it and atomically replaces the original, keeping its mode.
+Writing (all of it through :mod:`salesxl.io.files`): under the book's lock, ``out=`` writes a
+new file (a folder gets a named file inside it; an existing file only with ``force``, after a
+backup; never the book itself); ``in_place=True`` refuses a workbook that is open (naming who
+has it, from ``~$name`` or ``.~lock.name#``), writes to a copy ``<stem>.校验结果<suffix>`` when
+the workbook holds charts, pictures, shapes, pivot tables and other parts a rewriting tool could
+lose (see :attr:`MarkResult.copied_because`), and otherwise keeps a timestamped backup and
+atomically replaces the real (link-resolved) file, keeping its mode — only if it is still the
+file that was read.
 """
 
 from __future__ import annotations
@@ -74,11 +77,9 @@ import functools
 import hashlib
 import html
 import json
-import os
 import posixpath
 import re
 import shutil
-import stat
 import struct
 import sys
 import tempfile
@@ -89,7 +90,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -97,6 +97,7 @@ from lxml import etree
 
 from salesxl.core.findings import SEVERITY_LABEL, Finding, Severity
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
+from salesxl.io import files
 from salesxl.io.safety import bad_crc, member_key, workbook_part
 
 __all__ = ["RESULTS_SHEET", "MarkResult", "safe_csv_cell", "write_marks"]
@@ -184,33 +185,41 @@ def write_marks(
     book: Path,
     findings: Sequence[Finding],
     *,
-    out: Path | None = None,
+    out: Path | str | None = None,
     in_place: bool = False,
     lang: str = "zh",
+    force: bool = False,
 ) -> MarkResult:
     """Mark ``findings`` in a copy of ``book`` (``out=``) or in ``book`` itself (``in_place=True``).
 
     Previous marks are replaced; with no findings, previous marks are removed.  See the module
-    documentation for what is (and is not) changed.  Raises :class:`BadArguments` for a wrong
-    call and :class:`UnreadableWorkbook` for a missing, unsupported, broken or open workbook.
+    documentation for what is (and is not) changed.  ``out`` may be a folder (the copy is named
+    after the book inside it); an existing file there is replaced only with ``force`` (after a
+    backup), and never the book itself.  Raises :class:`BadArguments` for a wrong call,
+    :class:`UnreadableWorkbook` for a missing, unsupported, broken or open workbook and
+    :class:`~salesxl.errors.WriteFailed` when the file cannot be written (nothing is lost).
     """
-    book, out, in_place = _check_call(book, out, in_place)
+    book, in_place = _check_call(book, out, in_place)
     lang = "en" if lang == "en" else "zh"
     findings = list(findings)
-    with _Package(book) as pkg:
-        target, copied_zh, copied_en = _resolve_target(
-            pkg, book, out, in_place, copy_tag="校验结果", what_zh="标记", what_en="the marks"
-        )
-        marked = _Marker(pkg, lang).run(findings)
+    with files.book_lock(book) as lock:
+        files.remove_stale_temps(lock.path)  # what a killed earlier write of this book left
+        with _Package(book) as pkg:
+            target, copied_zh, copied_en = _resolve_target(
+                pkg, book, out, in_place, copy_tag="校验结果", what_zh="标记", what_en="the marks", force=force
+            )
+            marked = _Marker(pkg, lang).run(findings)
 
-        if in_place and target == book and not pkg.dirty:
-            return MarkResult(book, None, marked, None)  # the file already is exactly this
-        backup = _save(pkg, book, target)
+            if in_place and target == book and not pkg.dirty:
+                return MarkResult(book, None, marked, None)  # the file already is exactly this
+            # in place, a copy beside the book is salesxl's own, rewritten each run: no backup
+            backup = _save(pkg, book, target, lock, force=force or in_place, keep_replaced=not in_place)
     return MarkResult(target, copied_zh, marked, backup, copied_en)
 
 
-def _check_call(book: Path, out: Path | None, in_place: bool) -> tuple[Path, Path | None, bool]:
-    """Exactly one of ``out`` / ``in_place``; an ``out`` naming the book itself is in place."""
+def _check_call(book: Path | str, out: Path | str | None, in_place: bool) -> tuple[Path, bool]:
+    """Exactly one of ``out`` / ``in_place``; the book exists and is an .xlsx/.xlsm.  In place,
+    the book is its real (link-resolved) file: the write replaces that, the link stays."""
     if in_place == (out is not None):
         raise BadArguments(
             "请指定输出文件或原地写入，二者选其一",
@@ -218,25 +227,25 @@ def _check_call(book: Path, out: Path | None, in_place: bool) -> tuple[Path, Pat
         )
     book = Path(book)
     _check_book(book)
-    if out is not None and _same_file(book, Path(out)):
-        return book, None, True
-    return book, None if out is None else Path(out), in_place
+    return (files.real_path(book) if in_place else book), in_place
 
 
 def _resolve_target(
-    pkg: _Package, book: Path, out: Path | None, in_place: bool, *, copy_tag: str, what_zh: str, what_en: str
+    pkg: _Package, book: Path, out: Path | str | None, in_place: bool, *, copy_tag: str, what_zh: str,
+    what_en: str, force: bool = False,
 ) -> tuple[Path, str | None, str | None]:
     """Where a write really goes, and why (zh, en) when that is not where it was asked to.
 
     In place, a workbook holding parts other tools lose (charts, pictures, pivots …) is not
-    rewritten: the write goes to ``<stem>.<copy_tag><suffix>`` beside it.  To ``out``, the
-    extension follows the content (a macro workbook must stay ``.xlsm``).  Open (locked)
-    targets are refused.
+    rewritten: the write goes to ``<stem>.<copy_tag><suffix>`` beside it.  To ``out`` (see
+    :func:`salesxl.io.files.resolve_out`: a folder gets ``<stem>.<copy_tag><suffix>`` inside
+    it, the book itself is refused), the extension follows the content (a macro workbook must
+    stay ``.xlsm``) and an existing file is refused without ``force``.  Open targets are refused.
     """
     copied_zh = copied_en = None
     macro = _is_macro_enabled(pkg)
     if in_place:
-        _refuse_locked(book)
+        files.refuse_open(book)
         target = book
         kinds = _risky_kinds(pkg)
         if kinds:
@@ -252,15 +261,11 @@ def _resolve_target(
             )
     else:
         assert out is not None
-        target = Path(out)
-        if not target.parent.is_dir():
-            raise BadArguments(
-                f"输出文件夹不存在：{target.parent}", f"Output folder does not exist: {target.parent}"
-            )
         wanted = ".xlsm" if macro else ".xlsx"
+        target = files.resolve_out(out, book=book, default_name=f"{book.stem}.{copy_tag}{wanted}")
         if target.suffix.lower() != wanted:
             asked = target
-            target = target.with_suffix(wanted)
+            target = files.resolve_out(target.with_suffix(wanted), book=book, default_name=target.name)
             copied_zh = (
                 f"{'含宏的工作簿须保存为 .xlsm' if macro else '不含宏的工作簿须保存为 .xlsx'}，"
                 f"{what_zh}已写入 {target.name}（而非 {asked.name}）"
@@ -269,29 +274,42 @@ def _resolve_target(
                 f"A {'macro-enabled workbook must be saved as .xlsm' if macro else 'workbook without macros must be saved as .xlsx'}; "
                 f"{what_en} were written to {target.name} instead of {asked.name}"
             )
-            if _same_file(book, target):
-                raise BadArguments(
-                    "输出文件与原文件相同，请用原地写入", "The output is the workbook itself: use in_place"
-                )
+        if (target.exists() or target.is_symlink()) and not force:
+            files.replace_existing(target, force=False)  # raises: says --force
     if target != book:
-        _refuse_locked(target)
+        files.refuse_open(target)
     return target, copied_zh, copied_en
 
 
-def _save(pkg: _Package, book: Path, target: Path) -> Path | None:
-    """Write the package to ``target`` atomically, keeping the file mode; back up the book
-    first when it is rewritten in place.  Returns the backup, if one was made."""
-    mode = stat.S_IMODE((target if target.exists() else book).stat().st_mode)
-    if not pkg.dirty:
-        _write_atomically(target, mode, lambda fp: _copy_file(book, fp))
-        return None
-    backup = _backup(book) if target == book else None
-    _write_atomically(target, mode, pkg.write_to)
+def _save(pkg: _Package, book: Path, target: Path, lock: files.BookLock, *, force: bool = False,
+          keep_replaced: bool = True) -> Path | None:
+    """Write the package to ``target`` atomically.  In place: back the book up first, and
+    replace it only if it is still the file read under ``lock``; the backup is returned.  To
+    another file: an existing one is replaced only with ``force`` (backed up first, unless not
+    ``keep_replaced``: a file salesxl itself rewrites each run), and its backup is returned."""
+    write: Callable[[IO[bytes]], None] = pkg.write_to if pkg.dirty else (lambda fp: _copy_file(book, fp))
+    if target == book:
+        lock.check_unchanged()
+        backup = files.backup(book) if pkg.dirty else None
+        try:
+            with files.atomic_write(book, before_replace=lock.check_unchanged) as fp:
+                write(fp)
+        except BaseException:
+            if backup is not None:
+                backup.unlink(missing_ok=True)  # the book is intact: its copy is not needed
+            raise
+        lock.refresh()
+        return backup
+    with files.book_lock(target) as out_lock:
+        files.remove_stale_temps(out_lock.path)
+        backup = files.replace_existing(target, force=force, keep=keep_replaced)
+        with files.atomic_write(target) as fp:
+            write(fp)
     return backup
 
 
 # --------------------------------------------------------------------------------------------
-# Files: checks, locks, backup, atomic write
+# Files: the book's checks (writing itself is salesxl.io.files)
 
 
 def _check_book(book: Path) -> None:
@@ -305,80 +323,9 @@ def _check_book(book: Path) -> None:
         )
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
-
-
-def _lock_files(path: Path) -> Iterator[Path]:
-    yield path.with_name("~$" + path.name)
-    yield path.with_name(".~lock." + path.name + "#")
-
-
-def _refuse_locked(path: Path) -> None:
-    for lock in _lock_files(path):
-        if lock.exists():
-            raise UnreadableWorkbook(
-                f"工作簿 {path.name} 正在 Excel/WPS/LibreOffice 中打开（发现锁文件 {lock.name}），请先关闭再写入",
-                f"Workbook {path.name} is open in Excel/WPS/LibreOffice (lock file {lock.name}); close it and try again",
-            )
-
-
-def _backup(book: Path) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    backup = book.with_name(f"{book.stem}.备份-{stamp}{book.suffix}")
-    n = 2
-    while backup.exists():
-        backup = book.with_name(f"{book.stem}.备份-{stamp}-{n}{book.suffix}")
-        n += 1
-    try:
-        shutil.copy2(book, backup)
-        with open(backup, "rb+") as fp:
-            os.fsync(fp.fileno())
-    except OSError as exc:
-        raise SalesxlError(
-            f"无法创建备份 {backup.name}：{exc.strerror or exc}",
-            f"Cannot create the backup {backup.name}: {exc.strerror or exc}",
-        ) from exc
-    return backup
-
-
 def _copy_file(src: Path, fp: IO[bytes]) -> None:
     with open(src, "rb") as s:
         shutil.copyfileobj(s, fp, _CHUNK)
-
-
-def _write_atomically(target: Path, mode: int, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through ``write`` into a temp file beside ``target``, fsync, then os.replace."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            write(fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except SalesxlError:
-        tmp.unlink(missing_ok=True)
-        raise
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise SalesxlError(
-            f"无法写入 {target.name}：{exc.strerror or exc}", f"Cannot write {target.name}: {exc.strerror or exc}"
-        ) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):
-        with contextlib.suppress(OSError):
-            dfd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
 
 
 # --------------------------------------------------------------------------------------------

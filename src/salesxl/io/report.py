@@ -26,8 +26,7 @@ failure never leaves half a report behind.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.classification import LEVEL_NAMES
 from salesxl.core.summary import GRADE_NAMES, MOVEMENT_NAMES, MonthlySummary, change, ratio4
+from salesxl.io import files
 
 __all__ = ["SHEETS", "UNASSIGNED", "write_report"]
 
@@ -632,23 +632,20 @@ def _movements(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
 def write_report(summary: MonthlySummary, path: str | Path) -> Path:
     """Write the 月报 workbook to ``path`` (replaced when it exists) and return it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".月报-", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(fd)
     try:
-        wb = xlsxwriter.Workbook(tmp, {"in_memory": True})
-        try:
-            fmt = _Fmt(wb)
-            for build in (_overview, _levels, _products, _regions, _credit, _salespeople, _expenses, _movements):
-                build(wb, fmt, summary)
-            created = datetime.combine(summary.as_of, datetime.min.time())
-            wb.set_properties({"title": f"{summary.month.year}年{summary.month.month}月销售月报",
-                               "company": summary.company, "author": "salesxl", "created": created})
-            wb.worksheets()[0].activate()
-        finally:
-            wb.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise files.write_error(exc, path) from exc
+    buffer = io.BytesIO()  # built in memory, so a full disk can only fail the one atomic write
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    try:
+        fmt = _Fmt(wb)
+        for build in (_overview, _levels, _products, _regions, _credit, _salespeople, _expenses, _movements):
+            build(wb, fmt, summary)
+        created = datetime.combine(summary.as_of, datetime.min.time())
+        wb.set_properties({"title": f"{summary.month.year}年{summary.month.month}月销售月报",
+                           "company": summary.company, "author": "salesxl", "created": created})
+        wb.worksheets()[0].activate()
+    finally:
+        wb.close()
+    return files.write_bytes(path, buffer.getvalue())

@@ -61,6 +61,7 @@ import pandas as pd
 from salesxl.core.ledger import LedgerResult
 from salesxl.core.money import fen_to_decimal
 from salesxl.errors import BadArguments
+from salesxl.io import files
 from salesxl.io.columns import SheetPatch, patch_sheet
 from salesxl.io.marking import (
     CT_WORKSHEET,
@@ -165,13 +166,15 @@ def write_result_sheets(
     book: Path,
     sheets: Sequence[ResultSheet],
     *,
-    out: Path | None = None,
+    out: Path | str | None = None,
     in_place: bool = False,
     patch: SheetPatch | None = None,
     add_if_missing: Sequence[ResultSheet] = (),
     copy_tag: str = "往来结果",
     what_zh: str = "结果",
     what_en: str = "the results",
+    force: bool = False,
+    keep_replaced: bool = True,
 ) -> WriteResult:
     """Add (or replace) ``sheets`` in a copy of ``book`` (``out=``) or in ``book`` itself.
 
@@ -182,10 +185,13 @@ def write_result_sheets(
 
     Raises :class:`BadArguments` for a wrong call (both or neither of ``out``/``in_place``,
     duplicate or invalid sheet names, a row of the wrong length, a patch naming a result sheet
-    or a sheet the workbook lacks) and :class:`~salesxl.errors.UnreadableWorkbook` for a
-    missing, unsupported, broken or open workbook.
+    or a sheet the workbook lacks, an existing ``out`` without ``force``, ``out`` naming the
+    book), :class:`~salesxl.errors.UnreadableWorkbook` for a missing, unsupported, broken or
+    open workbook and :class:`~salesxl.errors.WriteFailed` when writing fails (nothing lost).
+    ``force`` replaces an existing ``out`` after backing it up (no backup when not
+    ``keep_replaced``: for files salesxl itself rewrites each run, like the batch's feedback).
     """
-    book, out, in_place = _check_call(book, out, in_place)
+    book, in_place = _check_call(book, out, in_place)
     names = [s.name for s in sheets]
     _check_names(names + [s.name for s in add_if_missing])
     if patch is not None and _normalize_name(patch.sheet) in {
@@ -194,16 +200,19 @@ def write_result_sheets(
         raise BadArguments(
             f"「{patch.sheet}」是结果工作表，不能写入列", f"'{patch.sheet}' is a result sheet; no columns can be written into it"
         )
-    with _Package(book) as pkg:
-        target, copied_zh, copied_en = _resolve_target(
-            pkg, book, out, in_place, copy_tag=copy_tag, what_zh=what_zh, what_en=what_en
-        )
-        writer = _SheetWriter(pkg)
-        done = writer.write(sheets, add_if_missing, patch)
+    with files.book_lock(book) as lock:
+        files.remove_stale_temps(lock.path)  # what a killed earlier write of this book left
+        with _Package(book) as pkg:
+            target, copied_zh, copied_en = _resolve_target(
+                pkg, book, out, in_place, copy_tag=copy_tag, what_zh=what_zh, what_en=what_en, force=force
+            )
+            writer = _SheetWriter(pkg)
+            done = writer.write(sheets, add_if_missing, patch)
 
-        if in_place and target == book and not pkg.dirty:
-            return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells, columns=done.columns)
-        backup = _save(pkg, book, target)
+            if in_place and target == book and not pkg.dirty:
+                return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells, columns=done.columns)
+            backup = _save(pkg, book, target, lock, force=force or in_place,
+                           keep_replaced=keep_replaced and not in_place)
     return WriteResult(target, done.sheets, done.rows, backup, copied_zh, copied_en, kept=done.kept,
                        cells=done.cells, columns=done.columns)
 

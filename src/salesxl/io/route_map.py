@@ -13,12 +13,11 @@ from __future__ import annotations
 import math
 from html import escape
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import pandas as pd
 
-from salesxl.io.marking import _write_atomically
+from salesxl.io import files
 
 #: Colours that stay apart on white (route i of a zone takes colour i mod len).
 PALETTE = (
@@ -97,10 +96,5 @@ def write_route_map(customers: pd.DataFrame, path: Path, *, min_customers: int =
     """Write :func:`route_map_svg` to ``path`` (UTF-8, atomically: a temp file beside it, then
     a rename, so an existing map is never left half-written) and return it."""
     data = route_map_svg(customers, min_customers=min_customers).encode("utf-8")
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-
-    def write(fp: IO[bytes]) -> None:
-        fp.write(data)
-
-    _write_atomically(path, mode, write)
+    files.write_bytes(path, data)
     return path

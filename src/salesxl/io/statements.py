@@ -22,6 +22,8 @@ numbers with ``#,##0.00``; dates are date cells.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,6 +39,8 @@ from salesxl.core import ledger
 from salesxl.core.ledger import ACTION_COLLECT, ACTION_STOP, LedgerResult
 from salesxl.core.money import fen_to_decimal
 from salesxl.core.tables import ROW, Book
+from salesxl.errors import BadArguments
+from salesxl.io import files
 
 __all__ = ["DUNNING_ACTIONS", "Entry", "Statement", "build_statement", "write_statements"]
 
@@ -194,7 +198,13 @@ def write_statements(
     unknown customer id.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise BadArguments(f"{out_dir} 是文件，不是文件夹", f"{out_dir} is a file, not a folder") from None
+    except OSError as exc:
+        raise files.write_error(exc, out_dir) from exc
     as_of = result.as_of
     period_start = period_start or as_of.replace(day=1)
     company = company if company is not None else (book.settings.company_name or "")
@@ -210,7 +220,13 @@ def write_statements(
             raise KeyError(cid)
         st = build_statement(result, items, codes[cid], cid, period_start)
         path = out_dir / _file_name(cid)
-        _write_workbook(path, st, company, pay_within_days)
+        try:
+            _write_workbook(path, st, company, pay_within_days)
+        except BaseException:
+            if created and not paths:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()  # the folder made for this run, still empty: leave no trace
+            raise
         paths.append(path)
     return paths
 
@@ -258,7 +274,9 @@ def _print_setup(ws: xlsxwriter.worksheet.Worksheet, title: str, repeat: int | N
 
 
 def _write_workbook(path: Path, st: Statement, company: str, pay_within_days: int) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
+    """Build the statement in memory, then one atomic write: a full disk leaves no short file."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     try:
         fmt = _Fmt(wb)
         _statement_sheet(wb.add_worksheet("对账单"), fmt, st, company)
@@ -267,6 +285,7 @@ def _write_workbook(path: Path, st: Statement, company: str, pay_within_days: in
         wb.set_properties({"title": f"客户往来对账单 {st.customer_id}", "company": company, "author": "salesxl"})
     finally:
         wb.close()
+    files.write_bytes(path, buffer.getvalue())
 
 
 def _title_block(

@@ -31,9 +31,8 @@ No defined names are created.
 
 from __future__ import annotations
 
-import os
+import io
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -67,6 +66,7 @@ from salesxl.core.templates import (
 )
 from salesxl.core.validation import LAT_RANGE, LON_RANGE
 from salesxl.errors import BadArguments
+from salesxl.io import files
 
 __all__ = [
     "DATE_MIN",
@@ -251,8 +251,8 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
 
     ``issued_at`` is recorded in the hidden sheet and bounds the date validation (a company is
     not founded after the template was issued); ``master_name`` is the master's file name.  The
-    file is written to a temporary file beside ``out`` and then moved over it, so a reader never
-    sees half a template.  Raises :class:`~salesxl.errors.BadArguments` for an unknown
+    file is built in memory and written atomically (:func:`salesxl.io.files.atomic_write`), so a
+    reader never sees half a template.  Raises :class:`~salesxl.errors.BadArguments` for an unknown
     salesperson (the message lists the known ones) or an ``out`` that is not an ``.xlsx``.
     """
     out = Path(out)
@@ -267,31 +267,29 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
     cards = own_cards(book, who)
     meta = template_meta(book, who, cards, issued_at=issued_at, master_name=master_name)
     company = book.settings.company_name or ""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx.tmp", dir=out.parent)
-    os.close(fd)
     try:
-        # No URL or number guessing: every user string is written as the string it is.
-        wb = xlsxwriter.Workbook(tmp, {"in_memory": True, "strings_to_urls": False})
-        try:
-            fmt = _formats(wb)
-            cards_ws, visits_ws, help_ws = (wb.add_worksheet(sheet.name) for sheet in LAYOUT)  # as recorded
-            meta_ws = wb.add_worksheet(META_SHEET)
-            _cards_sheet(cards_ws, fmt, who, cards, issued_at.date())
-            _visits_sheet(visits_ws, fmt, who, len(cards), issued_at.date())
-            _help_sheet(help_ws, fmt, who, len(cards), issued_at.date(), company)
-            _meta_sheet(meta_ws, meta)
-            # Neutral properties: nothing about customers, and a fixed date so the same issue
-            # gives the same file.
-            wb.set_properties({"title": "客户档案模板", "author": company, "company": company,
-                               "created": issued_at.replace(tzinfo=None)})
-            cards_ws.activate()
-        finally:
-            wb.close()
-        _publish(Path(tmp), out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise files.write_error(exc, out) from exc
+    buffer = io.BytesIO()  # built in memory: a full disk can only fail the one atomic write
+    # No URL or number guessing: every user string is written as the string it is.
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
+    try:
+        fmt = _formats(wb)
+        cards_ws, visits_ws, help_ws = (wb.add_worksheet(sheet.name) for sheet in LAYOUT)  # as recorded
+        meta_ws = wb.add_worksheet(META_SHEET)
+        _cards_sheet(cards_ws, fmt, who, cards, issued_at.date())
+        _visits_sheet(visits_ws, fmt, who, len(cards), issued_at.date())
+        _help_sheet(help_ws, fmt, who, len(cards), issued_at.date(), company)
+        _meta_sheet(meta_ws, meta)
+        # Neutral properties: nothing about customers, and a fixed date so the same issue
+        # gives the same file.
+        wb.set_properties({"title": "客户档案模板", "author": company, "company": company,
+                           "created": issued_at.replace(tzinfo=None)})
+        cards_ws.activate()
+    finally:
+        wb.close()
+    files.write_bytes(out, buffer.getvalue())
     return out
 
 
@@ -301,18 +299,6 @@ def write_salesperson_templates(book: Book, out_dir: Path, *, issued_at: datetim
     names = list(salespeople) if salespeople is not None else known_salespeople(book)
     return [write_salesperson_template(book, n, Path(out_dir) / template_file_name(_name(n)),
                                        issued_at=issued_at, master_name=master_name) for n in names]
-
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Move the finished file into place with the mode a new file would get (mkstemp's is 0600)."""
-    if out.exists():
-        mode = out.stat().st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    os.chmod(tmp, mode)
-    os.replace(tmp, out)
 
 
 def _excel_value(value: Any, kind: FieldType) -> Any:
