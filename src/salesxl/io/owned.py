@@ -39,7 +39,7 @@ from lxml import etree
 if TYPE_CHECKING:
     from salesxl.io.marking import _Marker
 
-__all__ = ["MARK_PREFIX", "claim", "free_name", "kept_note", "mark", "marked_sheets"]
+__all__ = ["MARK_PREFIX", "claim", "free_name", "is_mark", "is_result_of", "kept_note", "mark", "marked_sheets", "sheet_of"]
 
 MARK_PREFIX = "_salesxl_result_"
 _MARK_RE = re.compile(re.escape(MARK_PREFIX) + r"\d+", re.I)
@@ -58,7 +58,7 @@ _BEFORE_NAMES = {_q(n) for n in ("fileVersion", "fileSharing", "workbookPr", "wo
 _HEADER_PARSER_ARGS = {"resolve_entities": False, "no_network": True, "huge_tree": True}
 
 
-def _sheet_of(formula: str) -> str | None:
+def sheet_of(formula: str) -> str | None:
     """The sheet a mark's formula refers to (None for ``#REF!`` and anything else)."""
     m = _REF_RE.match(formula or "")
     if m is None:
@@ -72,8 +72,13 @@ def _marks(m: _Marker) -> list[tuple[etree._Element, str | None]]:
     names = m.wb.find(_q("definedNames"))
     if names is None:
         return []
-    return [(dn, _sheet_of(dn.text or "")) for dn in names.findall(_q("definedName"))
+    return [(dn, sheet_of(dn.text or "")) for dn in names.findall(_q("definedName"))
             if dn.get("localSheetId") is None and _MARK_RE.fullmatch(dn.get("name", ""))]
+
+
+def is_mark(name: str) -> bool:
+    """``name`` is one of salesxl's result marks (``Sheet!name`` forms too, as xlwings gives them)."""
+    return _MARK_RE.fullmatch(name.rsplit("!", 1)[-1]) is not None
 
 
 def marked_sheets(m: _Marker) -> set[str]:
@@ -115,7 +120,7 @@ def mark(m: _Marker, sheet: str) -> None:
     m.wb_dirty = True
 
 
-def _is_result_of(name: str, sheet: str) -> bool:
+def is_result_of(name: str, sheet: str) -> bool:
     """``sheet`` is ``name`` or one of the ``name(k)`` a run wrote beside a user's sheet."""
     folded, want = sheet.casefold(), name.casefold()
     return folded == want or re.fullmatch(re.escape(want) + r"\(\d+\)", folded) is not None
@@ -134,7 +139,7 @@ def claim(m: _Marker, name: str, headers: Iterable[Sequence[str]] = (), *, repla
     if replace:
         ours = marked_sheets(m)
         for s in m.sheets():
-            if s.name.casefold() in ours and _is_result_of(name, s.name):
+            if s.name.casefold() in ours and is_result_of(name, s.name):
                 m._remove_results_sheets(s.name)
                 _drop_marks(m, s.name)
         same = next((s for s in m.sheets() if s.name.casefold() == name.casefold()), None)
