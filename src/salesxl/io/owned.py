@@ -81,9 +81,15 @@ def is_mark(name: str) -> bool:
     return _MARK_RE.fullmatch(name.rsplit("!", 1)[-1]) is not None
 
 
+def _sheet_names(m: _Marker) -> list[str]:
+    """The workbook's sheet names (cheaper than ``m.sheets()``: no relationship lookups)."""
+    container = m.wb.find(_q("sheets"))
+    return [el.get("name", "") for el in container.findall(_q("sheet"))] if container is not None else []
+
+
 def marked_sheets(m: _Marker) -> set[str]:
     """The (case-folded) names of the sheets that carry salesxl's result mark."""
-    present = {s.name.casefold() for s in m.sheets()}
+    present = {name.casefold() for name in _sheet_names(m)}
     return {ref.casefold() for _, ref in _marks(m) if ref is not None and ref.casefold() in present}
 
 
@@ -92,7 +98,7 @@ def _drop_marks(m: _Marker, sheet: str | None) -> None:
     names = m.wb.find(_q("definedNames"))
     if names is None:
         return
-    present = {s.name.casefold() for s in m.sheets()}
+    present = {name.casefold() for name in _sheet_names(m)}
     for dn, ref in _marks(m):
         gone = ref is None or ref.casefold() not in present
         if (sheet is None and gone) or (sheet is not None and ref is not None and ref.casefold() == sheet.casefold()):
@@ -138,17 +144,19 @@ def claim(m: _Marker, name: str, headers: Iterable[Sequence[str]] = (), *, repla
     """
     if replace:
         ours = marked_sheets(m)
-        for s in m.sheets():
-            if s.name.casefold() in ours and is_result_of(name, s.name):
-                m._remove_results_sheets(s.name)
-                _drop_marks(m, s.name)
-        same = next((s for s in m.sheets() if s.name.casefold() == name.casefold()), None)
-        if same is not None and same.is_worksheet and same.part is not None:
-            first = _first_row(m, same.part)
-            if first is not None and any(first == list(h) for h in headers):
-                m._remove_results_sheets(same.name)
-        _drop_marks(m, None)
-    return free_name(name, [s.name for s in m.sheets()] + list(reserved))
+        for sheet in _sheet_names(m):
+            if sheet.casefold() in ours and is_result_of(name, sheet):
+                m._remove_results_sheets(sheet)
+                _drop_marks(m, sheet)
+        if any(sheet.casefold() == name.casefold() for sheet in _sheet_names(m)):  # not ours by its mark
+            same = next(s for s in m.sheets() if s.name.casefold() == name.casefold())
+            if same.is_worksheet and same.part is not None:
+                first = _first_row(m, same.part)
+                if first is not None and any(first == list(h) for h in headers):
+                    m._remove_results_sheets(same.name)
+        if m.wb.find(_q("definedNames")) is not None:
+            _drop_marks(m, None)
+    return free_name(name, _sheet_names(m) + list(reserved))
 
 
 def free_name(name: str, taken: Iterable[str]) -> str:
