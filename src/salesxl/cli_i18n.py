@@ -301,7 +301,7 @@ class _Localized:
         self._epilog_text = value
 
     @property
-    def options_metavar(self) -> str:
+    def options_metavar(self) -> str | None:
         return tr("[选项]", "[OPTIONS]")
 
     @options_metavar.setter
