@@ -29,7 +29,7 @@ import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
 from salesxl import api
-from salesxl.core.findings import Code
+from salesxl.core.findings import Code, Finding
 from salesxl.core.grid import tabulate
 from salesxl.core.schema import SHEETS
 from salesxl.demo import DEMO_END, build_demo
@@ -304,22 +304,48 @@ class Sheets:
 
 
 class Name:
-    def __init__(self, book: Book, sheet: str, ref: str) -> None:
-        self.book, self.sheet, self.ref = book, sheet, ref
+    """A workbook-scoped name; one added through ``names.add`` follows its sheet as Excel's do
+    (a rename changes the reference, a deletion makes it ``#REF!``)."""
+
+    def __init__(self, book: Book, sheet: str, ref: str, name: str = "", target: Sheet | None = None) -> None:
+        self.book, self.sheet, self.ref, self.name, self.target = book, sheet, ref, name, target
 
     @property
     def refers_to_range(self) -> Range:
         return self.book.sheets[self.sheet].range(self.ref)
 
+    @property
+    def refers_to(self) -> str:
+        if self.target is None:
+            return f"='{self.sheet}'!{self.ref}"
+        if self.target not in self.book.sheets.items:
+            return f"=#REF!{self.ref}"
+        return "='" + self.target.name.replace("'", "''") + "'!" + self.ref
+
+    def delete(self) -> None:
+        del self.book.names.items[self.name]
+
 
 class Names:
     def __init__(self) -> None:
         self.items: dict[str, Name] = {}
+        self.book: Book | None = None
 
     def contains(self, name: str) -> bool:
         return name in self.items
 
     def __call__(self, name: str) -> Name:
+        return self.items[name]
+
+    def __iter__(self) -> Any:
+        return iter(list(self.items.values()))
+
+    def add(self, name: str, refers_to: str) -> Name:
+        assert self.book is not None
+        m = re.fullmatch(r"='((?:[^']|'')+)'!(\S+)", refers_to)
+        assert m, refers_to
+        target = self.book.sheets[m.group(1).replace("''", "'")]
+        self.items[name] = Name(self.book, target.name, m.group(2), name, target)
         return self.items[name]
 
 
@@ -340,6 +366,7 @@ class Book:
         self.name = Path(fullname).name
         self.sheets = Sheets(self)
         self.names = Names()
+        self.names.book = self
         self.app = App()
 
     def define(self, name: str, sheet: str, ref: str) -> None:
@@ -755,3 +782,36 @@ def test_output_folder(clean: Path) -> None:
     unsaved = Book("工作簿1")
     assert XlwingsGateway(unsaved).output_folder() == Path.home()
     assert FileGateway(clean, folder=Path("/x")).output_folder() == Path("/x")
+
+
+def test_live_writes_keep_the_users_own_result_named_sheets(clean: Path) -> None:
+    """In Excel as in a file: only sheets salesxl wrote (its defined-name mark) are replaced; a
+    user's own 校验结果 or 往来余额 stays, ours goes beside it and the workbook says so."""
+    book = book_from_file(clean)
+    for name in (RESULTS_SHEET, "往来余额"):
+        own = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
+        own.store(1, 1, f"我的{name}")
+    book.sheets.add("状态", after=book.sheets[0])
+    book.define(STATUS_NAME, "状态", "A1")
+    gw = XlwingsGateway(book)
+    findings = [Finding(sheet="客户档案", row=3, column="B", field="客户名称", value="x", code=Code.MISSING_VALUE)]
+    gw.write_marks(findings)
+    names = [s.name for s in book.sheets]
+    assert "校验结果(2)" in names and book.sheets[RESULTS_SHEET].cells[(1, 1)] == f"我的{RESULTS_SHEET}"
+    assert "「校验结果(2)」" in book.sheets["状态"].cells[(1, 1)]
+    buttons.run_offset(gw, DEMO_END)
+    assert "往来余额(2)" in [s.name for s in book.sheets]
+    assert book.sheets["往来余额"].cells[(1, 1)] == "我的往来余额"
+
+    # re-runs replace ours only; our sheet renamed by the user is theirs from then on
+    gw.write_marks(findings)
+    buttons.run_offset(gw, DEMO_END)
+    names = [s.name for s in book.sheets]
+    assert names.count("校验结果(2)") == names.count("往来余额(2)") == 1 and "校验结果(3)" not in names
+    book.sheets["往来余额(2)"].name = "三月往来"
+    buttons.run_offset(gw, DEMO_END)
+    names = [s.name for s in book.sheets]
+    assert "三月往来" in names and "往来余额(2)" in names
+    gw.write_marks([])  # a clean run removes our 校验结果(2) only
+    names = [s.name for s in book.sheets]
+    assert RESULTS_SHEET in names and "校验结果(2)" not in names

@@ -573,6 +573,8 @@ def test_libreoffice_opens_marked_workbook(rich: Path, tmp_path: Path) -> None:
     # and moved our record: a re-run still finds and removes its own marks, and does not stack
     saved = tmp_path / "lo" / "marked.xlsx"
     clean, again = tmp_path / "clean.xlsx", tmp_path / "again.xlsx"
+    # our 校验结果 keeps salesxl's mark through LibreOffice (the defined name; it drops "hidden")
+    assert re.search(r'name="_salesxl_result_1"[^>]*>\s*\'?校验结果\'?!\$A\$1<', members(saved)["xl/workbook.xml"].decode())
     write_marks(saved, [], out=clean)
     wb = openpyxl.load_workbook(clean)
     ws = wb["客户档案"]
@@ -582,7 +584,8 @@ def test_libreoffice_opens_marked_workbook(rich: Path, tmp_path: Path) -> None:
     assert ws["D3"].comment is None and ws["C20"].comment is None
     assert ws["D4"].comment.text == "王经理：这个号码待核实" and ws["B10"].comment.text == "老客户"
     assert RESULTS_SHEET not in wb.sheetnames
-    write_marks(saved, findings(), out=again)
+    assert write_marks(saved, findings(), out=again).results_sheet == RESULTS_SHEET  # replaced, not (2)
+    assert openpyxl.load_workbook(again).sheetnames.count(RESULTS_SHEET) == 1
     ws = openpyxl.load_workbook(again)["客户档案"]
     assert ws["D4"].comment.text.count("王经理") == 1 and ws["D4"].comment.text.count("13800138000") == 1
     assert ws["C20"].comment.text.count("客户性质") == 1 and fill_of(ws["C20"]) == "FFFFC7CE"
@@ -607,3 +610,119 @@ def test_deflate_sink_output_does_not_depend_on_how_it_is_fed() -> None:
         outs.append(blob)
     assert all(o == outs[0] for o in outs)
     assert zlib.decompress(outs[0], -15) == data
+
+
+# --------------------------------------------------------------------------------------------
+# A user's own sheet named 校验结果 is never ours to replace (issue 13 item 23)
+
+
+def book_with_own_results(path: Path, header: list[str] | None = None) -> Path:
+    """An office book whose own sheet is called 校验结果 (the boss's checklist)."""
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("客户档案")
+    ws.write_row(0, 0, ["客户编号", "客户名称", "联系电话"])
+    ws.write_row(1, 0, ["C001", "甲公司", "12345"])
+    own = wb.add_worksheet(RESULTS_SHEET)
+    own.write_row(0, 0, header or ["月份", "检查人", "结论"])
+    own.write_row(1, 0, ["2026-09", "王经理", "已核对"])
+    wb.close()
+    return path
+
+
+PHONE = Finding(sheet="客户档案", row=2, column="C", field="联系电话", value="12345", code=Code.BAD_PHONE)
+
+
+def test_users_own_results_sheet_is_kept(tmp_path: Path) -> None:
+    book = book_with_own_results(tmp_path / "own.xlsx")
+    first, second, clean = tmp_path / "1.xlsx", tmp_path / "2.xlsx", tmp_path / "3.xlsx"
+    result = write_marks(book, [PHONE], out=first)
+    assert result.results_sheet == "校验结果(2)" and result.renamed == {RESULTS_SHEET: "校验结果(2)"}
+    assert "已原样保留" in result.kept_note("zh") and "校验结果(2)" in result.kept_note("zh")
+    assert "kept" in result.kept_note("en")
+    wb = openpyxl.load_workbook(first)
+    assert wb.sheetnames == ["客户档案", RESULTS_SHEET, "校验结果(2)"]
+    assert [c.value for c in wb[RESULTS_SHEET][2]] == ["2026-09", "王经理", "已核对"]
+    assert wb["校验结果(2)"]["A2"].value == "客户档案"
+    own_part = sheet_parts(book)[RESULTS_SHEET]
+    assert members(first)[own_part] == members(book)[own_part]  # byte for byte
+
+    # a re-run replaces its own 校验结果(2), not the user's sheet; a clean run removes only ours
+    result = write_marks(first, [PHONE, PHONE], out=second)
+    assert openpyxl.load_workbook(second).sheetnames == ["客户档案", RESULTS_SHEET, "校验结果(2)"]
+    assert result.results_sheet == "校验结果(2)"
+    write_marks(second, [], out=clean)
+    wb = openpyxl.load_workbook(clean)
+    assert wb.sheetnames == ["客户档案", RESULTS_SHEET]
+    assert wb[RESULTS_SHEET]["C2"].value == "已核对"
+    assert "_salesxl_result_" not in members(clean)["xl/workbook.xml"].decode()
+
+
+def test_our_sheet_renamed_by_the_user_is_theirs(tmp_path: Path) -> None:
+    """A result sheet the user renamed to keep it (the mark follows the rename in Excel)."""
+    book = book_with_own_results(tmp_path / "b.xlsx")
+    first, kept, again = tmp_path / "1.xlsx", tmp_path / "2.xlsx", tmp_path / "3.xlsx"
+    write_marks(book, [PHONE], out=first)
+    wb = openpyxl.load_workbook(first)
+    wb["校验结果(2)"].title = "九月校验"
+    for dn in wb.defined_names.values():  # what Excel does to a name referring to the sheet
+        dn.attr_text = dn.attr_text.replace("'校验结果(2)'", "'九月校验'")
+    wb.save(kept)
+    result = write_marks(kept, [PHONE], out=again)
+    assert result.results_sheet == "校验结果(2)"
+    assert openpyxl.load_workbook(again).sheetnames == ["客户档案", RESULTS_SHEET, "九月校验", "校验结果(2)"]
+
+
+def test_sheet_from_before_the_mark_is_recognised_by_its_header(tmp_path: Path) -> None:
+    """Books marked by earlier salesxl versions have no mark: salesxl's exact header row is."""
+    for lang in ("zh", "en"):
+        book = book_with_own_results(tmp_path / f"old-{lang}.xlsx", header=list(marking._HEADERS[lang]))
+        out = tmp_path / f"new-{lang}.xlsx"
+        result = write_marks(book, [PHONE], out=out)
+        assert result.results_sheet == RESULTS_SHEET and result.renamed == {} and result.kept_note() is None
+        wb = openpyxl.load_workbook(out)
+        assert wb.sheetnames == ["客户档案", RESULTS_SHEET]
+        assert wb[RESULTS_SHEET]["A2"].value == "客户档案"
+    # one header cell different: the user's
+    header = list(marking._HEADERS["zh"])
+    header[-1] = "处理意见"
+    book = book_with_own_results(tmp_path / "own.xlsx", header=header)
+    assert write_marks(book, [PHONE], out=tmp_path / "o.xlsx").results_sheet == "校验结果(2)"
+
+
+def test_deleted_and_recreated_by_the_user_is_theirs(tmp_path: Path) -> None:
+    """Our sheet deleted (its mark then says #REF!, as Excel writes it) and a new one of the
+    user's made under the same name: the user's stays."""
+    marked, edited, again = tmp_path / "1.xlsx", tmp_path / "2.xlsx", tmp_path / "3.xlsx"
+    write_marks(build_rich(tmp_path / "r.xlsx"), findings(), out=marked)
+    wb = openpyxl.load_workbook(marked)
+    del wb[RESULTS_SHEET]
+    for dn in wb.defined_names.values():
+        dn.attr_text = "#REF!$A$1"
+    wb.create_sheet(RESULTS_SHEET)["A1"] = "我的备忘"
+    wb.save(edited)
+    result = write_marks(edited, findings(), out=again)
+    assert result.results_sheet == "校验结果(2)"
+    wb = openpyxl.load_workbook(again)
+    assert wb[RESULTS_SHEET]["A1"].value == "我的备忘"
+    # the stale mark is gone, the new one names our sheet
+    marks = [dn.attr_text for dn in wb.defined_names.values() if dn.name.startswith("_salesxl_result_")]
+    assert marks == ["'校验结果(2)'!$A$1"]
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_mark_survives_a_libreoffice_round_trip(tmp_path: Path) -> None:
+    """校验结果(2) can only be known as ours by its mark (no header rule for it): after
+    LibreOffice saved the book, a re-run still replaces it instead of adding 校验结果(3)."""
+    first, again = tmp_path / "first.xlsx", tmp_path / "again.xlsx"
+    write_marks(book_with_own_results(tmp_path / "own.xlsx"), [PHONE], out=first)
+    done = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless", "--convert-to", "xlsx",
+         "--outdir", str(tmp_path / "lo"), str(first)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    result = write_marks(tmp_path / "lo" / "first.xlsx", [PHONE], out=again)
+    assert result.results_sheet == "校验结果(2)"
+    wb = openpyxl.load_workbook(again)
+    assert wb.sheetnames == ["客户档案", RESULTS_SHEET, "校验结果(2)"]
+    assert wb[RESULTS_SHEET]["C2"].value == "已核对"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -240,3 +241,104 @@ def test_text_cells_fast_path_writes_what_full_escaping_writes(tmp_path: Path, m
     assert ws.column_dimensions["B"].width == 7 and ws.column_dimensions["A"].width == 60
     for text in ["abc", "客户", "ＡＢ全角", "ｱｲ半角", "é́", "😀x", "", "\x01"]:
         assert marking._display_width(text) == sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# --------------------------------------------------------------------------------------------
+# Only sheets salesxl wrote are replaced (issue 13 item 23)
+
+
+def office_book(path: Path, own: dict[str, list[list[object]]]) -> Path:
+    """A book with a data sheet and the user's own sheets ``own`` (name → rows)."""
+    wb = xlsxwriter.Workbook(path)
+    wb.add_worksheet("客户档案").write_row(0, 0, ["客户编号", "客户名称"])
+    for name, rows in own.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            ws.write_row(r, 0, row)
+    wb.close()
+    return path
+
+
+BALANCES = ResultSheet("往来余额", [Column("客户编号"), Column("应收余额", "amount")], [["C1", 12345]])
+AGING = ResultSheet("账龄明细", [Column("客户编号"), Column("账龄天数", "int")], [["C1", 40]])
+
+
+def test_users_own_sheet_of_a_result_name_is_kept(tmp_path: Path) -> None:
+    mine = [["我的往来表", "自己记的"], ["甲公司", "欠 5 万"]]
+    book = office_book(tmp_path / "own.xlsx", {"往来余额": mine})
+    first = write_result_sheets(book, [BALANCES, AGING], out=tmp_path / "1.xlsx")
+    assert first.sheets == ["往来余额(2)", "账龄明细"] and first.renamed == {"往来余额": "往来余额(2)"}
+    assert first.rows == {"往来余额(2)": 1, "账龄明细": 1}
+    assert "往来余额(2)" in first.kept_note("zh") and "往来余额(2)" in first.kept_note("en")
+    wb = openpyxl.load_workbook(first.written)
+    assert wb.sheetnames == ["客户档案", "往来余额", "往来余额(2)", "账龄明细"]
+    assert [[c.value for c in r] for r in wb["往来余额"].iter_rows()] == mine
+    assert wb["往来余额(2)"]["B2"].value == 123.45
+
+    # a re-run replaces both of ours and nothing of the user's
+    again = write_result_sheets(first.written, [BALANCES, AGING], out=tmp_path / "2.xlsx")
+    assert again.sheets == ["往来余额(2)", "账龄明细"]
+    wb = openpyxl.load_workbook(again.written)
+    assert wb.sheetnames == ["客户档案", "往来余额", "往来余额(2)", "账龄明细"]
+    assert [[c.value for c in r] for r in wb["往来余额"].iter_rows()] == mine
+    assert members(again.written) == members(write_result_sheets(
+        again.written, [BALANCES, AGING], out=tmp_path / "3.xlsx").written)  # stable from here on
+
+    # once the user's sheet is gone, the result takes its proper name again
+    wb.remove(wb["往来余额"])
+    wb.save(tmp_path / "4.xlsx")
+    last = write_result_sheets(tmp_path / "4.xlsx", [BALANCES, AGING], out=tmp_path / "5.xlsx")
+    assert last.renamed == {} and last.sheets == ["往来余额", "账龄明细"]
+    assert openpyxl.load_workbook(last.written).sheetnames == ["客户档案", "往来余额", "账龄明细"]
+
+
+def test_sheet_from_an_earlier_version_is_known_by_its_header(tmp_path: Path) -> None:
+    """No mark (written before it existed), but exactly salesxl's header row: ours."""
+    book = office_book(tmp_path / "old.xlsx", {"往来余额": [["客户编号", "应收余额"], ["C9", 1]]})
+    res = write_result_sheets(book, [BALANCES], out=tmp_path / "1.xlsx")
+    assert res.renamed == {} and openpyxl.load_workbook(res.written).sheetnames == ["客户档案", "往来余额"]
+    assert b'<c r="A1" t="s">' in members(book)["xl/worksheets/sheet2.xml"]  # read via shared strings, as Excel saves
+    # inline strings (how salesxl writes it) are read too: our sheet with its mark taken away
+    unmarked = tmp_path / "unmarked.xlsx"
+    with zipfile.ZipFile(res.written) as z, zipfile.ZipFile(unmarked, "w") as out:
+        for n in z.namelist():
+            data = z.read(n)
+            if n == "xl/workbook.xml":
+                data, k = re.subn(rb"<definedNames>.*</definedNames>", b"", data)
+                assert k == 1
+            out.writestr(n, data)
+    res = write_result_sheets(unmarked, [BALANCES], out=tmp_path / "2.xlsx")
+    assert res.renamed == {}
+    # a header that is not exactly ours (one more column, a title row): the user's
+    for rows in ([["客户编号", "应收余额", "备注"]], [["往来余额表"], ["客户编号", "应收余额"]], [[None, "应收余额"]]):
+        book = office_book(tmp_path / "mine.xlsx", {"往来余额": rows})
+        assert write_result_sheets(book, [BALANCES], out=tmp_path / "3.xlsx").renamed == {"往来余额": "往来余额(2)"}
+
+
+def test_every_result_command_keeps_the_users_sheets(tmp_path: Path) -> None:
+    """offset and classify on the demo book holding the user's own 往来余额, 路线 and 信用建议."""
+    src = build_demo(tmp_path / "demo")
+    wb = openpyxl.load_workbook(src)
+    for name in ("往来余额", "发货放行", "路线", "信用建议", "信用政策"):
+        wb.create_sheet(name)["A1"] = f"我自己的{name}"
+    wb.save(tmp_path / "own.xlsx")
+    _, written = api.offset_to_book(tmp_path / "own.xlsx", as_of=DEMO_END, out=tmp_path / "o.xlsx")
+    assert written.renamed == {"往来余额": "往来余额(2)", "发货放行": "发货放行(2)"}
+    _, classified = api.classify_to_book(tmp_path / "o.xlsx", as_of=DEMO_END, out=tmp_path / "c.xlsx")
+    assert classified.renamed == {"路线": "路线(2)", "信用建议": "信用建议(2)"}
+    assert classified.kept == ["信用政策"]
+    wb = openpyxl.load_workbook(classified.written, read_only=True)
+    for name in ("往来余额", "发货放行", "路线", "信用建议", "信用政策"):
+        assert wb[name]["A1"].value == f"我自己的{name}"
+    assert {"往来余额(2)", "账龄明细", "核销明细", "发货放行(2)", "路线(2)", "信用建议(2)"} <= set(wb.sheetnames)
+
+
+def test_unowned_sheets_never_replace_anything(tmp_path: Path) -> None:
+    """``owned=False`` (the batch's 拜访/变更记录 added to a master): even salesxl's own header
+    on an existing sheet does not make it replaceable, and no mark is left."""
+    book = office_book(tmp_path / "m.xlsx", {"变更记录": [["时间", "字段"], ["2026-01-01", "地址"]]})
+    log = ResultSheet("变更记录", [Column("时间"), Column("字段")], [["2026-10-31", "电话"]], owned=False)
+    res = write_result_sheets(book, [log], out=tmp_path / "1.xlsx")
+    assert res.sheets == ["变更记录(2)"]
+    assert b"_salesxl_result_" not in members(res.written)["xl/workbook.xml"]
+    assert openpyxl.load_workbook(res.written)["变更记录"]["B2"].value == "地址"

@@ -4,6 +4,12 @@ Exit status: 0 done, 1 done but the workbook has errors, 2 the command could not
 arguments, unreadable or unsupported file) — always with exactly one line on stderr and never a
 traceback, because the people running this are sales administrators, not programmers.
 ``--json`` prints one JSON document on stdout; progress bars go to stderr.
+
+Language: 中文 by default; ``--lang en`` (anywhere on the command line, also before the
+subcommand) or ``SALESXL_LANG=en`` gives English help, messages and summaries
+(:mod:`salesxl.cli_i18n`).  User text — cell values, sheet, customer, salesperson and file
+names — is never read as rich markup: both consoles print with markup and emoji codes off,
+and colour comes from ``style=``.
 """
 
 from __future__ import annotations
@@ -22,40 +28,72 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
+from rich.text import Text
 
-from salesxl import api
+from salesxl import api, cli_i18n
+from salesxl.cli_i18n import Argument, Group, Option
+from salesxl.cli_i18n import Text as T
 from salesxl.errors import BadArguments, SalesxlError
 from salesxl.io import files
 
-err = Console(stderr=True)
-out = Console(soft_wrap=True)
+# markup and emoji codes off: a cell holding "[/x]" or ":warning:" is printed as it is
+err = Console(stderr=True, markup=False, emoji=False)
+out = Console(soft_wrap=True, markup=False, emoji=False)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``salesxl --lang en …``: :func:`run` already chose the language from the command line."""
+
+
+#: ``--lang`` of a group (``salesxl --lang en validate …``, ``salesxl template --lang en -h``).
+group_lang_opt = click.option(
+    "--lang", type=click.Choice(["zh", "en"], case_sensitive=False), default=None, expose_value=False,
+    is_eager=True, callback=_set_lang, cls=Option, metavar="zh|en",
+    help=T("消息和帮助的语言（也可写在子命令后）", "Language of messages and help (may also follow the subcommand)"))
 
 
 @click.group(
-    name="salesxl",
-    help="salesxl：用 Excel 工作簿管理销售——校验客户档案与台账、客户分类、预收冲应收、月报。",
+    name="salesxl", cls=Group,
+    help=T("salesxl：用 Excel 工作簿管理销售——校验客户档案与台账、客户分类、预收冲应收、月报。",
+           "salesxl: run a sales office from its Excel workbooks — check the customer archive and "
+           "ledgers, classify customers, offset prepayments against receivables, monthly report."),
+    epilog=T("语言：--lang en 或环境变量 SALESXL_LANG=en 显示英文（默认中文）。",
+             "Language: --lang zh or SALESXL_LANG=zh for Chinese (the default); --lang en for English."),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(package_name="salesxl")
+@click.version_option(package_name="salesxl", message="%(prog)s %(version)s", cls=Option,
+                      help=T("显示版本号并退出", "Show the version and exit."))
+@group_lang_opt
 def app() -> None:
     """The command group; each subcommand is a thin shell over :mod:`salesxl.api`."""
 
 
 # Options shared by the subcommands.
-book_arg = click.argument("book", type=click.Path(path_type=Path, dir_okay=True))
+book_arg = click.argument("book", type=click.Path(path_type=Path, dir_okay=True), cls=Argument,
+                          metavar=T("工作簿", "BOOK"))
 lang_opt = click.option(
-    "--lang", type=click.Choice(["zh", "en"]), default="zh", envvar="SALESXL_LANG", show_envvar=True,
-    help="消息语言 zh（中文）或 en（English）",
+    "--lang", type=click.Choice(["zh", "en"], case_sensitive=False), default=cli_i18n.current, cls=Option,
+    metavar="zh|en",
+    help=T("消息语言：zh 中文（默认）或 en 英文；也可设环境变量 SALESXL_LANG",
+           "Language of messages: zh Chinese (the default) or en English; or set SALESXL_LANG"),
 )
-json_opt = click.option("--json", "json_out", is_flag=True, help="在标准输出打印一个 JSON 文档")
-as_of_opt = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="截止日期（默认今天）")
+json_opt = click.option("--json", "json_out", is_flag=True, cls=Option,
+                        help=T("在标准输出打印一个 JSON 文档", "Print one JSON document on standard output"))
+as_of_opt = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", cls=Option,
+                         help=T("截止日期（默认今天）", "As-of date (default: today)"))
 # --out stays text: a trailing separator ("对账/") means a folder, which a Path would forget.
 out_opt = click.option(
-    "--out", "out_path", type=click.Path(), default=None,
-    help="把结果写入这个新工作簿（原文件不变；给文件夹时在其中按原文件名命名）",
+    "--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+    help=T("把结果写入这个新工作簿（原文件不变；给文件夹时在其中按原文件名命名）",
+           "Write the results into this new workbook (the book is left unchanged; a folder: a file named "
+           "after the book inside it)"),
 )
-force_opt = click.option("--force", is_flag=True, help="--out 的文件已存在时覆盖（先在旁边备份原有文件）")
-in_place_opt = click.option("--in-place", is_flag=True, help="直接写回原工作簿（先在旁边保留带时间戳的备份）")
+force_opt = click.option("--force", is_flag=True, cls=Option,
+                         help=T("--out 的文件已存在时覆盖（先在旁边备份原有文件）",
+                                "Replace an existing --out file (after a backup of it beside it)"))
+in_place_opt = click.option("--in-place", is_flag=True, cls=Option,
+                            help=T("直接写回原工作簿（先在旁边保留带时间戳的备份）",
+                                   "Write into the book itself (after a timestamped backup beside it)"))
 
 
 def book_writer_options(command: Any) -> Any:
@@ -87,7 +125,7 @@ def emit_json(doc: Any) -> None:
 def progress_bar(label: str) -> Iterator[Any]:
     """A progress callback ``(stage, done, total)`` drawing a bar on stderr (quiet off a TTY)."""
     with Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),  # a stage may name a user's sheet
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -108,7 +146,10 @@ def check_out(out_path: str | Path | None, in_place: bool) -> None:
         raise BadArguments("--out 和 --in-place 只能选一个", "use either --out or --in-place, not both")
 
 
-@app.command()
+@app.command(help=T(
+    "校验工作簿：列出每个问题所在的工作表、行、列，可在工作簿中标出（有错误时退出码为 1）。",
+    "Check a workbook: every problem with its sheet, row and column, optionally marked in the "
+    "workbook (exit status 1 when there are errors)."))
 @book_writer_options
 def validate(
     book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str
@@ -116,7 +157,7 @@ def validate(
     """校验工作簿：列出每个问题所在的工作表、行、列，可在工作簿中标出（有错误时退出码为 1）。"""
     day = parse_as_of(as_of)
     check_out(out_path, in_place)
-    with progress_bar("校验" if lang == "zh" else "Checking") as progress:
+    with progress_bar("校验" if lang != "en" else "Checking") as progress:
         report = api.validate(book, as_of=day, out=out_path, in_place=in_place, lang=lang, progress=progress,
                               force=force)
     if json_out:
@@ -134,20 +175,25 @@ def _print_marks(report: api.ValidationReport, lang: str) -> None:
     zh = lang != "en"
     if marks.backup is not None:
         out.print(f"{'已备份原文件' if zh else 'Backup kept'}: {marks.backup}")
-    reason = marks.reason(lang)
-    if reason:
-        out.print(f"[yellow]{reason}[/]")
-    out.print(
-        f"已标出 {marks.marked_cells} 个单元格，结果见「校验结果」工作表：{marks.written}"
-        if zh
-        else f"Marked {marks.marked_cells} cells; see the 校验结果 sheet in {marks.written}"
-    )
+    for note in (marks.reason(lang), marks.kept_note(lang)):
+        if note:
+            out.print(note, style="yellow")
+    if marks.results_sheet is None:
+        out.print(f"没有问题，已清除以前的标记：{marks.written}" if zh
+                  else f"No problems; earlier marks removed: {marks.written}")
+    else:
+        out.print(
+            f"已标出 {marks.marked_cells} 个单元格，结果见「{marks.results_sheet}」工作表：{marks.written}"
+            if zh
+            else f"Marked {marks.marked_cells} cells; see the {marks.results_sheet} sheet in {marks.written}"
+        )
 
 
 def _print_findings(report: api.ValidationReport, lang: str, limit: int = 30) -> None:
     zh = lang != "en"
     if not report.findings:
-        out.print(f"[green]{'校验通过，没有发现问题' if zh else 'No problems found'}[/]：{report.path}")
+        out.print(f"{'校验通过，没有发现问题' if zh else 'No problems found'}{'：' if zh else ': '}{report.path}",
+                  style="green")
         return
     table = RichTable(show_lines=False)
     for title in (("工作表", "行", "列", "代码", "说明") if zh else ("Sheet", "Row", "Col", "Code", "Message")):
@@ -172,7 +218,14 @@ ACTION_EN = {
 }
 
 
-@app.command()
+@app.command(help=T(
+    "预收冲应收：每个客户的应收/预收余额、账龄、处理建议和发货放行；用 --out 或 --in-place 时写入"
+    "往来余额、账龄明细、核销明细、发货放行工作表（读取有错误时退出码为 1；完整校验请用 salesxl validate）。",
+    "Offset prepayments against receivables: each customer's balance, aging, action and shipment "
+    "release; with --out or --in-place the sheets 往来余额, 账龄明细, 核销明细 and 发货放行 are written "
+    "(exit status 1 when reading found errors; the full check is salesxl validate)."),
+    short_help=T("预收冲应收：余额、账龄、处理建议和发货放行（读取有错误时退出码为 1）。",
+                 "Offset prepayments against receivables: balances, aging, actions."))
 @book_writer_options
 def offset(
     book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str
@@ -210,9 +263,10 @@ def _reading_errors(errors: int, lang: str) -> int:
     """Say that the reader's errors left rows uncounted; the exit status they mean (1 or 0)."""
     if errors:
         out.print(
-            f"[yellow]读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看[/]"
+            f"读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看"
             if lang != "en"
-            else f"[yellow]{errors} reading errors: those rows are not counted; see salesxl validate[/]"
+            else f"{errors} reading errors: those rows are not counted; see salesxl validate",
+            style="yellow",
         )
     return 1 if errors else 0
 
@@ -253,17 +307,27 @@ def _print_written(written: Any, lang: str) -> None:
     zh = lang != "en"
     if written.backup is not None:
         out.print(f"{'已备份原文件' if zh else 'Backup kept'}: {written.backup}")
-    reason = written.reason(lang)
-    if reason:
-        out.print(f"[yellow]{reason}[/]")
-    out.print(f"{'已写入' if zh else 'Written'} {'、'.join(written.sheets)}: {written.written}")
+    for note in (written.reason(lang), written.kept_note(lang)):
+        if note:
+            out.print(note, style="yellow")
+    out.print(f"{'已写入' if zh else 'Written'} {('、' if zh else ', ').join(written.sheets)}: {written.written}")
 
 
-@app.command()
+@app.command(help=T(
+    "客户细分：客户等级、客户状态、信用等级与建议条件、片区和拜访路线；用 --out 或 --in-place 时填写"
+    "客户档案的片区、路线、拜访顺序、客户等级、客户状态、信用等级列，并写入路线、信用建议和（没有时）信用政策工作表"
+    "（读取有错误时退出码为 1）。",
+    "Classify customers: level, status, credit grade with suggested terms, zone and visiting route; "
+    "with --out or --in-place the out columns of 客户档案 are filled in and the sheets 路线, 信用建议 "
+    "and (when missing) 信用政策 are written (exit status 1 when reading found errors)."),
+    short_help=T("客户细分：客户等级、客户状态、信用等级、片区和拜访路线（读取有错误时退出码为 1）。",
+                 "Classify customers: level, status, credit grade, zone, route."))
 @book_writer_options
-@click.option("--no-routes", is_flag=True, help="不规划拜访路线（只分等级、状态和信用等级）")
-@click.option("--map", "map_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              metavar="FILE.svg", help="另存一张拜访路线图（SVG，浏览器可直接打开）")
+@click.option("--no-routes", is_flag=True, cls=Option,
+              help=T("不规划拜访路线（只分等级、状态和信用等级）", "Plan no routes (level, status and credit grade only)"))
+@click.option("--map", "map_path", type=click.Path(path_type=Path, dir_okay=False), default=None, cls=Option,
+              metavar=T("文件.svg", "FILE.svg"),
+              help=T("另存一张拜访路线图（SVG，浏览器可直接打开）", "Also save a map of the routes (SVG, opens in a browser)"))
 def classify(
     book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str,
     no_routes: bool, map_path: Path | None,
@@ -351,12 +415,22 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
                       else f"… {more} more zones ({int(rest['customers'].sum())} customers): see the 路线 sheet or --json")
 
 
-@app.command()
+@app.command(help=T(
+    "月度汇总：销售、回款、应收/预收、客户构成、业务员业绩与费用，写成带图表的月报工作簿，原工作簿不变"
+    "（读取有错误时退出码为 1）。",
+    "Monthly summary: sales, collections, receivables and prepayments, customer mix, salespeople and "
+    "expenses, written as a report workbook with charts; the book itself is not changed "
+    "(exit status 1 when reading found errors)."),
+    short_help=T("月度汇总：写成带图表的月报工作簿（读取有错误时退出码为 1）。",
+                 "Monthly summary: a report workbook with charts."))
 @book_arg
-@click.option("--month", "month", required=True, metavar="YYYY-MM", help="汇总月份，如 2026-10（余额截至该月最后一天）")
+@click.option("--month", "month", required=True, metavar="YYYY-MM", cls=Option,
+              help=T("汇总月份，如 2026-10（余额截至该月最后一天）", "The month, e.g. 2026-10 (balances at its last day)"))
 @click.option(
-    "--out", "out_path", type=click.Path(), default=None,
-    help="月报工作簿路径（默认：工作簿旁的 月报-YYYY-MM.xlsx；与 --json 同用时，给出 --out 才写月报）",
+    "--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+    help=T("月报工作簿路径（默认：工作簿旁的 月报-YYYY-MM.xlsx；与 --json 同用时，给出 --out 才写月报）",
+           "The report workbook (default: 月报-YYYY-MM.xlsx beside the book; with --json it is written only "
+           "when --out is given)"),
 )
 @force_opt
 @json_opt
@@ -420,13 +494,19 @@ def _print_summary(result: Any, lang: str) -> None:
         out.print(f"{'已写入月报' if zh else 'Report written'}: {result.written}")
 
 
-@app.command()
+@app.command(help=T(
+    "客户往来对账单：每个客户一份可打印的工作簿；需催收的客户另附催款函。",
+    "Customer statements: one printable workbook per customer, with a payment reminder for "
+    "customers to chase."))
 @book_arg
 @as_of_opt
-@click.option("--customer", "customers", multiple=True, metavar="ID", help="客户编号（可多次；默认全部有往来的客户）")
-@click.option("--from", "period_start", default=None, metavar="YYYY-MM-DD", help="对账期间起始日（默认截止日所在月的1日）")
+@click.option("--customer", "customers", multiple=True, metavar=T("客户编号", "ID"), cls=Option,
+              help=T("客户编号（可多次；默认全部有往来的客户）", "Customer ID (repeatable; default: every customer with items)"))
+@click.option("--from", "period_start", default=None, metavar="YYYY-MM-DD", cls=Option,
+              help=T("对账期间起始日（默认截止日所在月的1日）", "First day of the period (default: the 1st of the as-of month)"))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("对账单"),
-              show_default=True, help="对账单输出目录")
+              show_default=True, cls=Option, metavar=T("文件夹", "DIR"),
+              help=T("对账单输出文件夹", "Folder for the statements"))
 @json_opt
 @lang_opt
 def statement(
@@ -452,15 +532,25 @@ def statement(
     return 0
 
 
-@app.group(name="template")
+@app.group(name="template", help=T(
+    "生成模板工作簿：办公室用的带按钮工作簿（office）、发给业务员的模板（salesperson）。",
+    "Make template workbooks: the office workbook with buttons (office), a salesperson's template (salesperson)."))
+@group_lang_opt
 def template() -> None:
-    """生成模板工作簿：办公室用的带按钮工作簿（office）、发给业务员的模板（salesperson）。"""
+    """The template commands."""
 
 
-@template.command("office")
-@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("销售管理.xlsm"), show_default=True, help="输出的 .xlsm 文件（目录不存在时创建）")
-@click.option("--force", is_flag=True, help="文件已存在时覆盖（默认不覆盖，以免替换正在使用的工作簿）")
+@template.command("office", help=T(
+    "生成办公室工作簿（.xlsm）：各工作表的表格、下拉列表和输入提示，控制台按钮，xlwings 设置（需要安装 xlwings）。",
+    "Make the office workbook (.xlsm): every sheet's table, drop-down lists and input hints, the "
+    "console's buttons, the xlwings settings (needs xlwings installed)."),
+    short_help=T("生成办公室工作簿（.xlsm，带按钮）。", "Make the office workbook (.xlsm, with buttons)."))
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), cls=Option, metavar=T("文件", "FILE"),
+              default=Path("销售管理.xlsm"), show_default=True,
+              help=T("输出的 .xlsm 文件（目录不存在时创建）", "The .xlsm to write (its folder is created when missing)"))
+@click.option("--force", is_flag=True, cls=Option,
+              help=T("文件已存在时覆盖（默认不覆盖，以免替换正在使用的工作簿）",
+                     "Replace an existing file (by default it is not, so a workbook in use is never replaced)"))
 @json_opt
 @lang_opt
 def template_office(out_path: Path, force: bool, json_out: bool, lang: str) -> int:
@@ -484,15 +574,27 @@ def template_office(out_path: Path, force: bool, json_out: bool, lang: str) -> i
     return 0
 
 
-@template.command("salesperson")
-@click.option("--from", "book", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="母版工作簿（含客户档案）")
-@click.option("--salesperson", default=None, metavar="姓名", help="业务员姓名（与 --all 二选一）")
-@click.option("--all", "every", is_flag=True, help="为每位业务员各生成一份：--out 是目录，文件名为 <业务员>.xlsx")
-@click.option("--out", "out_path", required=True, type=click.Path(),
-              help="输出的 .xlsx 文件（用 --all 时为目录）")
+@template.command("salesperson", help=T(
+    "生成发给业务员的模板（.xlsx，无宏）：只含该业务员自己的客户，供其更新客户档案、新增客户、填写拜访后交回"
+    "（业务员不存在时退出码为 2，并列出已有的业务员）。",
+    "Make a salesperson's template (.xlsx, no macros) holding only their own customers, to update "
+    "cards, add customers and log visits, then hand back (an unknown salesperson: exit status 2, "
+    "listing the known ones)."),
+    short_help=T("生成发给业务员的模板（.xlsx，无宏）。", "Make a salesperson's template (.xlsx, no macros)."))
+@click.option("--from", "book", required=True, type=click.Path(path_type=Path, dir_okay=False), cls=Option,
+              metavar=T("工作簿", "BOOK"), help=T("母版工作簿（含客户档案）", "The master workbook (with 客户档案)"))
+@click.option("--salesperson", default=None, metavar=T("姓名", "NAME"), cls=Option,
+              help=T("业务员姓名（与 --all 二选一）", "The salesperson's name (or --all)"))
+@click.option("--all", "every", is_flag=True, cls=Option,
+              help=T("为每位业务员各生成一份：--out 是目录，文件名为 <业务员>.xlsx",
+                     "One for every salesperson: --out is a folder, files are named <salesperson>.xlsx"))
+@click.option("--out", "out_path", required=True, type=click.Path(), cls=Option,
+              metavar=T("路径", "PATH"),
+              help=T("输出的 .xlsx 文件（用 --all 时为目录）", "The .xlsx to write (with --all: a folder)"))
 @force_opt
-@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="发放日期（默认现在；给定时同一天生成的文件完全相同）")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", cls=Option,
+              help=T("发放日期（默认现在；给定时同一天生成的文件完全相同）",
+                     "Issue date (default: now; given, the same day gives identical files)"))
 @json_opt
 @lang_opt
 def template_salesperson(book: Path, salesperson: str | None, every: bool, out_path: str, as_of: str | None,
@@ -520,19 +622,34 @@ def template_salesperson(book: Path, salesperson: str | None, every: bool, out_p
     return 0
 
 
-@app.command()
-@click.argument("inbox", type=click.Path(path_type=Path))
-@click.option("--master", "master", required=True, type=click.Path(path_type=Path),
-              help="母版工作簿（销售管理.xlsx），合并结果写回这里（先留带时间戳的备份）")
-@click.option("--month", "month", required=True, metavar="YYYY-MM", help="月度作业的月份，如 2026-10")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="输出文件夹：各业务员的反馈、批处理报告和月度作业的结果")
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行读取的进程数（默认 CPU 核数）")
-@click.option("--timeout", type=click.FloatRange(1), default=api.DEFAULT_TIMEOUT, show_default=True,
-              help="读取单个文件的时间上限（秒）")
+@app.command(help=T(
+    "合并业务员交回的模板：更新客户档案、新增客户、追加拜访，记录变更；再运行月度作业（校验、分类、冲账、月报）。"
+    "有需要处理的情况（坏文件、冲突、未采纳的行、母版正被打开未写入）时退出码为 1，无法运行时为 2。",
+    "Merge the templates salespeople handed back: update cards, add customers, append visits, log "
+    "every change; then run the monthly job (check, classify, offset, report).  Exit status 1 when "
+    "something needs attention (bad files, conflicts, rejected rows, a master left unwritten "
+    "because it is open), 2 when the batch cannot run."),
+    short_help=T("合并业务员交回的模板，再运行月度作业。", "Merge returned templates, then the monthly job."))
+@click.argument("inbox", type=click.Path(path_type=Path), cls=Argument, metavar=T("收件文件夹", "INBOX"))
+@click.option("--master", "master", required=True, type=click.Path(path_type=Path), cls=Option,
+              metavar=T("工作簿", "BOOK"),
+              help=T("母版工作簿（销售管理.xlsx），合并结果写回这里（先留带时间戳的备份）",
+                     "The master workbook (销售管理.xlsx); the merge is written into it (after a timestamped backup)"))
+@click.option("--month", "month", required=True, metavar="YYYY-MM", cls=Option,
+              help=T("月度作业的月份，如 2026-10", "Month of the monthly job, e.g. 2026-10"))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), cls=Option,
+              metavar=T("文件夹", "DIR"),
+              help=T("输出文件夹：各业务员的反馈、批处理报告和月度作业的结果",
+                     "Output folder: feedback per salesperson, the batch report, the monthly job's results"))
+@click.option("--workers", type=click.IntRange(1, 256), default=None, cls=Option, metavar="N",
+              help=T("并行读取的进程数（默认 CPU 核数）", "Processes reading in parallel (default: CPU cores)"))
+@click.option("--timeout", type=click.FloatRange(1), default=api.DEFAULT_TIMEOUT, show_default=True, cls=Option,
+              metavar=T("秒", "SECONDS"), help=T("读取单个文件的时间上限（秒）", "Time limit for reading one file (seconds)"))
 @click.option("--memory-limit", "memory_mb", type=click.IntRange(512), default=api.DEFAULT_MEMORY_MB,
-              show_default=True, help="每个读取进程的地址空间上限（MB）")
-@click.option("--no-monthly", is_flag=True, help="只合并，不运行月度作业")
+              show_default=True, cls=Option, metavar="MB",
+              help=T("每个读取进程的地址空间上限（MB）", "Address-space limit of each reading process (MB)"))
+@click.option("--no-monthly", is_flag=True, cls=Option,
+              help=T("只合并，不运行月度作业", "Merge only; do not run the monthly job"))
 @as_of_opt
 @json_opt
 @lang_opt
@@ -567,14 +684,14 @@ def _print_batch(report: Any, lang: str) -> None:
     out.print(table)
     for f in report.files:
         if f.message(lang) and f.status not in ("applied", "already-applied"):
-            out.print(f"[yellow]{f.file}[/]: {f.message(lang)}", highlight=False)
+            out.print(Text.assemble((f.file, "yellow"), f": {f.message(lang)}"), highlight=False)
     message = report.master_message(lang)
     if message:
-        out.print(f"[red]{message}[/]", highlight=False)
+        out.print(message, style="red", highlight=False)
     elif report.master_written:
         out.print(f"{'母版已更新，备份' if zh else 'Master updated; backup'}: {report.backup}")
     for zh_text, en_text in report.problems:
-        out.print(f"[red]{zh_text if zh else en_text}[/]", highlight=False)
+        out.print(zh_text if zh else en_text, style="red", highlight=False)
     for step in report.monthly:
         shown = step.written if step.ok else (step.message_zh if zh else step.message_en)
         out.print(f"{step.step}: {shown}")
@@ -582,13 +699,14 @@ def _print_batch(report: Any, lang: str) -> None:
         out.print(f"{'批处理报告' if zh else 'Batch report'}: {report.report}")
 
 
-@app.command()
+@app.command(help=T("显示 salesxl 在工作簿中识别到的工作表、表头行、记录数和列。",
+                   "Show what salesxl sees in a workbook: sheets, header rows, record counts, columns."))
 @book_arg
 @json_opt
 @lang_opt
 def sheets(book: Path, json_out: bool, lang: str) -> int:
     """显示 salesxl 在工作簿中识别到的工作表、表头行、记录数和列。"""
-    with progress_bar("读取" if lang == "zh" else "Reading") as progress:
+    with progress_bar("读取" if lang != "en" else "Reading") as progress:
         found = api.describe(book, progress=progress)
     if json_out:
         emit_json([vars(s) for s in found])
@@ -604,12 +722,21 @@ def sheets(book: Path, json_out: bool, lang: str) -> int:
     return 0
 
 
-@app.command()
+@app.command(help=T(
+    "生成示例公司的工作簿，并在其上运行主要流程（校验、标出问题、预收冲应收、客户细分），告诉你结果在哪里。",
+    "Build the demo company's workbook and run the main jobs on it (check, mark, offset, classify); "
+    "says where the results are."),
+    short_help=T("生成示例公司的工作簿并运行主要流程。", "Build the demo company and run the main jobs."))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("workbooks"),
-              show_default=True, help="示例工作簿的输出目录")
-@click.option("--seed", type=int, default=2026, show_default=True, help="随机种子：相同种子生成相同的工作簿")
-@click.option("--scale", is_flag=True, help="生成接近 Excel 行数上限的大工作簿（用于基准测试）")
-@click.option("--clean", is_flag=True, help="不含故意埋入的错误")
+              show_default=True, cls=Option, metavar=T("文件夹", "DIR"),
+              help=T("示例工作簿的输出文件夹", "Folder for the demo workbooks"))
+@click.option("--seed", type=int, default=2026, show_default=True, cls=Option, metavar="N",
+              help=T("随机种子：相同种子生成相同的工作簿", "Random seed: the same seed gives the same workbooks"))
+@click.option("--scale", is_flag=True, cls=Option,
+              help=T("生成接近 Excel 行数上限的大工作簿（用于基准测试）",
+                     "A workbook near Excel's row limit (for benchmarks)"))
+@click.option("--clean", is_flag=True, cls=Option,
+              help=T("不含故意埋入的错误", "Without the planted problems"))
 @json_opt
 @lang_opt
 def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lang: str) -> int:
@@ -661,16 +788,6 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     return 0
 
 
-def _lang_of(argv: Sequence[str]) -> str:
-    """The language asked for, known even when the arguments themselves are wrong."""
-    for i, a in enumerate(argv):
-        if a == "--lang" and i + 1 < len(argv):
-            return argv[i + 1]
-        if a.startswith("--lang="):
-            return a.split("=", 1)[1]
-    return os.environ.get("SALESXL_LANG", "zh")
-
-
 def _fail(message: str) -> int:
     line = " ".join(str(message).split())
     err.print(f"salesxl: {line}", highlight=False, markup=False, soft_wrap=True)
@@ -680,15 +797,27 @@ def _fail(message: str) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status (never raises for user errors)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    lang = _lang_of(args)
+    try:
+        # known before click parses anything: --help is eager, and errors may come first
+        lang = cli_i18n.language(args)
+    except BadArguments as exc:
+        return _fail(exc.message("zh"))
     if not args:
         args = ["--help"]
+    with cli_i18n.speaking(lang):
+        return _run(args, lang)
+
+
+def _run(args: list[str], lang: str) -> int:
     try:
         result = app.main(args=args, prog_name="salesxl", standalone_mode=False)
     except SalesxlError as exc:
         return _fail(exc.message(lang))
     except click.exceptions.UsageError as exc:
-        return _fail(("参数错误：" if lang != "en" else "bad arguments: ") + exc.format_message().replace("\n", " "))
+        message = exc.format_message().replace("\n", " ").strip()
+        if lang != "en" and message.endswith("."):
+            message = message[:-1] + "。"  # click's sentence, translated, keeps its English full stop
+        return _fail(("参数错误：" if lang != "en" else "bad arguments: ") + message)
     except click.exceptions.ClickException as exc:
         return _fail(exc.format_message())
     except click.exceptions.Exit as exc:

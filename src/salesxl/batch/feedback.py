@@ -31,6 +31,7 @@ from salesxl.core.findings import SEVERITY_LABEL
 from salesxl.core.merge import FileMerge
 from salesxl.errors import SalesxlError
 from salesxl.io.files import owner_of
+from salesxl.io.owned import MARK_PREFIX
 from salesxl.io.results import Column, Kind, ResultSheet, write_result_sheets
 from salesxl.io.templates import template_file_name
 
@@ -93,8 +94,10 @@ def _blank(names: tuple[str, ...]) -> Path:
             _BLANK_DIR = tempfile.TemporaryDirectory(prefix="salesxl-feedback-")
         path = Path(_BLANK_DIR.name) / f"blank-{len(_BLANKS)}.xlsx"
         wb = xlsxwriter.Workbook(str(path))
-        for name in names:
+        for k, name in enumerate(names, start=1):
             wb.add_worksheet(name)
+            # salesxl's result mark (salesxl.io.owned), so the result sheets replace these blanks
+            wb.define_name(f"{MARK_PREFIX}{k}", "='" + name.replace("'", "''") + "'!$A$1")
         wb.close()
         _BLANKS[names] = path
     return _BLANKS[names]

@@ -219,7 +219,7 @@ def plan_write(book: Book, merged: MergeResult, rows_of: dict[str, int], records
             cols = [Column("日期", "date", 12), *[Column(n) for n in VISIT_FIELDS[1:]]]
             rows = [[date.fromisoformat(v["日期"]) if v.get("日期") else None, *[v.get(n) for n in VISIT_FIELDS[1:]]]
                     for v in merged.new_visits]
-            plan.new_sheets.append(ResultSheet("拜访", cols, rows))
+            plan.new_sheets.append(ResultSheet("拜访", cols, rows, owned=False))  # the user's data from now on
 
     for own, names, rows in ((records.log, LOG_COLUMNS, log_rows), (records.record, RECORD_COLUMNS, record_rows)):
         if not rows:
@@ -235,7 +235,8 @@ def plan_write(book: Book, merged: MergeResult, rows_of: dict[str, int], records
             plan.patches.append((SheetPatch(own.name, 1, patch_cols), own.last_row, own.last_row + len(rows)))
         else:
             cols = [Column(n, "int" if kinds[n] == "int" else "text") for n in names]
-            plan.new_sheets.append(ResultSheet(own.name, cols, [list(r) for r in rows], tab_color="FF7F7F7F"))
+            plan.new_sheets.append(ResultSheet(own.name, cols, [list(r) for r in rows], tab_color="FF7F7F7F",
+                                               owned=False))
     return plan
 
 

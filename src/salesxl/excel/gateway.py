@@ -301,6 +301,8 @@ class FileGateway:
         kwargs, tmp = self._writing()
         result = write_marks(self._source, list(findings), lang="zh", **kwargs)
         self._done(result.written, tmp, result.reason("zh"))
+        if result.kept_note("zh"):
+            self.report(str(result.kept_note("zh")))  # the user's own 校验结果 was kept: say where ours went
         return result.marked_cells
 
     def write_sheets(
@@ -313,6 +315,8 @@ class FileGateway:
         kwargs, tmp = self._writing()
         result = write_result_sheets(self._source, sheets, patch=patch, add_if_missing=add_if_missing, **kwargs)
         self._done(result.written, tmp, result.reason("zh"))
+        if result.kept_note("zh"):
+            self.report(str(result.kept_note("zh")))
         return result.sheets
 
     def report(self, message: str, *, error: bool = False) -> None:

@@ -46,6 +46,7 @@ from salesxl.core.money import fen_to_decimal
 from salesxl.core.schema import SHEETS, normalize_sheet_name
 from salesxl.core.tables import Book
 from salesxl.excel.gateway import STATUS_NAME, grid_from_values
+from salesxl.io import owned
 from salesxl.io.columns import SheetPatch
 from salesxl.io.marking import RESULTS_SHEET
 from salesxl.io.reading import locate_sheets, read_settings
@@ -191,6 +192,47 @@ class XlwingsGateway:
         sheets = self.book.sheets
         return sheets.add(name, after=sheets[len(sheets) - 1])
 
+    def _claim(self, name: str, headers: Sequence[Sequence[str]], *, replace: bool = True) -> str:
+        """Remove salesxl's earlier sheets of the result ``name`` (as :func:`salesxl.io.owned.claim`
+        does in a file: marked by a defined name, or — from before the mark — headed by exactly
+        ``headers``); returns the name to write under (a free one beside a user's own sheet)."""
+        if replace:
+            marks: dict[str | None, list[Any]] = {}
+            for n in list(self.book.names):
+                if owned.is_mark(str(n.name)):
+                    ref = owned.sheet_of(str(n.refers_to))
+                    marks.setdefault(ref.casefold() if ref else None, []).append(n)
+            present = {s.name.casefold() for s in self.book.sheets}
+            for sheet in list(self.book.sheets):
+                if sheet.name.casefold() in marks and owned.is_result_of(name, sheet.name):
+                    for n in marks.pop(sheet.name.casefold()):
+                        n.delete()
+                    sheet.delete()
+            for key in [k for k in marks if k is None or k not in present]:
+                for n in marks.pop(key):
+                    n.delete()  # the mark of a sheet that is gone
+            same = next((s for s in self.book.sheets if s.name.casefold() == name.casefold()), None)
+            if same is not None:
+                rows = same.used_range.options(ndim=2).value or [[]]
+                first = list(rows[0])
+                while first and first[-1] is None:
+                    first.pop()
+                if any(first == list(h) for h in headers):
+                    same.delete()
+        return owned.free_name(name, [s.name for s in self.book.sheets])
+
+    def _add_result(self, name: str, *, mark: bool = True) -> Any:
+        """A new sheet ``name`` at the end, marked as salesxl's result."""
+        sheets = self.book.sheets
+        sheet = sheets.add(name, after=sheets[len(sheets) - 1])
+        if mark:
+            taken = {str(n.name).rsplit("!", 1)[-1].casefold() for n in self.book.names}
+            k = 1
+            while f"{owned.MARK_PREFIX}{k}".casefold() in taken:
+                k += 1
+            self.book.names.add(f"{owned.MARK_PREFIX}{k}", "='" + name.replace("'", "''") + "'!$A$1")
+        return sheet
+
     def _undo_marks(self) -> None:
         """Put back what the previous run's marks replaced, where the fill is still ours."""
         record = self._find_sheet(MARKS_SHEET)
@@ -230,9 +272,7 @@ class XlwingsGateway:
                           [*lines, f.message("zh")])
         with self._quiet():
             self._undo_marks()
-            old = self._find_sheet(RESULTS_SHEET)
-            if old is not None:
-                old.delete()
+            results = self._claim(RESULTS_SHEET, [_HEADERS])  # a user's own 校验结果 stays
             if not findings:
                 return 0
             record: list[list[Any]] = [["工作表", "单元格", "原填充", "原批注", "salesxl批注"]]
@@ -252,12 +292,14 @@ class XlwingsGateway:
             marks = self._replace_sheet(MARKS_SHEET)
             marks.range("A1").value = record
             marks.visible = False
-            self._write_findings(findings)
+            self._write_findings(findings, results)
+        if results != RESULTS_SHEET:
+            self.report(str(owned.kept_note({RESULTS_SHEET: results})))
         return len(cells)
 
-    def _write_findings(self, findings: Sequence[Finding]) -> None:
+    def _write_findings(self, findings: Sequence[Finding], name: str = RESULTS_SHEET) -> None:
         labels = SEVERITY_LABEL["zh"]
-        sheet = self._replace_sheet(RESULTS_SHEET)
+        sheet = self._add_result(name)
         rows: list[list[Any]] = [list(_HEADERS)]
         for f in findings:
             rows.append([text_value(f.sheet), f.row, text_value(f.column), text_value(f.field), text_value(f.value),
@@ -279,11 +321,17 @@ class XlwingsGateway:
             for s in add_if_missing:
                 if self._find_sheet(s.name) is None:
                     self._fill(self._replace_sheet(s.name), s)
-            for s in sheets:
-                self._fill(self._replace_sheet(s.name), s)
-                written.append(s.name)
+            renamed = {}
+            for s in sheets:  # only salesxl's own sheets are replaced (see _claim)
+                name = self._claim(s.name, [[c.header for c in s.columns]], replace=s.owned)
+                self._fill(self._add_result(name, mark=s.owned), s)
+                written.append(name)
+                if name != s.name:
+                    renamed[s.name] = name
             if patch is not None:
                 self._patch(patch)
+        if renamed:
+            self.report(str(owned.kept_note(renamed)))
         return written
 
     def _fill(self, sheet: Any, result: ResultSheet) -> None:

@@ -41,8 +41,9 @@ charts, images, shapes, pivot tables, form controls... .  So the package is patc
 
 Re-running first undoes what the record describes (cells whose style is still ours get their
 original style back, cells and rows we created go away, our comments and note shapes go, the
-user's comments are restored, the old ``校验结果`` sheet is removed) and then writes the new
-marks.  The undo is exact, so the same findings twice give byte-identical files, and a clean run
+user's comments are restored, the old ``校验结果`` sheet is removed — only one salesxl wrote,
+recognised by its mark (:mod:`salesxl.io.owned`): a user's own sheet of that name is kept and
+the findings go to ``校验结果(2)``) and then writes the new marks.  The undo is exact, so the same findings twice give byte-identical files, and a clean run
 (no findings) gives back the original sheet XML, comments and drawings byte for byte; the
 ``校验结果`` sheet is *removed* on a clean run rather than left saying "no problems".  Zip entry
 times are copied from the input (new parts get 1980-01-01), so output is fully deterministic.
@@ -97,7 +98,7 @@ from lxml import etree
 
 from salesxl.core.findings import SEVERITY_LABEL, Finding, Severity
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
-from salesxl.io import files
+from salesxl.io import files, owned
 from salesxl.io.safety import bad_crc, member_key, workbook_part
 
 __all__ = ["RESULTS_SHEET", "MarkResult", "safe_csv_cell", "write_marks"]
@@ -165,10 +166,19 @@ class MarkResult:
     """The timestamped backup made before an in-place write."""
     copied_because_en: str | None = None
     """The same reason in English."""
+    results_sheet: str | None = None
+    """The name the findings sheet was written under (None when there were no findings):
+    ``校验结果``, or ``校验结果(2)`` … when the workbook has a 校验结果 of its own."""
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Result name → the free name used, for each user's own sheet kept (see :mod:`salesxl.io.owned`)."""
 
     def reason(self, lang: str = "zh") -> str | None:
         """:attr:`copied_because` in ``lang``."""
         return self.copied_because_en if lang == "en" else self.copied_because
+
+    def kept_note(self, lang: str = "zh") -> str | None:
+        """Which of the user's own sheets were kept and where the results went instead."""
+        return owned.kept_note(self.renamed, lang)
 
 
 def safe_csv_cell(value: str) -> str:
@@ -208,13 +218,17 @@ def write_marks(
             target, copied_zh, copied_en = _resolve_target(
                 pkg, book, out, in_place, copy_tag="校验结果", what_zh="标记", what_en="the marks", force=force
             )
-            marked = _Marker(pkg, lang).run(findings)
+            marker = _Marker(pkg, lang)
+            marked = marker.run(findings)
+            name = marker.results_name if findings else None
+            renamed = {RESULTS_SHEET: name} if name is not None and name != RESULTS_SHEET else {}
 
             if in_place and target == book and not pkg.dirty:
-                return MarkResult(book, None, marked, None)  # the file already is exactly this
+                # the file already is exactly this
+                return MarkResult(book, None, marked, None, results_sheet=name, renamed=renamed)
             # in place, a copy beside the book is salesxl's own, rewritten each run: no backup
             backup = _save(pkg, book, target, lock, force=force or in_place, keep_replaced=not in_place)
-    return MarkResult(target, copied_zh, marked, backup, copied_en)
+    return MarkResult(target, copied_zh, marked, backup, copied_en, results_sheet=name, renamed=renamed)
 
 
 def _check_call(book: Path | str, out: Path | str | None, in_place: bool) -> tuple[Path, bool]:
@@ -2239,6 +2253,7 @@ class _Marker:
         self.wb_dirty = False
         self.styles = _Styles(pkg, self.wb_rels, self.ct)
         self.vml_default = False
+        self.results_name = RESULTS_SHEET
 
     # -- workbook structure ---------------------------------------------------------------
 
@@ -2369,7 +2384,8 @@ class _Marker:
 
     def run(self, findings: list[Finding]) -> int:
         old = self._take_record()
-        self._remove_results_sheets()
+        # only a 校验结果 salesxl wrote goes; a user's own stays and ours takes a free name
+        self.results_name = owned.claim(self, RESULTS_SHEET, _HEADERS.values())
         sheets = self.sheets()
         exact = {s.name: s for s in sheets}
         loose: dict[str, _Sheet] = {}
@@ -2403,6 +2419,7 @@ class _Marker:
             marked += self._mark_sheet(sh, todo, prev, new)
         if findings:
             self._add_results_sheet(findings, locate)
+            owned.mark(self, self.results_name)
             new.results = True
 
         # A "vml" content type we added is dropped once no VML drawing is left.
@@ -2554,7 +2571,7 @@ class _Marker:
         self.pkg.put_stream(part, sink.finish())
         rid = self.wb_rels.add(RT_WORKSHEET, part)
         el = etree.SubElement(container, _q("sheet"))
-        el.set("name", RESULTS_SHEET)
+        el.set("name", self.results_name)
         el.set("sheetId", str(max(ids, default=0) + 1))
         el.set(_q("id", NS_R), rid)
         self.ct.set_override(part, CT_WORKSHEET)

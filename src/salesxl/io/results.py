@@ -21,9 +21,13 @@ and rows.  Cells by kind:
 The header row is bold and frozen, an autofilter covers the table, and columns get a width that
 fits their content (CJK counted double) unless the column fixes one.
 
-A sheet whose name is one of the sheets being written is treated as ours and replaced wholesale
-(spec §4 reserves these names for salesxl's results).  Replaced sheets go to the end of the tab
-order, in the order given, so re-running gives the same order.
+A sheet of the name of one being written is replaced wholesale only when salesxl wrote it:
+each result sheet carries salesxl's mark (a hidden defined name, :mod:`salesxl.io.owned`).  A
+user's own sheet of that name is kept and the result goes under a free name (``往来余额(2)``),
+listed in :attr:`WriteResult.renamed`.  Replaced sheets go to the end of the tab order, in the
+order given, so re-running gives the same order.  ``ResultSheet(owned=False)`` sheets (the
+batch's 变更记录, added to the master once and the user's data from then on) carry no mark and
+never replace anything.
 
 ``add_if_missing`` sheets are starting points the user edits afterwards (信用政策): each is added
 only when the workbook has no sheet of that name (compared like the marker compares names:
@@ -61,7 +65,7 @@ import pandas as pd
 from salesxl.core.ledger import LedgerResult
 from salesxl.core.money import fen_to_decimal
 from salesxl.errors import BadArguments
-from salesxl.io import files
+from salesxl.io import files, owned
 from salesxl.io.columns import SheetPatch, patch_sheet
 from salesxl.io.marking import (
     CT_WORKSHEET,
@@ -130,6 +134,9 @@ class ResultSheet:
     columns: Sequence[Column]
     rows: Iterable[Sequence[Any]] = field(default_factory=list)
     tab_color: str | None = "FF1F4E79"
+    owned: bool = True
+    """salesxl's result, marked and replaced on a re-run; False: the user's data once written
+    (never replaces a sheet, no mark)."""
 
 
 @dataclass
@@ -153,9 +160,16 @@ class WriteResult:
     """Cells the ``patch`` gave a new value (0 when the sheet already held every value)."""
     columns: dict[str, str] = field(default_factory=dict)
     """Header → Excel letter of each patched column (where appended columns went)."""
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Sheet name → the free name it was written under, because the workbook has a sheet of
+    that name salesxl did not write (kept as it was)."""
 
     def reason(self, lang: str = "zh") -> str | None:
         return self.copied_because_en if lang == "en" else self.copied_because
+
+    def kept_note(self, lang: str = "zh") -> str | None:
+        """Which of the user's own sheets were kept and where the results went instead."""
+        return owned.kept_note(self.renamed, lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,11 +224,12 @@ def write_result_sheets(
             done = writer.write(sheets, add_if_missing, patch)
 
             if in_place and target == book and not pkg.dirty:
-                return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells, columns=done.columns)
+                return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells,
+                                   columns=done.columns, renamed=done.renamed)
             backup = _save(pkg, book, target, lock, force=force or in_place,
                            keep_replaced=keep_replaced and not in_place)
     return WriteResult(target, done.sheets, done.rows, backup, copied_zh, copied_en, kept=done.kept,
-                       cells=done.cells, columns=done.columns)
+                       cells=done.cells, columns=done.columns, renamed=done.renamed)
 
 
 _BAD_NAME_CHARS = set('[]:*?/\\')
@@ -239,6 +254,7 @@ class _Written:
     kept: list[str]
     cells: int = 0
     columns: dict[str, str] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 class _SheetWriter(_Marker):
@@ -256,7 +272,6 @@ class _SheetWriter(_Marker):
         then save the workbook's structure parts once."""
         container = self.wb.find(_q("sheets"))
         present = [el.get("name", "") for el in (container.findall(_q("sheet")) if container is not None else [])]
-        existing = {name.casefold(): name for name in present}
         loose = {_normalize_name(name) for name in present}
         done = _Written([], {}, [])
         if patch is not None:  # first: a patch that cannot be written stops before anything else
@@ -268,16 +283,23 @@ class _SheetWriter(_Marker):
                 done.kept.append(s.name)
             else:
                 missing.append(s)
-        for s in sheets:
-            real = existing.get(s.name.casefold())
-            if real is not None:
-                self._remove_results_sheets(real)
+        names: dict[int, str] = {}  # id of a sheet to add → the name it gets
+        reserved = [s.name for s in missing]
+        for s in sheets:  # only sheets salesxl wrote go; a user's own keeps its name, ours takes a free one
+            names[id(s)] = name = owned.claim(self, s.name, [[c.header for c in s.columns]], replace=s.owned,
+                                              reserved=reserved)
+            reserved.append(name)
+            if name != s.name:
+                done.renamed[s.name] = name
         adding = [*missing, *sheets]
         xf = _Formats(self.styles) if adding else None  # a patch alone leaves styles.xml alone
         for s in adding:
             assert xf is not None
-            done.rows[s.name] = self._add_sheet(s, xf)
-            done.sheets.append(s.name)
+            name = names.get(id(s), s.name)
+            done.rows[name] = self._add_sheet(s, xf, name)
+            done.sheets.append(name)
+            if id(s) in names and s.owned:
+                owned.mark(self, name)
         self.styles.save()
         if self.wb_dirty:
             self.pkg.put(self.wb_part, _serialize(self.wb))
@@ -286,7 +308,7 @@ class _SheetWriter(_Marker):
         self.ct.save()
         return done
 
-    def _add_sheet(self, sheet: ResultSheet, xf: _Formats) -> int:
+    def _add_sheet(self, sheet: ResultSheet, xf: _Formats, name: str) -> int:
         container = self.wb.find(_q("sheets"))
         if container is None:
             container = self.wb.makeelement(_q("sheets"), {})
@@ -304,7 +326,7 @@ class _SheetWriter(_Marker):
         rid = self.wb_rels.add(RT_WORKSHEET, part)
         el = container.makeelement(_q("sheet"), {})
         container.append(el)
-        el.set("name", sheet.name)
+        el.set("name", name)
         el.set("sheetId", str(max(ids, default=0) + 1))
         el.set(_q("id", NS_R), rid)
         self.ct.set_override(part, CT_WORKSHEET)
