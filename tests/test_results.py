@@ -310,9 +310,10 @@ def test_sheet_from_an_earlier_version_is_known_by_its_header(tmp_path: Path) ->
     res = write_result_sheets(unmarked, [BALANCES], out=tmp_path / "2.xlsx")
     assert res.renamed == {}
     # a header that is not exactly ours (one more column, a title row): the user's
-    for rows in ([["客户编号", "应收余额", "备注"]], [["往来余额表"], ["客户编号", "应收余额"]], [[None, "应收余额"]]):
-        book = office_book(tmp_path / "mine.xlsx", {"往来余额": rows})
-        assert write_result_sheets(book, [BALANCES], out=tmp_path / "3.xlsx").renamed == {"往来余额": "往来余额(2)"}
+    for i, rows in enumerate(([["客户编号", "应收余额", "备注"]], [["往来余额表"], ["客户编号", "应收余额"]],
+                              [[None, "应收余额"]])):
+        book = office_book(tmp_path / f"mine{i}.xlsx", {"往来余额": rows})
+        assert write_result_sheets(book, [BALANCES], out=tmp_path / f"3-{i}.xlsx").renamed == {"往来余额": "往来余额(2)"}
 
 
 def test_every_result_command_keeps_the_users_sheets(tmp_path: Path) -> None:
