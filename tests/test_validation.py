@@ -274,7 +274,7 @@ def test_bad_phone(check: Callable[..., list[Finding]]) -> None:
     sheets = with_rows("客户档案",
                        customer("C004", "甲", "个人", None, "+86 139-1234-5678"),
                        customer("C005", "乙", "个人", None, "1381234567"),
-                       customer("C006", "丙", "个人", None, "0755-8888888 转 12"),
+                       customer("C006", "丙", "个人", None, "0755-88888888 转 12"),
                        customer("C007", "丁", "个人", None, "12345678901"))
     assert cells(check(sheets)) == [
         (Code.BAD_PHONE, 7, "E", "联系电话", "1381234567"),
@@ -634,7 +634,7 @@ def test_messy_english_workbook_points_at_the_cells_the_user_sees(tmp_path: Path
             ["Salesperson", "Remarks (internal)", "Customer ID", "Nature", "Customer Name", "USCC",
              "Credit Limit (CNY)", "Phone"],
             ["张三", "vip", "C001", "General Company", "ＡＢＣ Trading Co", U1, "¥1,000", "13812345678"],
-            ["张三", None, "C002", "individual", "李四", None, "-1.2万", "0571-8812345"],
+            ["张三", None, "C002", "individual", "李四", None, "-1.2万", "0571-88123456"],
             ["张三", None, "C001", "Partner", "Other", U3, None, None],
         ],
         "SALES": [

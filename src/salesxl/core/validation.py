@@ -26,9 +26,9 @@ import pyarrow.compute as pc
 
 from salesxl.core.findings import Code, Finding
 from salesxl.core.identifiers import (
-    USCC_CHARSET,
-    normalize_identifier,
+    normalized_resident_id,
     normalized_uscc,
+    uscc_problem,
     valid_phone_mask,
 )
 from salesxl.core.money import fen_to_str, half_up_fen
@@ -385,7 +385,8 @@ def _customers(t: Table, ctx: _Context) -> list[Finding]:
 
 
 def _uscc(t: Table, ctx: _Context) -> list[Finding]:
-    """统一社会信用代码: required unless 个人, valid per GB 32100-2015, unique."""
+    """统一社会信用代码: required unless 个人, valid per GB 32100-2015 (a 个人 customer may give a
+    valid resident ID number instead), unique."""
     name = "统一社会信用代码"
     if not t.has(name):
         return []
@@ -398,28 +399,20 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
         "hint_en": "; every customer except an Individual needs a USCC",
     })
     key = normalized_uscc(s)
+    if individual.any():
+        ric = normalized_resident_id(s)
+        key = key.where(key.notna() | ~individual, ric)
     valid = key.notna().to_numpy(dtype=bool)
     bad = s.notna().to_numpy() & ~valid
     if bad.any():
-        why = [_uscc_problem(v) for v in s.iloc[np.flatnonzero(bad)].tolist()]
+        at = np.flatnonzero(bad)
+        why = [uscc_problem(str(v), individual=bool(i)) or ("", "")
+               for v, i in zip(s.iloc[at].tolist(), individual[at].tolist(), strict=True)]
         out += _emit(t, name, bad, Code.BAD_USCC, {
             "reason": _at(bad, [zh for zh, _ in why]), "reason_en": _at(bad, [en for _, en in why]),
         })
     # Only valid codes are compared: placeholders such as 无 or / are bad-uscc, not duplicates.
     return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
-
-
-def _uscc_problem(code: str) -> tuple[str, str]:
-    """Why a USCC is invalid, in words a user can act on (zh, en)."""
-    text = normalize_identifier(code).upper()
-    if len(text) != 18:
-        return f"共 {len(text)} 位，应为 18 位", f"it has {len(text)} characters instead of 18"
-    wrong = sorted({ch for ch in text if ch not in USCC_CHARSET})
-    if wrong:
-        shown = "、".join(wrong)
-        return (f"含有不允许的字符 {shown}（只能是数字和除 I、O、S、V、Z 外的大写字母）",
-                f"it contains {', '.join(wrong)} (only digits and capital letters except I, O, S, V, Z)")
-    return "校验位（第18位）不正确，请对照营业执照逐位核对", "the check character (18th) is wrong; compare it with the business licence character by character"
 
 
 def _phone(t: Table) -> list[Finding]:
