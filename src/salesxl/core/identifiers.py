@@ -45,6 +45,7 @@ __all__ = [
     "is_valid_uscc",
     "normalize_identifier",
     "normalize_province",
+    "card_provinces",
     "normalized_provinces",
     "normalized_uscc",
     "uscc_check_char",
@@ -285,3 +286,13 @@ def normalized_provinces(province: pd.Series, uscc: pd.Series | None = None) -> 
                 names[i], source[i] = name, "uscc"
     return (pd.Series(names, index=province.index, name=province.name, dtype="string"),
             pd.Series(source, index=province.index, name="province_source", dtype="string"))
+
+
+def card_provinces(cards: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """:func:`normalized_provinces` of 客户档案 cards (its 省份 and 统一社会信用代码 columns): the
+    one place every figure that counts by 省份 (zones, 区域构成, ``by_region``) takes it from."""
+    if "省份" not in cards.columns:
+        empty = pd.Series([None] * len(cards), index=cards.index, dtype="string")
+        return empty, empty.rename("province_source")
+    uscc = cards["统一社会信用代码"] if "统一社会信用代码" in cards.columns else None
+    return normalized_provinces(cards["省份"], uscc)
