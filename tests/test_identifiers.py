@@ -65,6 +65,7 @@ from salesxl.core.identifiers import (
     normalized_provinces,
     normalized_resident_id,
     normalized_uscc,
+    phone_keys,
     uscc_check_char,
     uscc_problem,
     valid_phone_mask,
@@ -507,7 +508,16 @@ def test_property_phone_agrees_with_libphonenumber(drawn: tuple[str, str | None]
 @settings(max_examples=200)
 @given(st.lists(_phone_strings().map(lambda d: d[0] + (d[1] or "")), min_size=1, max_size=40))
 def test_property_phone_mask_agrees_with_scalar_on_notations(values: list[str]) -> None:
-    assert valid_phone_mask(pd.Series(values, dtype=object)).tolist() == [is_valid_phone(v) for v in values]
+    series = pd.Series(values, dtype=object)
+    assert valid_phone_mask(series).tolist() == [is_valid_phone(v) for v in values]
+    assert phone_keys(series).fillna("").tolist() == [idrules.dialled_number(v) or "" for v in values]
+
+
+def test_one_number_in_every_notation_is_one_key() -> None:
+    forms = ["(010)62345678", "（010）62345678", "01062345678", "+86-10-62345678", "010-6234 5678",
+             "010–62345678", "86 10 62345678", "+86 (0)10 6234 5678", "1062345678"]
+    assert set(phone_keys(pd.Series(forms)).tolist()) == {"1062345678"}
+    assert idrules.dialled_number("0571-88123456转1865") == idrules.dialled_number("0571 8812 3456 ext.1865")
 
 
 # Characters where Python's re/str and Arrow's RE2 could part ways: every kind of whitespace
@@ -520,7 +530,9 @@ _TRICKY = "0123456789１３８８６ \t\n\x0b\x0c\x1c\x1f\u3000-－–—+＋#()
                           st.from_regex(r"\A0\d{2,3}[- ]\d{7,8}\Z"), st.none()), max_size=30))
 def test_property_phone_mask_on_tricky_text(values: list[str | None]) -> None:
     """The Arrow path gives what is_valid_phone gives, whatever the text."""
-    assert valid_phone_mask(pd.Series(values, dtype=object)).tolist() == [is_valid_phone(v) for v in values]
+    series = pd.Series(values, dtype=object)
+    assert valid_phone_mask(series).tolist() == [is_valid_phone(v) for v in values]
+    assert phone_keys(series).fillna("").tolist() == [idrules.dialled_number(v) or "" for v in values]
 
 
 @given(st.lists(st.one_of(

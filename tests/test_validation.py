@@ -424,7 +424,11 @@ def test_normalisation_keys() -> None:
     assert company_key(names).isna().tolist()[2:] == [True, True]
     phones = pd.Series(["+86 138-1234-5678", "008613812345678", "123", "010-12345678"], dtype="string")
     assert phone_key(phones).tolist()[:2] == ["13812345678", "13812345678"]
-    assert phone_key(phones).isna().tolist()[2] and phone_key(phones).tolist()[3] == "01012345678"
+    assert phone_key(phones).isna().tolist()[2] and phone_key(phones).tolist()[3] == "1012345678"
+    # one number in any notation is one key; an invalid phone keeps its digits
+    same = pd.Series(["010-62345678", "(010)62345678", "+86 10 6234 5678", "（010）6234—5678", "01062345678",
+                      "0571-88123456转8", "0571-88123456-8", "0755-8888888"], dtype="string")
+    assert phone_key(same).tolist() == ["1062345678"] * 5 + ["57188123456x8"] * 2 + ["07558888888"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -488,20 +488,31 @@ def phone_type(number: str | None) -> str | None:
     return None
 
 
+def dialled_number(s: Any) -> str | None:
+    """The number a valid phone dials — its national number, then ``x`` and the extension if
+    it has one — or None when ``s`` is not a valid phone (:func:`is_valid_phone`).  One number
+    typed in different notations gives one result: what the duplicate checks compare."""
+    text = phone_text(s)
+    if text is None:
+        return None
+    text = clean_phone(text)
+    number = national_number(text)
+    if phone_type(number) is not None:
+        return number
+    m = re.fullmatch(PHONE_EXTENSION, text)
+    if m is None:
+        return None
+    number = national_number(m.group("main"))
+    return f"{number}x{m.group('ext')}" if phone_type(number) in PHONE_EXTENSION_TYPES else None
+
+
 def is_valid_phone(s: Any) -> bool:
     """Whether ``s`` is a valid number in China's numbering plan, in any common notation:
     spaces, dashes (also en/em), brackets around the area code, ``+86``/``0086``/``86``, no
     separator at all; a landline or 400/800 number may carry an extension after ``-``, ``转``,
     ``分机``, ``ext`` or ``#``.  A mobile typed as a number (13812345678.0) counts as its digits.
     """
-    text = phone_text(s)
-    if text is None:
-        return False
-    text = clean_phone(text)
-    if phone_type(national_number(text)) is not None:
-        return True
-    m = re.fullmatch(PHONE_EXTENSION, text)
-    return m is not None and phone_type(national_number(m.group("main"))) in PHONE_EXTENSION_TYPES
+    return dialled_number(s) is not None
 
 # --- end of salesxl/core/idrules.py ---
 

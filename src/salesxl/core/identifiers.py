@@ -48,6 +48,7 @@ __all__ = [
     "card_provinces",
     "normalized_provinces",
     "normalized_uscc",
+    "phone_keys",
     "uscc_check_char",
     "uscc_problem",
     "valid_phone_mask",
@@ -199,10 +200,10 @@ def _national_numbers(main: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return number, usable
 
 
-def _phone_types(main: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(valid, valid and of a type an extension may follow) per cleaned phone text without
-    extension: :func:`idrules.national_number` then :func:`idrules.phone_type`, a column at a
-    time."""
+def _phone_types(main: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """(valid, valid and of a type an extension may follow, national number) per cleaned phone
+    text without extension: :func:`idrules.national_number` then :func:`idrules.phone_type`, a
+    column at a time."""
     number, usable = _national_numbers(main)
     n_len = pc.utf8_length(number).fill_null(0).to_numpy(zero_copy_only=False)
     general = usable & np.isin(n_len, idrules.PHONE_GENERAL_LENGTHS)
@@ -218,31 +219,50 @@ def _phone_types(main: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         valid |= hit
         if name in idrules.PHONE_EXTENSION_TYPES:
             ext_ok |= hit
-    return valid, ext_ok
+    return valid, ext_ok, number
 
 
-def valid_phone_mask(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`is_valid_phone`: a boolean Series aligned with ``values`` (NA → False).
-
-    The steps of :func:`idrules.is_valid_phone` over the whole column: clean-up and separators
-    in Arrow, libphonenumber's CN patterns in RE2, so 100,000 phones take a fraction of a
-    second.  Printable ASCII (nearly every cell) is left as it is by NFKC and the dash and
-    space folding, so those steps run on the other cells only.
-    """
+def _phones(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, key) per cell: the steps of :func:`idrules.is_valid_phone` over the whole column,
+    and for a valid phone the number it dials (national number, then ``x`` and the extension),
+    None elsewhere."""
     arr = _text_array(values, phones=True)
     other = ~_fullmatch(arr, "[ -~]*") & np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     text = _where(arr, other, lambda a: _sub(_sub(pc.utf8_normalize(a, "NFKC"), idrules.PHONE_DASHES, "-"),
                                              idrules.PHONE_SPACES, " "))
-    ok, _ = _phone_types(text)
+    ok, _, number = _phone_types(text)
+    keys = np.asarray(number.to_numpy(zero_copy_only=False), dtype=object)
+    keys[~ok] = None
     rest = ~ok & np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if rest.any():
         parts = pc.extract_regex(text.filter(pa.array(rest)), f"^(?:{idrules.PHONE_EXTENSION})$")
         split = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         if split.any():
-            main = pc.struct_field(parts.filter(pa.array(split)), "main")
+            found = parts.filter(pa.array(split))
+            _, with_ext, main_number = _phone_types(pc.struct_field(found, "main"))
             at = np.flatnonzero(rest)[split]
-            ok[at] = _phone_types(main)[1]
-    return pd.Series(ok, index=values.index, name=values.name, dtype=bool)
+            ok[at] = with_ext
+            ext = pc.struct_field(found, "ext").to_numpy(zero_copy_only=False)
+            joined = np.asarray(main_number.to_numpy(zero_copy_only=False), dtype=object) + "x" + ext
+            keys[at[with_ext]] = joined[with_ext]
+    return ok, keys
+
+
+def valid_phone_mask(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`is_valid_phone`: a boolean Series aligned with ``values`` (NA → False).
+
+    Clean-up and separators in Arrow, libphonenumber's CN patterns in RE2, so 100,000 phones
+    take a fraction of a second.  Printable ASCII (nearly every cell) is left as it is by NFKC
+    and the dash and space folding, so those steps run on the other cells only.
+    """
+    return pd.Series(_phones(values)[0], index=values.index, name=values.name, dtype=bool)
+
+
+def phone_keys(values: pd.Series) -> pd.Series:
+    """The number each valid phone dials (national number, ``x`` and the extension if any), NA
+    for an invalid one: ``010-62345678``, ``(010)62345678`` and ``+86 10 6234 5678`` share the
+    key ``1062345678`` — what the duplicate checks compare."""
+    return pd.Series(_phones(values)[1], index=values.index, name=values.name, dtype="string")
 
 
 # Provinces ---------------------------------------------------------------------------------

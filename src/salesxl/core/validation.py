@@ -28,6 +28,7 @@ from salesxl.core.findings import Code, Finding
 from salesxl.core.identifiers import (
     normalized_resident_id,
     normalized_uscc,
+    phone_keys,
     uscc_problem,
     valid_phone_mask,
 )
@@ -465,12 +466,16 @@ def company_key(names: pd.Series) -> pd.Series:
 
 
 def phone_key(phones: pd.Series) -> pd.Series:
-    """Phones as digits only, without a ``+86``/``0086`` prefix on a mobile; blank when fewer than
-    seven digits are left (too short to mean anything)."""
+    """The number a phone dials, whatever its notation (:func:`identifiers.phone_keys`:
+    ``010-62345678``, ``(010)62345678`` and ``+86 10 6234 5678`` are one key); an invalid phone
+    as its digits, without a ``+86``/``0086`` prefix on a mobile.  Blank when fewer than seven
+    digits are left (too short to mean anything)."""
     digits = pc.replace_substring_regex(pc.utf8_normalize(_arrow(phones), "NFKC"), r"\D", "")
     digits = pc.replace_substring_regex(digits, r"^(?:0086|86)(1\d{10})$", r"\1")
     keys = pd.Series(digits.to_numpy(zero_copy_only=False), index=phones.index, dtype="string")
-    return keys.where(keys.str.len() >= 7)
+    keys = keys.where(keys.str.len() >= 7)
+    dialled = phone_keys(phones)
+    return dialled.where(dialled.notna(), keys)
 
 
 def _earlier_other(keys: pd.Series, ids: pd.Series, group: np.ndarray | None = None) -> np.ndarray:
