@@ -63,12 +63,26 @@ def same(ours: Any, theirs: Any) -> bool:
 
 def test_committed_template_is_what_the_generator_makes(tmp_path: Path) -> None:
     """templates/lite is build_lite's output: regenerate with
-    ``python -c "from salesxl.excel.lite import build_lite; build_lite('templates/lite')"``."""
+    ``salesxl template lite --out templates/lite --force``."""
     written = build_lite(tmp_path)
     assert [p.name for p in written] == ["main.py", "requirements.txt"]
     for p in written:
         assert (LITE / p.name).read_text(encoding="utf-8") == p.read_text(encoding="utf-8"), p.name
     assert (LITE / "main.py").read_text(encoding="utf-8") == lite_main_source()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["main.py", "requirements.txt"]
+
+
+def test_template_lite_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from salesxl.cli import run
+
+    target = tmp_path / "lite"
+    assert run(["template", "lite", "--out", str(target), "--json"]) == 0
+    assert (target / "main.py").read_text(encoding="utf-8") == lite_main_source()
+    capsys.readouterr()
+    assert run(["template", "lite", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and len(err.strip().splitlines()) == 1
+    assert run(["template", "lite", "--out", str(target), "--force"]) == 0
 
 
 def test_identifier_rules_are_inlined_not_copied() -> None:

@@ -508,6 +508,24 @@ def template_salesperson(book: Path, salesperson: str | None, every: bool, out_p
     return 0
 
 
+@template.command("lite")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="输出文件夹（写入 main.py 和 requirements.txt）")
+@click.option("--force", is_flag=True, help="文件已存在时覆盖")
+@json_opt
+@lang_opt
+def template_lite(out_path: Path, force: bool, json_out: bool, lang: str) -> int:
+    """生成 xlwings Lite 用的 main.py 和 requirements.txt（校验规则取自 salesxl 本身）。"""
+    from salesxl.excel.lite import build_lite
+
+    paths = build_lite(out_path, force=force)
+    if json_out:
+        emit_json({"files": [str(p) for p in paths]})
+        return 0
+    out.print(("已生成 xlwings Lite 文件：" if lang != "en" else "xlwings Lite files written:")
+              + " " + "、".join(str(p) for p in paths))
+    return 0
+
+
 @app.command()
 @click.argument("inbox", type=click.Path(path_type=Path))
 @click.option("--master", "master", required=True, type=click.Path(path_type=Path),

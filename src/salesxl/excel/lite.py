@@ -5,7 +5,8 @@ carry the rules itself.  Rather than a hand copy that drifts, the identifier rul
 at build time from :mod:`salesxl.core.idrules` — the very module salesxl's vectorised checks
 are built from — into :mod:`salesxl.excel.lite_template`, at the ``from salesxl.core.idrules
 import (…)`` block marked ``@inline``.  The committed ``templates/lite/main.py`` is this
-function's output; a test holds the two equal.
+function's output (regenerate it with ``salesxl template lite --out templates/lite --force``);
+a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from pathlib import Path
 
 from salesxl.core import idrules
+from salesxl.errors import BadArguments
 
 #: The hand-written part of ``main.py`` (read as text, never imported: it needs xlwings).
 TEMPLATE = Path(__file__).with_name("lite_template.py")
@@ -52,14 +54,24 @@ def lite_main_source() -> str:
     return _INLINE.sub(lambda _: inlined, template)
 
 
-def build_lite(out_dir: str | Path) -> list[Path]:
+def build_lite(out_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Write ``main.py`` and ``requirements.txt`` for xlwings Lite into ``out_dir`` (created if
-    needed); returns the two paths."""
+    needed); returns the two paths.  Existing files are kept unless ``force`` (they may be a
+    copy someone edited): :class:`~salesxl.errors.BadArguments` names them."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise BadArguments(f"「{out}」不是文件夹：--out 应为文件夹", f"'{out}' is not a folder: --out names a folder")
     main, requirements = out / "main.py", out / "requirements.txt"
-    main.write_text(lite_main_source(), encoding="utf-8", newline="\n")
-    requirements.write_text(REQUIREMENTS, encoding="utf-8", newline="\n")
+    there = [p for p in (main, requirements) if p.exists()]
+    if there and not force:
+        raise BadArguments(f"{'、'.join(str(p) for p in there)} 已存在，未覆盖；换一个文件夹，或加 --force 覆盖",
+                           f"{', '.join(str(p) for p in there)} exist(s) and was not replaced; choose another "
+                           "folder or add --force")
+    out.mkdir(parents=True, exist_ok=True)
+    for path, text in ((main, lite_main_source()), (requirements, REQUIREMENTS)):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        tmp.replace(path)
     return [main, requirements]
 
 
