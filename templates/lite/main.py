@@ -33,11 +33,13 @@ import functools
 import math
 import re
 import unicodedata
+from datetime import date  # noqa: F401 - used by the inlined identifier rules
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
 import xlwings as xw
+from phonenumbers import PhoneMetadata  # noqa: F401 - used by the inlined identifier rules
 from xlwings import arg, func, script
 
 ERROR_PREFIX = "#错误: "
@@ -91,13 +93,6 @@ def _safe(f: Any) -> Any:
 # Identifiers: salesxl's own rules, inlined here by salesxl.excel.lite.build_lite
 
 # --- inlined from salesxl/core/idrules.py by salesxl.excel.lite.build_lite: do not edit ---
-
-import re
-import unicodedata
-from datetime import date
-from typing import Any
-
-from phonenumbers import PhoneMetadata
 
 # =============================================================================================
 # Provinces (GB/T 2260: the first two digits of a division code)

@@ -33,13 +33,21 @@ _INLINE = re.compile(r"^from salesxl\.core\.idrules import \(  # noqa: E402 - @i
                      re.MULTILINE)
 
 
-def _module_body(source: str) -> str:
-    """``source`` without its module docstring, ``from __future__`` line and ``__all__``:
-    what can stand in the middle of another module."""
+_IMPORT = re.compile(r"^(?:import [\w.]+|from [\w.]+ import [\w, ]+)$", re.MULTILINE)
+
+
+def _module_body(source: str, template: str) -> str:
+    """``source`` without its module docstring, imports and ``__all__``: what can stand in the
+    middle of another module.  Its imports must already be among the template's (which keeps
+    the generated file's imports at the top, in one block), else ``RuntimeError``."""
     body = re.sub(r'\A"""(?:[^"]|"(?!""))*"""\n+', "", source)
-    body = body.replace("from __future__ import annotations\n", "", 1)
+    have = {line.split("  #")[0] for line in re.findall(r"^(?:import|from) [^\n]*$", template, re.MULTILINE)}
+    for line in _IMPORT.findall(body):
+        if line != "from __future__ import annotations" and line not in have:
+            raise RuntimeError(f"lite_template.py must import what idrules.py imports: {line!r}")
+    body = _IMPORT.sub("", body)
     body = re.sub(r"\n__all__ = \[\n(?:    [^\n]*\n)*\]\n", "\n", body)
-    return body.strip("\n") + "\n"
+    return re.sub(r"\A\n+", "", body).rstrip("\n") + "\n"
 
 
 def lite_main_source() -> str:
@@ -49,7 +57,7 @@ def lite_main_source() -> str:
     if len(_INLINE.findall(template)) != 1:
         raise RuntimeError("lite_template.py must import salesxl.core.idrules exactly once, marked @inline")
     inlined = ("# --- inlined from salesxl/core/idrules.py by salesxl.excel.lite.build_lite: do not edit ---\n\n"
-               + _module_body(rules)
+               + _module_body(rules, template)
                + "\n# --- end of salesxl/core/idrules.py ---\n")
     return _INLINE.sub(lambda _: inlined, template)
 

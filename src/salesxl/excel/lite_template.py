@@ -33,11 +33,13 @@ import functools
 import math
 import re
 import unicodedata
+from datetime import date  # noqa: F401 - used by the inlined identifier rules
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
 import xlwings as xw
+from phonenumbers import PhoneMetadata  # noqa: F401 - used by the inlined identifier rules
 from xlwings import arg, func, script
 
 ERROR_PREFIX = "#错误: "
