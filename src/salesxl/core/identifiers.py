@@ -174,15 +174,27 @@ def _where(arr: pa.Array, mask: np.ndarray, f: Any) -> pa.Array:
     return pc.replace_with_mask(arr, pa.array(mask), f(arr.filter(pa.array(mask))))
 
 
+def _starts(arr: pa.Array, prefixes: tuple[str, ...]) -> np.ndarray:
+    """Whether each text starts with one of ``prefixes`` (null → False)."""
+    out = np.zeros(len(arr), dtype=bool)
+    for p in prefixes:
+        out |= np.asarray(pc.starts_with(arr, p).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return out
+
+
 def _national_numbers(main: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """:func:`idrules.national_number` over a column: (numbers, usable mask)."""
-    main = _where(main, _fullmatch(main, r".*\(.*"), lambda a: _sub(a, idrules.PHONE_BRACKETS, r"\1"))
-    compact = _sub(main, idrules.PHONE_SEPARATORS, "")
+    has_bracket = np.asarray(pc.match_substring(main, "(").fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    main = _where(main, has_bracket, lambda a: _sub(a, idrules.PHONE_BRACKETS, r"\1"))
+    compact = main
+    for ch in idrules.PHONE_SEPARATOR_CHARS:  # PHONE_SEPARATORS, as literal replacements (faster)
+        compact = pc.replace_substring(compact, ch, "")
     shaped = _fullmatch(compact, idrules.PHONE_COMPACT)
     strip = idrules.PHONE_NATIONAL_PREFIX
-    number = _sub(compact, strip, "")
+    zero = np.asarray(pc.starts_with(compact, "0").fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    number = _where(compact, zero, lambda a: pc.utf8_slice_codeunits(a, 1))  # PHONE_NATIONAL_PREFIX
     # A prefix (+, 00, 86) is rare: the full rule runs on those rows only.
-    prefixed = shaped & _fullmatch(compact, r"(?:\+|00|86).*")
+    prefixed = shaped & _starts(compact, ("+", "00", "86"))
     usable = shaped.copy()
     if prefixed.any():
         sub = compact.filter(pa.array(prefixed))
@@ -222,17 +234,19 @@ def _phone_types(main: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     return valid, ext_ok, number
 
 
-def _phones(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _phones(values: pd.Series, *, keys_too: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """(valid, key) per cell: the steps of :func:`idrules.is_valid_phone` over the whole column,
-    and for a valid phone the number it dials (national number, then ``x`` and the extension),
-    None elsewhere."""
+    and (with ``keys_too``) for a valid phone the number it dials (national number, then ``x``
+    and the extension), None elsewhere."""
     arr = _text_array(values, phones=True)
-    other = ~_fullmatch(arr, "[ -~]*") & np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    plain = pc.and_(pc.string_is_ascii(arr), pc.ascii_is_printable(arr)).fill_null(True)
+    other = ~np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
     text = _where(arr, other, lambda a: _sub(_sub(pc.utf8_normalize(a, "NFKC"), idrules.PHONE_DASHES, "-"),
                                              idrules.PHONE_SPACES, " "))
     ok, _, number = _phone_types(text)
-    keys = np.asarray(number.to_numpy(zero_copy_only=False), dtype=object)
-    keys[~ok] = None
+    keys = np.asarray(number.to_numpy(zero_copy_only=False), dtype=object) if keys_too else None
+    if keys is not None:
+        keys[~ok] = None
     rest = ~ok & np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if rest.any():
         parts = pc.extract_regex(text.filter(pa.array(rest)), f"^(?:{idrules.PHONE_EXTENSION})$")
@@ -242,9 +256,10 @@ def _phones(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             _, with_ext, main_number = _phone_types(pc.struct_field(found, "main"))
             at = np.flatnonzero(rest)[split]
             ok[at] = with_ext
-            ext = pc.struct_field(found, "ext").to_numpy(zero_copy_only=False)
-            joined = np.asarray(main_number.to_numpy(zero_copy_only=False), dtype=object) + "x" + ext
-            keys[at[with_ext]] = joined[with_ext]
+            if keys is not None:
+                ext = pc.struct_field(found, "ext").to_numpy(zero_copy_only=False)
+                joined = np.asarray(main_number.to_numpy(zero_copy_only=False), dtype=object) + "x" + ext
+                keys[at[with_ext]] = joined[with_ext]
     return ok, keys
 
 
@@ -255,7 +270,7 @@ def valid_phone_mask(values: pd.Series) -> pd.Series:
     take a fraction of a second.  Printable ASCII (nearly every cell) is left as it is by NFKC
     and the dash and space folding, so those steps run on the other cells only.
     """
-    return pd.Series(_phones(values)[0], index=values.index, name=values.name, dtype=bool)
+    return pd.Series(_phones(values, keys_too=False)[0], index=values.index, name=values.name, dtype=bool)
 
 
 def phone_keys(values: pd.Series) -> pd.Series:

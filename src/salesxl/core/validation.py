@@ -30,7 +30,6 @@ from salesxl.core.identifiers import (
     normalized_uscc,
     phone_keys,
     uscc_problem,
-    valid_phone_mask,
 )
 from salesxl.core.money import fen_to_str, half_up_fen
 from salesxl.core.schema import SHEETS, FieldType
@@ -369,10 +368,12 @@ def _at(mask: np.ndarray, values: list[object]) -> np.ndarray:
 
 
 def _customers(t: Table, ctx: _Context) -> list[Finding]:
+    # The number each phone dials: its validity and the duplicate key, from one parse.
+    dialled = phone_keys(t.frame["联系电话"]) if t.has("联系电话") else None
     return (
         _duplicates(t, ["客户编号"], "客户编号", Code.DUPLICATE_ID)
         + _uscc(t, ctx)
-        + _phone(t)
+        + _phone(t, dialled)
         + _negative(t, "资产规模")
         + _negative(t, "信用额度")
         + _negative(t, "账期天数")
@@ -381,7 +382,7 @@ def _customers(t: Table, ctx: _Context) -> list[Finding]:
         + _before(t, "首次交易日期", "成立日期", "成立日期", "founding date")
         + _coordinates(t, ctx)
         + _salesperson(t, ctx)
-        + _possible_duplicates(t)
+        + _possible_duplicates(t, dialled)
     )
 
 
@@ -416,12 +417,12 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
     return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
 
 
-def _phone(t: Table) -> list[Finding]:
+def _phone(t: Table, dialled: pd.Series | None) -> list[Finding]:
     name = "联系电话"
-    if not t.has(name):
+    if not t.has(name) or dialled is None:
         return []
     s = t.frame[name]
-    bad = s.notna().to_numpy() & ~np.asarray(valid_phone_mask(s), dtype=bool)
+    bad = s.notna().to_numpy() & dialled.isna().to_numpy(dtype=bool)
     return _emit(t, name, bad, Code.BAD_PHONE)
 
 
@@ -465,16 +466,18 @@ def company_key(names: pd.Series) -> pd.Series:
     return keys.where(keys.str.len() > 0)
 
 
-def phone_key(phones: pd.Series) -> pd.Series:
+def phone_key(phones: pd.Series, dialled: pd.Series | None = None) -> pd.Series:
     """The number a phone dials, whatever its notation (:func:`identifiers.phone_keys`:
     ``010-62345678``, ``(010)62345678`` and ``+86 10 6234 5678`` are one key); an invalid phone
     as its digits, without a ``+86``/``0086`` prefix on a mobile.  Blank when fewer than seven
-    digits are left (too short to mean anything)."""
+    digits are left (too short to mean anything).  ``dialled``: ``phone_keys(phones)`` when the
+    caller has it already."""
     digits = pc.replace_substring_regex(pc.utf8_normalize(_arrow(phones), "NFKC"), r"\D", "")
     digits = pc.replace_substring_regex(digits, r"^(?:0086|86)(1\d{10})$", r"\1")
     keys = pd.Series(digits.to_numpy(zero_copy_only=False), index=phones.index, dtype="string")
     keys = keys.where(keys.str.len() >= 7)
-    dialled = phone_keys(phones)
+    if dialled is None:
+        dialled = phone_keys(phones)
     return dialled.where(dialled.notna(), keys)
 
 
@@ -503,7 +506,7 @@ def _earlier_other(keys: pd.Series, ids: pd.Series, group: np.ndarray | None = N
     return ref
 
 
-def _possible_duplicates(t: Table) -> list[Finding]:
+def _possible_duplicates(t: Table, dialled: pd.Series | None = None) -> list[Finding]:
     """``possible-duplicate`` (warning) on the later of two rows with different IDs that share a
     phone number or a normalised name.  When both match the same earlier row, one warning (at
     客户名称); otherwise one per match, at the cell that matched."""
@@ -512,7 +515,7 @@ def _possible_duplicates(t: Table) -> list[Finding]:
     ids = f["客户编号"]
     group = _group(t)
     by_name = _earlier_other(company_key(f["客户名称"]), ids, group) if t.has("客户名称") else none
-    by_phone = _earlier_other(phone_key(f["联系电话"]), ids, group) if t.has("联系电话") else none
+    by_phone = _earlier_other(phone_key(f["联系电话"], dialled), ids, group) if t.has("联系电话") else none
     both = (by_name >= 0) & (by_name == by_phone)
     rows = f[ROW].to_numpy()
     id_text = ids.to_numpy(dtype=object, na_value="")
