@@ -394,7 +394,8 @@ PHONE_SPACES = "[\t\n\v\f\r\x1c-\x1f\x85\u1680\u2028\u2029]"
 PHONE_EXTENSION = r"(?P<main>.*[0-9)]) *(?:转|分机号?|(?i:ext)\.?|[xX#]|-) *(?P<ext>[0-9]{1,6})"
 #: Brackets around a group: ``(010)``, ``（0571）``, ``(+86)``, ``(0)``.
 PHONE_BRACKETS = r"\(([ +0-9-]*)\)"
-PHONE_SEPARATORS = "[ -]"
+PHONE_SEPARATOR_CHARS = " -"
+PHONE_SEPARATORS = f"[{PHONE_SEPARATOR_CHARS}]"
 #: What is left after the separators go: digits with an optional leading +.
 PHONE_COMPACT = r"\+?[0-9]+"
 PHONE_INTERNATIONAL = r"^(?:\+|00)86"
