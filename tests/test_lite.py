@@ -1,11 +1,13 @@
 """The xlwings Lite template (templates/lite/main.py), run as plain Python.
 
-Lite cannot import salesxl (see main.py's docstring), so main.py carries its own copy of the
-few rules the worksheet functions need.  These tests import it as a plain module — with the
-real xlwings package installed, whose ``func``/``arg``/``script`` decorators are no-ops outside
-Lite — and hold every copied rule to salesxl's own implementation on the same inputs, and the
-scripts to salesxl's validator on the demo workbook.  What needs Excel with the Lite add-in:
-that Lite registers the functions and scripts as expected.
+Lite cannot import salesxl (see main.py's docstring), so main.py is generated: the identifier
+rules are inlined from salesxl.core.idrules, the rest is a plain-Python copy of the few rules
+the worksheet functions need.  These tests hold the committed file to what the generator
+produces now, import it as a plain module — with the real xlwings package installed, whose
+``func``/``arg``/``script`` decorators are no-ops outside Lite — and hold every rule to
+salesxl's own implementation on the same inputs, and the scripts to salesxl's validator on the
+demo workbook.  What needs Excel with the Lite add-in: that Lite registers the functions and
+scripts as expected.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesxl import api
+from salesxl.core import idrules
 from salesxl.core import worksheet_functions as wf
 from salesxl.demo import DEMO_END, build_demo
+from salesxl.excel.lite import build_lite, lite_main_source
 
 LITE = Path(__file__).resolve().parents[1] / "templates" / "lite"
 ERR = wf.ERROR_PREFIX
@@ -57,16 +61,54 @@ def same(ours: Any, theirs: Any) -> bool:
 # The template itself
 
 
+def test_committed_template_is_what_the_generator_makes(tmp_path: Path) -> None:
+    """templates/lite is build_lite's output: regenerate with
+    ``salesxl template lite --out templates/lite --force``."""
+    written = build_lite(tmp_path)
+    assert [p.name for p in written] == ["main.py", "requirements.txt"]
+    for p in written:
+        assert (LITE / p.name).read_text(encoding="utf-8") == p.read_text(encoding="utf-8"), p.name
+    assert (LITE / "main.py").read_text(encoding="utf-8") == lite_main_source()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["main.py", "requirements.txt"]
+
+
+def test_template_lite_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from salesxl.cli import run
+
+    target = tmp_path / "lite"
+    assert run(["template", "lite", "--out", str(target), "--json"]) == 0
+    assert (target / "main.py").read_text(encoding="utf-8") == lite_main_source()
+    capsys.readouterr()
+    assert run(["template", "lite", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and len(err.strip().splitlines()) == 1
+    assert run(["template", "lite", "--out", str(target), "--force"]) == 0
+
+
+def test_identifier_rules_are_inlined_not_copied() -> None:
+    """Every definition of salesxl.core.idrules appears in main.py exactly as in salesxl, and
+    main.py defines no identifier rule of its own."""
+    main = (LITE / "main.py").read_text(encoding="utf-8")
+    rules = Path(idrules.__file__).read_text(encoding="utf-8")
+    body = rules[rules.index("# ====="):rules.index("__all__ = [")]
+    assert body.strip() in main
+    tree = ast.parse(main)
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert not [d for d in defined if ("uscc" in d or "phone" in d) and not d.startswith("salesxl_")
+                and d not in idrules.__dict__], defined
+    assert main.count("USCC_CHARSET = ") == 1 and main.count("def is_valid_phone(") == 1
+
+
 def test_needs_nothing_lite_cannot_install() -> None:
     tree = ast.parse((LITE / "main.py").read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= set(sys.stdlib_module_names) | {"xlwings"}, imported
+    assert imported <= set(sys.stdlib_module_names) | {"xlwings", "phonenumbers"}, imported
     wanted = [line.strip() for line in (LITE / "requirements.txt").read_text(encoding="utf-8").splitlines()
               if line.strip() and not line.startswith("#")]
-    assert wanted == ["xlwings"]
+    assert wanted == ["xlwings", "phonenumbers"]
 
 
 def test_functions_and_scripts_keep_what_lite_reads(lite: ModuleType) -> None:
@@ -121,10 +163,14 @@ def test_identifiers(lite: ModuleType) -> None:
     codes = [["91350100M000100Y43"], ["91350100m000100y43"], [" ９１３５０１００Ｍ０００１００Ｙ４３ "],
              ["91350100M000100Y44"], ["9135010OM000100Y43"], [913501001234567.0], [None], ["123"]]
     assert lite.salesxl_uscc_valid(codes) == wf.uscc_valid(codes)
+    codes += [["Y1110000MA00000015"], ["000000000000000000"], ["91 510522 694921268 N"], ["110101199003074514"]]
+    assert lite.salesxl_uscc_valid(codes) == wf.uscc_valid(codes)
     phones = [[13812345678.0], ["+86 138-1234-5678"], ["86 13812345678"], ["0571-88123456转8"], ["010 12345678"],
               ["01012345678"], ["400-820-1234"], ["8001234567"], ["12345"], [571881234.0], [None], [True],
-              ["0571-88123456 ext.12"], ["１３８１２３４５６７８"]]
+              ["0571-88123456 ext.12"], ["１３８１２３４５６７８"], ["(010)62345678"], ["0510-8655137"],
+              ["062-70290115"], ["14012345678"], ["(+86)13812345678"], ["010—6234 5678"]]
     assert lite.salesxl_phone_valid(phones) == wf.phone_valid(phones)
+    assert [v[0] for v in lite.salesxl_phone_valid(phones[-6:])] == [True, False, False, False, True, True]
 
 
 def test_levels(lite: ModuleType) -> None:

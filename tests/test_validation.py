@@ -274,7 +274,7 @@ def test_bad_phone(check: Callable[..., list[Finding]]) -> None:
     sheets = with_rows("客户档案",
                        customer("C004", "甲", "个人", None, "+86 139-1234-5678"),
                        customer("C005", "乙", "个人", None, "1381234567"),
-                       customer("C006", "丙", "个人", None, "0755-8888888 转 12"),
+                       customer("C006", "丙", "个人", None, "0755-88888888 转 12"),
                        customer("C007", "丁", "个人", None, "12345678901"))
     assert cells(check(sheets)) == [
         (Code.BAD_PHONE, 7, "E", "联系电话", "1381234567"),
@@ -424,7 +424,11 @@ def test_normalisation_keys() -> None:
     assert company_key(names).isna().tolist()[2:] == [True, True]
     phones = pd.Series(["+86 138-1234-5678", "008613812345678", "123", "010-12345678"], dtype="string")
     assert phone_key(phones).tolist()[:2] == ["13812345678", "13812345678"]
-    assert phone_key(phones).isna().tolist()[2] and phone_key(phones).tolist()[3] == "01012345678"
+    assert phone_key(phones).isna().tolist()[2] and phone_key(phones).tolist()[3] == "1012345678"
+    # one number in any notation is one key; an invalid phone keeps its digits
+    same = pd.Series(["010-62345678", "(010)62345678", "+86 10 6234 5678", "（010）6234—5678", "01062345678",
+                      "0571-88123456转8", "0571-88123456-8", "0755-8888888"], dtype="string")
+    assert phone_key(same).tolist() == ["1062345678"] * 5 + ["57188123456x8"] * 2 + ["07558888888"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -634,7 +638,7 @@ def test_messy_english_workbook_points_at_the_cells_the_user_sees(tmp_path: Path
             ["Salesperson", "Remarks (internal)", "Customer ID", "Nature", "Customer Name", "USCC",
              "Credit Limit (CNY)", "Phone"],
             ["张三", "vip", "C001", "General Company", "ＡＢＣ Trading Co", U1, "¥1,000", "13812345678"],
-            ["张三", None, "C002", "individual", "李四", None, "-1.2万", "0571-8812345"],
+            ["张三", None, "C002", "individual", "李四", None, "-1.2万", "0571-88123456"],
             ["张三", None, "C001", "Partner", "Other", U3, None, None],
         ],
         "SALES": [

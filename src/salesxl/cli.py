@@ -622,6 +622,29 @@ def template_salesperson(book: Path, salesperson: str | None, every: bool, out_p
     return 0
 
 
+@template.command("lite", help=T(
+    "生成 xlwings Lite 用的 main.py 和 requirements.txt（校验规则取自 salesxl 本身，不是另一份抄本）。",
+    "Write xlwings Lite's main.py and requirements.txt (the rules are salesxl's own, not a copy)."),
+    short_help=T("生成 xlwings Lite 文件。", "Write the xlwings Lite files."))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), cls=Option,
+              metavar=T("文件夹", "DIR"),
+              help=T("输出文件夹（写入 main.py 和 requirements.txt）", "Folder to write main.py and requirements.txt into"))
+@click.option("--force", is_flag=True, cls=Option,
+              help=T("文件已存在时覆盖", "Replace existing files"))
+@json_opt
+@lang_opt
+def template_lite(out_path: Path, force: bool, json_out: bool, lang: str) -> int:
+    from salesxl.excel.lite import build_lite
+
+    paths = build_lite(out_path, force=force)
+    if json_out:
+        emit_json({"files": [str(p) for p in paths]})
+        return 0
+    out.print(("已生成 xlwings Lite 文件：" if lang != "en" else "xlwings Lite files written:")
+              + " " + "、".join(str(p) for p in paths))
+    return 0
+
+
 @app.command(help=T(
     "合并业务员交回的模板：更新客户档案、新增客户、追加拜访，记录变更；再运行月度作业（校验、分类、冲账、月报）。"
     "有需要处理的情况（坏文件、冲突、未采纳的行、母版正被打开未写入）时退出码为 1，无法运行时为 2。",

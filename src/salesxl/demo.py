@@ -46,7 +46,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from salesxl.core.identifiers import USCC_CHARSET, uscc_check_char
+from salesxl.core.idrules import USCC_CHARSET, is_valid_phone, uscc_check_char
 
 __all__ = [
     "COMPANY_NAME",
@@ -331,6 +331,8 @@ _NATURES = (
 )
 _COMPANY, _PARTNER, _SPECIAL, _GOV, _PERSON = range(5)
 
+#: Areas whose local numbers have 7 digits (libphonenumber's CN metadata); elsewhere 8.
+_SEVEN_DIGIT_AREAS = frozenset({"0553", "0592"})
 _MOBILE_PREFIXES = (130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 153, 155, 156, 157, 158, 159, 166, 173, 177, 180, 181, 182, 183, 185, 186, 187, 188, 189, 191, 198, 199)
 # fmt: on
 
@@ -792,7 +794,7 @@ def _phones(
     style = rng.random(total)
     ext = rng.integers(100, 999, total)
     out: list[str] = []
-    seven_digit_seen: set[str] = set()
+    seen_landlines: set[str] = set()
     for i, k in enumerate(kind.tolist()):
         s = style[i]
         if k == "mobile":
@@ -810,12 +812,10 @@ def _phones(
                 out.append(f"86-{digits}")
         elif k == "landline":
             area = _CITIES[table["city_idx"].iat[i]].area_code
-            local = int(local_numbers[i])
-            number = f"{local:08d}"
-            if s >= 0.93 and f"{area}{local // 10}" not in seven_digit_seen:
-                number = f"{local // 10:07d}"  # an older 7-digit number, still unique
-                seven_digit_seen.add(f"{area}{number}")
-            if s < 0.75 or s >= 0.93:
+            number = _local_number(area, int(local_numbers[i]), seen_landlines)
+            if s >= 0.93:
+                out.append(f"({area}){number}")
+            elif s < 0.75:
                 out.append(f"{area}-{number}")
             elif s < 0.85:
                 out.append(f"{area}-{number}-{ext[i]}")
@@ -828,6 +828,27 @@ def _phones(
                 f"{head}-{body[:3]}-{body[3:]}" if s < 0.6 or 0.8 <= s < 0.9 else f"{head}{body}"
             )
     return out, kind.tolist()
+
+
+def _local_number(area: str, local: int, seen: set[str]) -> str:
+    """A local number for ``area`` drawn from ``local`` (2·10⁷ … 10⁸−1) that exists in China's
+    numbering plan (the right length for the area, a block in use) and is not in ``seen``.
+
+    Most draws are used as they are; a draw in an unused block (Shanghai's 800…, say) or a
+    repeat moves its leading digits on until it is valid, so the demo never holds a number
+    that cannot be dialled, and stays deterministic.
+    """
+    width = 7 if area in _SEVEN_DIGIT_AREAS else 8
+    tail = local % 10**6
+    head = local // 10**6 if width == 8 else local // 10**7  # 20..99, or 2..9
+    span = 80 if width == 8 else 8
+    low = 20 if width == 8 else 2
+    for step in range(span):
+        number = f"{low + (head - low + step) % span}{tail:06d}"
+        if f"{area}{number}" not in seen and is_valid_phone(f"{area}-{number}"):
+            seen.add(f"{area}{number}")
+            return number
+    raise AssertionError(f"no valid local number near {local} in area {area}")  # pragma: no cover
 
 
 def _add_customer_terms(

@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 
 from salesxl.core import ledger, routes
 from salesxl.core.findings import Finding
+from salesxl.core.identifiers import card_provinces
 from salesxl.core.money import fen_to_str
 from salesxl.core.settings import Settings
 from salesxl.core.tables import ROW, Book, Table
@@ -230,7 +231,9 @@ class Classification:
     window), level, status (spec §5 codes), first_trade and last_sale (dates or NaT),
     max_overdue_days, credit_grade (None for prospects), avg_monthly_sales (fen),
     suggested_limit (fen), suggested_terms (days), prepayment (bool), credit_limit and
-    terms_days (as typed, blank → 0 / 30), zone, and — when routes were planned — route, stop,
+    terms_days (as typed, blank → 0 / 30), province (the official name, or the typed text when
+    it names no province; filled from the USCC when blank) with province_source (a key of
+    :data:`salesxl.core.identifiers.PROVINCE_SOURCES`), zone, and — when routes were planned — route, stop,
     leg_km, route_km.  ``cards`` maps every card row (duplicates included) to its customer's
     position in ``customers``.
     """
@@ -401,7 +404,10 @@ def classify(book: Book, *, as_of: date, ledger_result: ledger.LedgerResult | No
 
     # Zone and route.
     zones = _salesperson_zones(book.table("业务员"))
-    out["zone"] = routes.assign_zones(custs["片区"], custs["业务员"], custs["省份"], custs["城市"], zones
+    province, province_source = card_provinces(custs)
+    out["province"] = province.to_numpy()
+    out["province_source"] = province_source.to_numpy()
+    out["zone"] = routes.assign_zones(custs["片区"], custs["业务员"], province, custs["城市"], zones
                                       ).astype("string").to_numpy()
     if plan_routes:
         plan = routes.plan_routes(pd.DataFrame({

@@ -79,10 +79,11 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "USCC '{value}' is invalid: {reason_en}",
     ),
     Code.BAD_PHONE: (
-        "联系电话「{value}」格式不正确：应为11位手机号（可带 +86）、带区号的座机"
-        "（如 010-12345678，可带分机）或 400/800 电话",
-        "Phone '{value}' is not valid: use an 11-digit mobile (optionally +86), a landline with "
-        "its area code (010-12345678, optionally with an extension) or a 400/800 number",
+        "联系电话「{value}」不是有效的号码：应为已分配号段的 11 位手机号（可带 +86）、区号存在且本地号码"
+        "位数正确的座机（如 010-62345678、0571-88123456，可带分机）或 400/800 电话",
+        "Phone '{value}' is not a valid number: use an 11-digit mobile on an allocated prefix "
+        "(optionally +86), a landline with a real area code and the right number of digits for it "
+        "(010-62345678, 0571-88123456, optionally with an extension) or a 400/800 number",
     ),
     Code.DUPLICATE_ID: (
         "「{field}」{value}{scope}与第 {first_row} 行重复，须唯一：请修改或删除重复的行",

@@ -67,6 +67,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesxl.core.idrules import normalize_province
+
 #: Mean Earth radius (IUGG), kilometres.
 EARTH_RADIUS_KM = 6371.0088
 #: The zone of a customer with no 片区, no salesperson zone and no 省份/城市.
@@ -164,7 +166,9 @@ def assign_zones(
     """Each customer's zone: its 片区 if set, else its salesperson's 片区, else 省份+城市.
 
     省份+城市 reads "浙江省杭州市", or just "上海市" when the province is the city (the four
-    municipalities), or whichever of the two is present; with none of these, :data:`UNZONED`.
+    municipalities, typed 上海 or 上海市), or whichever of the two is present; ``province`` is
+    expected normalised (:func:`salesxl.core.identifiers.card_provinces`), so 浙江 and 浙江省
+    make one zone; with none of these, :data:`UNZONED`.
     Blank text counts as missing, so a stray space never makes a zone of its own.  The result has
     ``zone_cell``'s index; the inputs are matched by position."""
     own, rep, prov, town = _clean(zone_cell), _clean(salesperson), _clean(province), _clean(city)
@@ -180,7 +184,7 @@ def assign_zones(
         if z is None and r is not None:
             z = zones.get(r)
         if z is None:
-            z = (c if p == c else p + c) if p and c else (p or c or UNZONED)
+            z = (p if p == c or normalize_province(c) == p else p + c) if p and c else (p or c or UNZONED)
         out.append(z)
     return pd.Series(out, index=zone_cell.index, dtype="string", name="zone")
 

@@ -64,6 +64,7 @@ import pyarrow.compute as pc
 from salesxl.core import ledger
 from salesxl.core.classification import LEVEL_NAMES, STATUS_NAMES, credit_grades, levels, statuses
 from salesxl.core.findings import Finding
+from salesxl.core.identifiers import card_provinces
 from salesxl.core.money import fen_to_str
 from salesxl.core.tables import ROW, Book
 from salesxl.errors import BadArguments
@@ -248,7 +249,8 @@ class MonthlySummary:
       the 12 months up to M;
     * ``levels`` (level, name, customers, buyers, sales), ``statuses`` (status, name, customers);
     * ``products`` (product, buyers, sales), ``product_specs`` (product, spec, qty, sales),
-      ``regions`` (province, buyers, sales), ``cities`` (province, city, buyers, sales) — each
+      ``regions`` (province, buyers, sales, buyers_from_uscc: buyers whose blank 省份 was
+      filled from their USCC's division code), ``cities`` (province, city, buyers, sales) — each
       adds up to ``sales``;
     * ``salespeople``: salesperson (None = unassigned), on_roster, sales, target, attainment,
       collections, collection_target, collection_attainment, rate, commission, visits,
@@ -440,8 +442,11 @@ def _customers(book: Book, inp: ledger.LedgerInput) -> pd.DataFrame:
     first = present[np.unique(code[present], return_index=True)[1]]
     at = code[first]
     province = np.full(n, None, dtype=object)
+    province_source = np.full(n, None, dtype=object)
     city = np.full(n, None, dtype=object)
-    province[at] = _objects(cards["省份"].iloc[first])
+    names, sources = card_provinces(cards.iloc[first])
+    province[at] = _objects(names)
+    province_source[at] = _objects(sources)
     city[at] = _objects(cards["城市"].iloc[first])
     typed, typed_ok = _days(cards["首次交易日期"].iloc[first])
     typed_first = np.full(n, -1, dtype=np.int64)
@@ -452,6 +457,7 @@ def _customers(book: Book, inp: ledger.LedgerInput) -> pd.DataFrame:
         "customer_name": _objects(inp.names),
         "salesperson": _objects(inp.salespeople),
         "province": province,
+        "province_source": province_source,
         "city": city,
         "typed_first": typed_first,
     })
@@ -619,10 +625,13 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     city[pd.isna(city)] = NO_CITY
     by_region = _group(province, m_value)
     buyers_region = _count_distinct(province[m_sale], m_code[m_sale])
+    inferred = (cust["province_source"].to_numpy()[m_code] == "uscc")[m_sale]
+    buyers_inferred = _count_distinct(province[m_sale][inferred], m_code[m_sale][inferred])
     regions = pd.DataFrame({
         "province": _order(by_region),
         "buyers": [buyers_region.get(k, 0) for k in _order(by_region)],
         "sales": np.array([by_region[k] for k in _order(by_region)], dtype=np.int64),
+        "buyers_from_uscc": [buyers_inferred.get(k, 0) for k in _order(by_region)],
     })
     pc_key = np.array([f"{p}\x00{q}" for p, q in zip(province, city, strict=True)], dtype=object)
     by_city = _group(pc_key, m_value)

@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 
 from salesxl.core.findings import Code, Finding
 from salesxl.core.identifiers import (
-    USCC_CHARSET,
-    normalize_identifier,
+    normalized_resident_id,
     normalized_uscc,
-    valid_phone_mask,
+    phone_keys,
+    uscc_problem,
 )
 from salesxl.core.money import fen_to_str, half_up_fen
 from salesxl.core.schema import SHEETS, FieldType, requirement_text
@@ -368,10 +368,12 @@ def _at(mask: np.ndarray, values: list[object]) -> np.ndarray:
 
 
 def _customers(t: Table, ctx: _Context) -> list[Finding]:
+    # The number each phone dials: its validity and the duplicate key, from one parse.
+    dialled = phone_keys(t.frame["联系电话"]) if t.has("联系电话") else None
     return (
         _duplicates(t, ["客户编号"], "客户编号", Code.DUPLICATE_ID)
         + _uscc(t, ctx)
-        + _phone(t)
+        + _phone(t, dialled)
         + _negative(t, "资产规模")
         + _negative(t, "信用额度")
         + _negative(t, "账期天数")
@@ -380,12 +382,13 @@ def _customers(t: Table, ctx: _Context) -> list[Finding]:
         + _before(t, "首次交易日期", "成立日期", "成立日期", "founding date")
         + _coordinates(t, ctx)
         + _salesperson(t, ctx)
-        + _possible_duplicates(t)
+        + _possible_duplicates(t, dialled)
     )
 
 
 def _uscc(t: Table, ctx: _Context) -> list[Finding]:
-    """统一社会信用代码: required unless 个人, valid per GB 32100-2015, unique."""
+    """统一社会信用代码: required unless 个人, valid per GB 32100-2015 (a 个人 customer may give a
+    valid resident ID number instead), unique."""
     name = "统一社会信用代码"
     if not t.has(name):
         return []
@@ -400,10 +403,15 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
         "hint_en": "; " + requirement_text(t.schema, name, "en"),
     })
     key = normalized_uscc(s)
+    if individual.any():
+        ric = normalized_resident_id(s)
+        key = key.where(key.notna() | ~individual, ric)
     valid = key.notna().to_numpy(dtype=bool)
     bad = s.notna().to_numpy() & ~valid
     if bad.any():
-        why = [_uscc_problem(v) for v in s.iloc[np.flatnonzero(bad)].tolist()]
+        at = np.flatnonzero(bad)
+        why = [uscc_problem(str(v), individual=bool(i)) or ("", "")
+               for v, i in zip(s.iloc[at].tolist(), individual[at].tolist(), strict=True)]
         out += _emit(t, name, bad, Code.BAD_USCC, {
             "reason": _at(bad, [zh for zh, _ in why]), "reason_en": _at(bad, [en for _, en in why]),
         })
@@ -411,25 +419,12 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
     return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
 
 
-def _uscc_problem(code: str) -> tuple[str, str]:
-    """Why a USCC is invalid, in words a user can act on (zh, en)."""
-    text = normalize_identifier(code).upper()
-    if len(text) != 18:
-        return f"共 {len(text)} 位，应为 18 位", f"it has {len(text)} characters instead of 18"
-    wrong = sorted({ch for ch in text if ch not in USCC_CHARSET})
-    if wrong:
-        shown = "、".join(wrong)
-        return (f"含有不允许的字符 {shown}（只能是数字和除 I、O、S、V、Z 外的大写字母）",
-                f"it contains {', '.join(wrong)} (only digits and capital letters except I, O, S, V, Z)")
-    return "校验位（第18位）不正确，请对照营业执照逐位核对", "the check character (18th) is wrong; compare it with the business licence character by character"
-
-
-def _phone(t: Table) -> list[Finding]:
+def _phone(t: Table, dialled: pd.Series | None) -> list[Finding]:
     name = "联系电话"
-    if not t.has(name):
+    if not t.has(name) or dialled is None:
         return []
     s = t.frame[name]
-    bad = s.notna().to_numpy() & ~np.asarray(valid_phone_mask(s), dtype=bool)
+    bad = s.notna().to_numpy() & dialled.isna().to_numpy(dtype=bool)
     return _emit(t, name, bad, Code.BAD_PHONE)
 
 
@@ -473,13 +468,19 @@ def company_key(names: pd.Series) -> pd.Series:
     return keys.where(keys.str.len() > 0)
 
 
-def phone_key(phones: pd.Series) -> pd.Series:
-    """Phones as digits only, without a ``+86``/``0086`` prefix on a mobile; blank when fewer than
-    seven digits are left (too short to mean anything)."""
+def phone_key(phones: pd.Series, dialled: pd.Series | None = None) -> pd.Series:
+    """The number a phone dials, whatever its notation (:func:`identifiers.phone_keys`:
+    ``010-62345678``, ``(010)62345678`` and ``+86 10 6234 5678`` are one key); an invalid phone
+    as its digits, without a ``+86``/``0086`` prefix on a mobile.  Blank when fewer than seven
+    digits are left (too short to mean anything).  ``dialled``: ``phone_keys(phones)`` when the
+    caller has it already."""
     digits = pc.replace_substring_regex(pc.utf8_normalize(_arrow(phones), "NFKC"), r"\D", "")
     digits = pc.replace_substring_regex(digits, r"^(?:0086|86)(1\d{10})$", r"\1")
     keys = pd.Series(digits.to_numpy(zero_copy_only=False), index=phones.index, dtype="string")
-    return keys.where(keys.str.len() >= 7)
+    keys = keys.where(keys.str.len() >= 7)
+    if dialled is None:
+        dialled = phone_keys(phones)
+    return dialled.where(dialled.notna(), keys)
 
 
 def _earlier_other(keys: pd.Series, ids: pd.Series, group: np.ndarray | None = None) -> np.ndarray:
@@ -507,7 +508,7 @@ def _earlier_other(keys: pd.Series, ids: pd.Series, group: np.ndarray | None = N
     return ref
 
 
-def _possible_duplicates(t: Table) -> list[Finding]:
+def _possible_duplicates(t: Table, dialled: pd.Series | None = None) -> list[Finding]:
     """``possible-duplicate`` (warning) on the later of two rows with different IDs that share a
     phone number or a normalised name.  When both match the same earlier row, one warning (at
     客户名称); otherwise one per match, at the cell that matched."""
@@ -516,7 +517,7 @@ def _possible_duplicates(t: Table) -> list[Finding]:
     ids = f["客户编号"]
     group = _group(t)
     by_name = _earlier_other(company_key(f["客户名称"]), ids, group) if t.has("客户名称") else none
-    by_phone = _earlier_other(phone_key(f["联系电话"]), ids, group) if t.has("联系电话") else none
+    by_phone = _earlier_other(phone_key(f["联系电话"], dialled), ids, group) if t.has("联系电话") else none
     both = (by_name >= 0) & (by_name == by_phone)
     rows = f[ROW].to_numpy()
     id_text = ids.to_numpy(dtype=object, na_value="")

@@ -4,7 +4,8 @@
   客户等级, 客户状态, 信用等级 — patched in place by :mod:`salesxl.io.columns`; no other cell
   of the sheet changes, and a missing out column is appended after the last header.
 * 路线 (replaced on every run): each zone's routes, stop by stop, with the distance from the
-  previous stop and the route's total, in kilometres.
+  previous stop and the route's total, in kilometres; 省份 is the official name the zones
+  use, and 省份来源 says when it is not the typed text (规范为全称, 由信用代码推断).
 * 信用建议 (replaced on every run): each graded customer's suggested terms beside the ones on
   its card, with a hint where they differ.
 * 信用政策 (written only when the workbook lacks it): the default grade → terms table, which the
@@ -21,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from salesxl.core.classification import DEFAULT_TERMS, LEVEL_NAMES, STATUS_NAMES, Classification
+from salesxl.core.identifiers import PROVINCE_SOURCES
 from salesxl.core.tables import ROW, Table
 from salesxl.io.columns import ColumnPatch, SheetPatch
 from salesxl.io.results import Column, ResultSheet
@@ -81,16 +83,23 @@ def routes_sheet(result: Classification) -> ResultSheet:
     c = c.sort_values(["zone", "route", "stop", "_order"], kind="stable")
     columns = [
         Column("片区"), Column("路线"), Column("拜访顺序", "int"), Column("客户编号"), Column("客户名称"),
-        Column("区县"), Column("地址"), Column("纬度", "number"), Column("经度", "number"),
+        Column("省份"), Column("省份来源"), Column("区县"), Column("地址"), Column("纬度", "number"), Column("经度", "number"),
         Column("距上一站(公里)", "number"), Column("路线全程(公里)", "number"),
     ]
     rows = [
         [_text(r.zone), _text(r.route), None if _blank(r.stop) else int(r.stop), _text(r.customer_id),
-         _text(r.customer_name), _text(r.district), _text(r.address), _num(r.lat), _num(r.lon),
+         _text(r.customer_name), _text(r.province), _province_source(r.province_source), _text(r.district), _text(r.address), _num(r.lat), _num(r.lon),
          _num(r.leg_km), _num(r.route_km)]
         for r in c.itertuples(index=False)
     ]
     return ResultSheet(ROUTES_SHEET, columns, rows)
+
+
+def _province_source(key: Any) -> str | None:
+    """Where a 省份 shown comes from, in words (blank when typed as the official name)."""
+    if _blank(key) or key == "typed":
+        return None
+    return PROVINCE_SOURCES[str(key)][0]
 
 
 def suggestions_sheet(result: Classification) -> ResultSheet:

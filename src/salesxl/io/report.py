@@ -431,6 +431,10 @@ def _regions(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     g = s.regions
     head = _composition(sh, ["省份"], [[v] for v in g["province"]], list(g["buyers"]), list(g["sales"]),
                         "本月销售额按省份")
+    inferred = int(g["buyers_from_uscc"].sum()) if "buyers_from_uscc" in g.columns else 0
+    if inferred:
+        sh.note(f"注：省份按全称归并（「浙江」计入浙江省）；{inferred} 个成交客户的省份在客户档案中为空，"
+                "由统一社会信用代码第 3–8 位（行政区划代码）推断。", span=6, height=30)
     sh.section("本月销售按省份和城市", span=6)
     c = s.cities
     rows = [[i + 1, r.province, r.city, int(r.buyers), int(r.sales), _share(int(r.sales), s.sales)]
