@@ -236,7 +236,7 @@ class Option(click.Option):
         super().__init__(*decls, **attrs)
         self._help_text, self._metavar_text = help, metavar
 
-    @property  # type: ignore[override]
+    @property
     def help(self) -> str | None:
         return _pick(self._help_text)
 
@@ -244,7 +244,7 @@ class Option(click.Option):
     def help(self, value: Any) -> None:
         self._help_text = value
 
-    @property  # type: ignore[override]
+    @property
     def metavar(self) -> str | None:
         return _pick(self._metavar_text)
 
@@ -260,7 +260,7 @@ class Argument(click.Argument):
         super().__init__(decls, **attrs)
         self._metavar_text = metavar
 
-    @property  # type: ignore[override]
+    @property
     def metavar(self) -> str | None:
         return _pick(self._metavar_text)
 

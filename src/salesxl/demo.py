@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -403,8 +403,9 @@ def _padded(
     hits = np.flatnonzero(rng.random(len(out)) < rate)
     kinds = rng.integers(0, 4, len(hits))
     for i, kind in zip(hits.tolist(), kinds.tolist(), strict=True):
-        if out[i]:
-            out[i] = _pad(out[i], kind)
+        value = out[i]
+        if value:
+            out[i] = _pad(value, kind)
     return out
 
 
@@ -1831,10 +1832,10 @@ def _write_customers(w: _Writer, customers: _Customers, plant: bool) -> None:
     usccs = _texts(t["uscc"])
     if plant:
         i = _PLANT_INDEX["bad-phone"]  # a mobile with a digit lost: ten digits
-        digits = "".join(ch for ch in phones[i] if ch.isdigit())[-11:]
+        digits = "".join(ch for ch in phones[i] or "" if ch.isdigit())[-11:]
         phones[i] = digits[:3] + digits[4:]
         i = _PLANT_INDEX["bad-uscc"]
-        code = usccs[i]
+        code = usccs[i] or ""
         usccs[i] = code[:17] + USCC_CHARSET[(USCC_CHARSET.index(code[17]) + 1) % len(USCC_CHARSET)]
     coords = t["has_coords"].to_numpy()
     lat = [
@@ -1967,7 +1968,8 @@ def _write_sales(w: _Writer, sales: pd.DataFrame, customers: _Customers, plant: 
         amounts[i], amount_formats[i] = _mistyped(int(fen[i])) / 100, w.fmt.money
         i = _PLANT_INDEX["bad-type"]
         amounts[i], amount_formats[i] = "一千二", None
-    rep_of_cust = np.where(known, t["rep"].to_numpy()[np.where(known, cust, 0)], None)
+    # cast: numpy's stubs take the three-argument where with a None for the one-argument form
+    rep_of_cust = cast(np.ndarray, np.where(known, t["rep"].to_numpy()[np.where(known, cust, 0)], None))
     reps = [
         v if r >= 0.25 else None
         for v, r in zip(rep_of_cust.tolist(), rng.random(n).tolist(), strict=True)
@@ -2039,10 +2041,11 @@ def _write_receipts(w: _Writer, receipts: pd.DataFrame) -> None:
     n = len(receipts)
     english = {"预收": "Prepayment", "回款": "Payment", "退款": "Refund"}
     kinds = [
-        english[k] if r < 0.3 else k
+        english[k] if r < 0.3 and k is not None else k
         for k, r in zip(_texts(receipts["kind"]), rng.random(n).tolist(), strict=True)
     ]
-    day_values, day_formats = w.dates(receipts["day"].to_numpy())
+    values, day_formats = w.dates(receipts["day"].to_numpy())
+    day_values = list(values)
     timed = np.flatnonzero(rng.random(n) < 0.05)
     seconds = rng.integers(8 * 3600, 18 * 3600, len(timed)) // 60 * 60
     for i, s in zip(timed.tolist(), seconds.tolist(), strict=True):

@@ -416,7 +416,9 @@ def _phone_metadata() -> tuple[tuple[str, tuple[int, ...]], tuple[tuple[str, str
     if meta is None:  # pragma: no cover - phonenumbers always ships CN
         raise RuntimeError("phonenumbers has no metadata for CN")
     general = meta.general_desc
-    types = []
+    if general is None or general.national_number_pattern is None:  # pragma: no cover
+        raise RuntimeError("phonenumbers' CN metadata has no general pattern")
+    types: list[tuple[str, str, tuple[int, ...]]] = []
     for name in _TYPES:
         desc = getattr(meta, name)
         if desc is None or desc.national_number_pattern is None or tuple(desc.possible_length or ()) == (-1,):
@@ -527,25 +529,23 @@ def half_up(x: float) -> int:
     return -r if x < 0 else r
 
 
-_AMOUNT = re.compile(
-    r"(?ai)(?P<s1>[+-]?)\s*(?:¥|rmb|cny)?\s*(?P<s2>[+-]?)"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[万亿]?)\s*(?:元|rmb|cny)?"
-)
-
-
 def fen(value: Any) -> int | None:
     """An amount cell as int fen; None when it cannot be read.  A number is rounded half-up to
     the fen (1.005 → 1.01, as Excel's ROUND); text may carry ``¥ ￥ 元 RMB CNY``, thousands
-    separators in threes, full-width digits and a ``万``/``亿`` suffix; another currency's mark
-    (``$100``) or a decimal comma (``12 345,67``) is not read (salesxl.core.cells._AMOUNT)."""
+    separators, full-width digits and a ``万``/``亿`` suffix."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
-        m = _AMOUNT.fullmatch(unicodedata.normalize("NFKC", value).strip(TRIM))
-        if m is None or (m["s1"] and m["s2"]):
+        s = unicodedata.normalize("NFKC", value).strip(TRIM)
+        s = re.sub(r"(?i)[\s,¥$元]|rmb|cny", "", s)
+        scale = 1.0
+        if s.endswith("万"):
+            s, scale = s[:-1], 1e4
+        elif s.endswith("亿"):
+            s, scale = s[:-1], 1e8
+        if not _NUMBER.fullmatch(s):
             return None
-        scale = {"万": 1e4, "亿": 1e8}.get(m["unit"], 1.0)
-        value = float(m["s1"] + m["s2"] + m["num"].replace(",", "")) * scale
+        value = float(s) * scale
     if not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) >= 1e13:
         return None
     return half_up(float(value) * 100.0)
@@ -848,7 +848,7 @@ def salesxl_balance(customer_id: Any, sales: Any, receipts: Any = None, as_of: A
     if cut is None:
         raise ValueError(f"截止日期「{as_of}」不是日期")
     net = net_by_customer(sales, receipts, cut)
-    out = []
+    out: list[list[float | None]] = []
     for v in _grid(customer_id)[0]:
         if _blank(v):
             out.append([None, None])

@@ -107,7 +107,7 @@ def _blank(names: tuple[str, ...]) -> Path:
 # Per salesperson
 
 
-_L = {
+_L: dict[str, dict[str, Any]] = {
     "zh": {
         "summary": "概要", "accepted": "已采纳", "conflicts": "冲突", "rejected": "未采纳", "findings": "问题",
         "summary_h": ("文件", "状态", "修改", "冲突", "未采纳", "新客户", "拜访", "已记录过", "错误", "警告", "说明"),

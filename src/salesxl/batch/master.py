@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from salesxl.batch.rows import RawSheet, find_part, read_raw
 from salesxl.core.merge import MergeResult, Text, cell_kind, cell_value
@@ -217,16 +217,16 @@ def plan_write(book: Book, merged: MergeResult, rows_of: dict[str, int], records
                                  last + len(merged.new_visits)))
         else:
             cols = [Column("日期", "date", 12), *[Column(n) for n in VISIT_FIELDS[1:]]]
-            rows = [[date.fromisoformat(v["日期"]) if v.get("日期") else None, *[v.get(n) for n in VISIT_FIELDS[1:]]]
-                    for v in merged.new_visits]
-            plan.new_sheets.append(ResultSheet("拜访", cols, rows, owned=False))  # the user's data from now on
+            visit_rows = [[date.fromisoformat(str(v["日期"])) if v.get("日期") else None,
+                           *[v.get(n) for n in VISIT_FIELDS[1:]]] for v in merged.new_visits]
+            plan.new_sheets.append(ResultSheet("拜访", cols, visit_rows, owned=False))  # the user's data from now on
 
     for own, names, rows in ((records.log, LOG_COLUMNS, log_rows), (records.record, RECORD_COLUMNS, record_rows)):
         if not rows:
             continue
         kinds = {n: ("int" if n in RECORD_COUNTS and own is records.record else "text") for n in names}
         if own.exists:
-            values: dict[str, dict[int, str | int | None]] = {n: {} for n in names}
+            values: dict[str, dict[int, Any]] = {n: {} for n in names}
             for i, row in enumerate(rows, start=1):
                 for name, v in zip(names, row, strict=True):
                     values[name][own.last_row + i] = v if v is None or kinds[name] == "int" else str(v)
@@ -292,7 +292,7 @@ def write_master(master: Path, plan: MasterWrite, *, sha256: str,
 
         try:
             with files.atomic_write(lock.path, before_replace=unchanged) as fp:
-                target: IO[bytes] = _Pausing(fp, pause[1]) if pause[0] == "during-write" else fp
+                target: IO[bytes] = cast(IO[bytes], _Pausing(fp, pause[1])) if pause[0] == "during-write" else fp
                 pkg.write_to(target)
                 if before_replace is not None:
                     before_replace()
@@ -330,7 +330,7 @@ class _Pausing:
         return n
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        return getattr(self.fp, name)  # type: ignore[no-any-return]
+        return getattr(self.fp, name)
 
 
 def _extend_tables(writer: _SheetWriter, sheet_name: str, header_row: int, before: int, after: int) -> None:

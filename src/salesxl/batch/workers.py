@@ -42,6 +42,7 @@ file whose name contains NAME — the only way to test the recovery paths determ
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import multiprocessing as mp
 import os
@@ -54,6 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import date
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +238,7 @@ def _task(token: int, jobs: Sequence[Job], as_of: date, max_rows: int, mode: str
     for k, job in enumerate(jobs):
         if started is not None:
             started.put((token, k, pid))
-        outcome = _guarded(job.path.name, timeout, lambda job=job: _load(job, max_rows, mode))
+        outcome = _guarded(job.path.name, timeout, functools.partial(_load, job, max_rows, mode))
         if isinstance(outcome, ReturnedBook):
             loaded[k] = outcome
         else:
@@ -252,7 +254,7 @@ def _task(token: int, jobs: Sequence[Job], as_of: date, max_rows: int, mode: str
                 outcomes[k] = r
         else:  # something in one of them: check each alone, so only that file fails
             for k in order:
-                one = _guarded(jobs[k].path.name, timeout, lambda k=k: _check([loaded[k]], as_of)[0])
+                one = _guarded(jobs[k].path.name, timeout, functools.partial(_check_one, loaded[k], as_of))
                 outcomes[k] = one
     return [o if o is not None else Failure("error", "未读取", "not read") for o in outcomes]
 
@@ -262,6 +264,11 @@ def _check(books: list[ReturnedBook], as_of: date) -> list[Returned]:
     if bad and any(bad in b.file for b in books):  # test hook: a check that fails on this file
         raise RuntimeError(f"check failed ({bad})")
     return returned_from_books(books, as_of=as_of)
+
+
+def _check_one(book: ReturnedBook, as_of: date) -> Returned:
+    """One file checked alone (when a joint check failed, so only the guilty file fails)."""
+    return _check([book], as_of)[0]
 
 
 def _load(job: Job, max_rows: int, mode: str) -> ReturnedBook | ReadOnly:
@@ -359,7 +366,7 @@ def mp_context() -> Any:
     global _CONTEXT
     if _CONTEXT is None:
         try:
-            ctx = mp.get_context("forkserver")
+            ctx: BaseContext = mp.get_context("forkserver")
             ctx.set_forkserver_preload(["salesxl.batch.workers", "salesxl.batch.feedback"])
         except ValueError:  # pragma: no cover - Windows
             ctx = mp.get_context("spawn")

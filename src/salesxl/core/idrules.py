@@ -345,7 +345,9 @@ def _phone_metadata() -> tuple[tuple[str, tuple[int, ...]], tuple[tuple[str, str
     if meta is None:  # pragma: no cover - phonenumbers always ships CN
         raise RuntimeError("phonenumbers has no metadata for CN")
     general = meta.general_desc
-    types = []
+    if general is None or general.national_number_pattern is None:  # pragma: no cover
+        raise RuntimeError("phonenumbers' CN metadata has no general pattern")
+    types: list[tuple[str, str, tuple[int, ...]]] = []
     for name in _TYPES:
         desc = getattr(meta, name)
         if desc is None or desc.national_number_pattern is None or tuple(desc.possible_length or ()) == (-1,):

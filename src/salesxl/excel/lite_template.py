@@ -432,7 +432,7 @@ def salesxl_balance(customer_id: Any, sales: Any, receipts: Any = None, as_of: A
     if cut is None:
         raise ValueError(f"截止日期「{as_of}」不是日期")
     net = net_by_customer(sales, receipts, cut)
-    out = []
+    out: list[list[float | None]] = []
     for v in _grid(customer_id)[0]:
         if _blank(v):
             out.append([None, None])

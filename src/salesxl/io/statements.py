@@ -214,7 +214,7 @@ def write_statements(
         wanted = [ids[c] for c in sorted(set(items["cust"].tolist()))]
     else:
         wanted = list(customer_ids)
-    paths = []
+    paths: list[Path] = []
     for cid in wanted:
         if cid not in codes:
             raise KeyError(cid)
