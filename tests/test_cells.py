@@ -215,3 +215,22 @@ def test_serials_round_trip_in_both_date_systems(d: dt.date) -> None:
 def test_month_column_in_1904_system() -> None:
     col = cells.parse_date(arr(["44624"]), month=True, date1904=True)
     assert col.values.tolist()[0].date() == dt.date(2026, 3, 1)
+
+
+@given(st.dates(min_value=dt.date(1904, 1, 1), max_value=dt.date(9999, 12, 31)), st.booleans())
+def test_excel_serial_is_the_inverse_of_serial_days(day: dt.date, date1904: bool) -> None:
+    """Writing a date and reading it back give the same day, in either date system."""
+    serial = cells.excel_serial(day, date1904=date1904)
+    assert serial == int(serial)
+    back, ok = cells.serial_days(np.array([int(serial)]), date1904=date1904)
+    assert ok[0] and back[0] == np.datetime64(day, "D")
+
+
+def test_excel_serial_known_values() -> None:
+    assert cells.excel_serial(dt.date(1900, 1, 1)) == 1
+    assert cells.excel_serial(dt.date(1900, 3, 1)) == 61  # after Excel's 1900-02-29
+    assert cells.excel_serial(dt.date(2026, 3, 5)) == 46086
+    assert cells.excel_serial(dt.date(2026, 3, 5), date1904=True) == 46086 - 1462
+    assert cells.excel_serial(dt.datetime(2026, 3, 5, 12)) == 46086.5
+    with pytest.raises(ValueError):
+        cells.excel_serial(dt.date(1903, 12, 31), date1904=True)

@@ -343,3 +343,27 @@ def test_unowned_sheets_never_replace_anything(tmp_path: Path) -> None:
     assert res.sheets == ["变更记录(2)"]
     assert b"_salesxl_result_" not in members(res.written)["xl/workbook.xml"]
     assert openpyxl.load_workbook(res.written)["变更记录"]["B2"].value == "地址"
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_dates_are_written_in_the_books_own_date_system(tmp_path: Path, date1904: bool) -> None:
+    """A date written into a 1904-system book (Excel for Mac's old default) counts from
+    1904-01-01: result sheets and patched columns show the same day Excel would."""
+    from salesxl.io.columns import ColumnPatch, SheetPatch
+
+    book = tmp_path / "book.xlsx"
+    wb = xlsxwriter.Workbook(book, {"date_1904": date1904})
+    ws = wb.add_worksheet("客户档案")
+    ws.write_row(0, 0, ["客户编号", "客户名称"])
+    ws.write_row(1, 0, ["C1", "甲公司"])
+    wb.close()
+    day, moment = date(2026, 3, 5), datetime(2026, 3, 5, 14, 30)
+    sheet = ResultSheet("账龄明细", [Column("客户编号"), Column("日期", "date")], [["C1", day]])
+    patch = SheetPatch("客户档案", 1, [ColumnPatch("更新日期", None, "date", {2: moment})])
+    written = write_result_sheets(book, [sheet], out=tmp_path / "out.xlsx", patch=patch).written
+    got = openpyxl.load_workbook(written)  # openpyxl reads serials in the book's own epoch
+    assert got.epoch.year == (1904 if date1904 else 1899)
+    assert got["账龄明细"]["B2"].value == datetime(2026, 3, 5)
+    assert got["客户档案"]["C2"].value == moment
+    serial = (day - (date(1904, 1, 1) if date1904 else date(1899, 12, 30))).days
+    assert f"<v>{serial}</v>".encode() in members(written)["xl/worksheets/sheet2.xml"]

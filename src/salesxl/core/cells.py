@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -230,6 +231,29 @@ def serial_days(serial: np.ndarray, *, date1904: bool = False) -> tuple[np.ndarr
         valid = (serial >= 1) & (serial <= _MAX_SERIAL) & (serial != 60)
         epoch = np.where(serial < 60, _EPOCH_EARLY, _EPOCH)
     return epoch + np.where(valid, serial, 0).astype("timedelta64[D]"), valid
+
+
+def excel_serial(moment: date | datetime, *, date1904: bool = False) -> float:
+    """A date or date-time → its Excel serial number in the book's date system.
+
+    The inverse of :func:`serial_days`, and the one place a date becomes a serial: a date
+    written into a 1904-system book (Excel for Mac's old default) must count from 1904-01-01,
+    or it shows four years and a day late.  In the 1900 system Excel counts a 1900-02-29 that
+    never was, so a day before March 1900 is one less.  Raises ValueError for a day the book's
+    system cannot show (before 1900-01-01, or before 1904-01-01 in a 1904 book).
+    """
+    if isinstance(moment, datetime):
+        moment = moment.replace(tzinfo=None)
+    else:
+        moment = datetime(moment.year, moment.month, moment.day)
+    epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+    delta = moment - epoch
+    serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+    if not date1904 and serial < 61:
+        serial -= 1
+    if serial < (0 if date1904 else 1):
+        raise ValueError(moment)
+    return serial
 
 
 def _parse_dates(distinct: pa.Array, *, month: bool = False, date1904: bool = False) -> tuple[np.ndarray, np.ndarray]:

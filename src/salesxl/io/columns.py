@@ -52,6 +52,7 @@ from typing import IO, Literal, cast
 
 from lxml import etree
 
+from salesxl.core.cells import excel_serial
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
 from salesxl.io import marking
 from salesxl.io.marking import (
@@ -82,6 +83,7 @@ from salesxl.io.marking import (
     _Styles,
     _with_attrs,
 )
+from salesxl.io.safety import is_date1904
 
 __all__ = ["ColumnPatch", "PatchResult", "SheetPatch", "patch_sheet"]
 
@@ -90,7 +92,6 @@ RT_SHARED_STRINGS = NS_R + "/sharedStrings"
 _MAX_WIDTH = 50
 _REF_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 _KINDS = ("text", "int", "date", "number", "amount")
-_EPOCH = datetime(1899, 12, 30)  # Excel's day 0 in the 1900 system (its 1900-02-29 bug absorbed)
 _DATE_FORMAT = "yyyy-mm-dd"
 
 
@@ -180,7 +181,7 @@ def patch_sheet(writer: _Marker, patch: SheetPatch) -> PatchResult:
                 extend = _table_to_extend(tables, target, patch.header_row, start) if n_new else None
                 plan = _Plan.build(patch, start, ahead, extend)
                 head = _patch_head(ahead.data[: ahead.sheet_data], ahead.p, plan)
-                patcher = _CellPatcher(plan, writer.styles, shared)
+                patcher = _CellPatcher(plan, writer.styles, shared, date1904=is_date1904(writer.wb))
                 patcher.run(cast(IO[bytes], _Chained(head + ahead.data[ahead.sheet_data:], src)), sink)
         except _Conflict as exc:
             sink.close()
@@ -585,7 +586,7 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and v != v) or (v.__class__.__name__ == "NaTType")
 
 
-def _typed(kind: str, value: object) -> tuple[str, float]:
+def _typed(kind: str, value: object, *, date1904: bool = False) -> tuple[str, float]:
     """(``<v>`` text, value as a float) of a date, amount or number — exact, and the same
     text for the same value so a re-run changes nothing."""
     if kind == "amount":
@@ -606,12 +607,12 @@ def _typed(kind: str, value: object) -> tuple[str, float]:
         moment = datetime(value.year, value.month, value.day)
     else:
         raise BadArguments(f"不是日期：{value!r}", f"Not a date: {value!r}")
-    delta = moment - _EPOCH
-    serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
-    if serial < 61:  # Excel counts a 1900-02-29 that never was; before March 1900 it is one less
-        serial -= 1
-    if serial < 1:
-        raise BadArguments(f"Excel 无法表示 1900 年之前的日期：{value!r}", f"Excel cannot show dates before 1900: {value!r}")
+    try:
+        serial = excel_serial(moment, date1904=date1904)
+    except ValueError:
+        first = 1904 if date1904 else 1900
+        raise BadArguments(f"Excel 无法表示 {first} 年之前的日期：{value!r}",
+                           f"Excel cannot show dates before {first}: {value!r}") from None
     return (str(int(serial)) if float(serial).is_integer() else repr(serial)), serial
 
 
@@ -714,9 +715,11 @@ class _CellPatcher(_SheetPatcher):
     ``r``, other attribute orders) go through a full parse of the row.
     """
 
-    def __init__(self, plan: _Plan, styles: _Styles, shared: _SharedStrings | None = None) -> None:
+    def __init__(self, plan: _Plan, styles: _Styles, shared: _SharedStrings | None = None, *,
+                 date1904: bool = False) -> None:
         super().__init__(dict.fromkeys(plan.rows, {}), styles, _same_tail)
         self.plan = plan
+        self.date1904 = date1904  # the book's date system, for the serials of date cells
         self.cells = 0
         self.formulas = False
         self._encoded: dict[tuple[str, type, object], _Enc | None] = {}
@@ -769,7 +772,7 @@ class _CellPatcher(_SheetPatcher):
                 number = int(number)
             return b"", b"<" + p + b"v>" + str(number).encode() + b"</" + p + b"v>", number
         if kind != "text" and not isinstance(value, str):
-            shown, exact = _typed(kind, value)
+            shown, exact = _typed(kind, value, date1904=self.date1904)
             return b"", b"<" + p + b"v>" + shown.encode() + b"</" + p + b"v>", exact
         text = _BAD_XML_CHARS.sub("", str(value))
         if not text:

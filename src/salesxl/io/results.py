@@ -62,6 +62,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from salesxl.core.cells import excel_serial
 from salesxl.core.ledger import LedgerResult
 from salesxl.core.money import fen_to_decimal
 from salesxl.errors import BadArguments
@@ -88,6 +89,7 @@ from salesxl.io.marking import (
     _Styles,
     _with_attrs,
 )
+from salesxl.io.safety import is_date1904
 
 __all__ = [
     "LEDGER_SHEETS", "Column", "ResultSheet", "WriteResult", "ledger_sheets", "write_result_sheets",
@@ -101,7 +103,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 NUMBER_FORMAT = "0.00"
 _AMOUNT_FMT_ID = 4  # built-in "#,##0.00"
 _NUMBER_FMT_ID = 2  # built-in "0.00"
-_EXCEL_EPOCH = date(1899, 12, 30)
 _MAX_ROWS = 1_048_576
 _MAX_WIDTH = 60
 
@@ -292,7 +293,7 @@ class _SheetWriter(_Marker):
             if name != s.name:
                 done.renamed[s.name] = name
         adding = [*missing, *sheets]
-        xf = _Formats(self.styles) if adding else None  # a patch alone leaves styles.xml alone
+        xf = _Formats(self.styles, date1904=is_date1904(self.wb)) if adding else None  # a patch alone leaves styles.xml alone
         for s in adding:
             assert xf is not None
             name = names.get(id(s), s.name)
@@ -337,8 +338,9 @@ class _SheetWriter(_Marker):
 class _Formats:
     """Cell formats (``s`` indexes) of the result sheets, found or appended in styles.xml."""
 
-    def __init__(self, styles: _Styles) -> None:
+    def __init__(self, styles: _Styles, *, date1904: bool = False) -> None:
         self.styles = styles
+        self.date1904 = date1904  # the book's date system: date cells are serials counted from it
         base = styles._base_xf(0)
         self.header = styles.results_xf("header")
         self.text = styles.results_xf("text")
@@ -389,7 +391,7 @@ def _amount_text(fen: Any) -> str:
     return text or "0"
 
 
-def _serial(value: Any) -> int | None:
+def _serial(value: Any, date1904: bool) -> int | None:
     if isinstance(value, pd.Timestamp):
         if pd.isna(value):
             return None
@@ -398,7 +400,10 @@ def _serial(value: Any) -> int | None:
         value = value.date()
     if not isinstance(value, date):
         return None
-    return (value - _EXCEL_EPOCH).days
+    try:
+        return int(excel_serial(value, date1904=date1904))
+    except ValueError:
+        return None
 
 
 def _is_blank(v: Any) -> bool:
@@ -417,7 +422,7 @@ def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[str, str]:
         shown = f"{fen_to_decimal(int(v)):,.2f}"
         return f'<c r="{ref}" s="{xf.amount}"><v>{text}</v></c>', shown
     if kind == "date":
-        serial = _serial(v)
+        serial = _serial(v, xf.date1904)
         if serial is None:
             raise BadArguments(f"日期列的值无效：{v!r}", f"Not a date: {v!r}")
         return f'<c r="{ref}" s="{xf.date}"><v>{serial}</v></c>', "2026-01-01"

@@ -52,7 +52,7 @@ except ImportError:  # pragma: no cover - isal has wheels for the usual platform
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
@@ -855,6 +855,16 @@ def _strict(name: str) -> UnreadableWorkbook:
 # --------------------------------------------------------------------------------------------
 
 
+def is_date1904(workbook_root: Any) -> bool:
+    """Whether a parsed ``workbook.xml`` root (ElementTree or lxml) counts dates from 1904.
+
+    Only the root's own ``workbookPr`` counts: Excel also writes an ``x15:workbookPr`` deep in
+    ``extLst``, which says nothing about dates."""
+    return any(_local(str(child.tag)) == "workbookPr"
+               and (child.get("date1904") or "").strip().lower() in ("1", "true")
+               for child in workbook_root)
+
+
 def _unreadable(name: str, exc: OSError) -> UnreadableWorkbook:
     if isinstance(exc, PermissionError):
         return _fail(name, "没有读取该文件的权限", "permission denied")
@@ -917,11 +927,7 @@ def inspect_workbook(path: str | Path) -> WorkbookInfo:
                            f"'{_clean(main_member)}' is not a workbook part")
         rels = {rid: (rtype, target) for rid, rtype, target in
                 _relationships(name, zf, by_lower, main)}
-        # The workbook's own workbookPr is a child of the root; Excel also writes an
-        # x15:workbookPr deep in extLst, which says nothing about dates.
-        date1904 = any(_local(child.tag) == "workbookPr"
-                       and (child.get("date1904") or "").strip().lower() in ("1", "true")
-                       for child in wb_root)
+        date1904 = is_date1904(wb_root)
         sheets: list[SheetPart] = []
         skipped: list[str] = []
         for elem in wb_root.iter():
