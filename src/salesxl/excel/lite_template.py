@@ -113,23 +113,25 @@ def half_up(x: float) -> int:
     return -r if x < 0 else r
 
 
+_AMOUNT = re.compile(
+    r"(?ai)(?P<s1>[+-]?)\s*(?:¥|rmb|cny)?\s*(?P<s2>[+-]?)"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[万亿]?)\s*(?:元|rmb|cny)?"
+)
+
+
 def fen(value: Any) -> int | None:
     """An amount cell as int fen; None when it cannot be read.  A number is rounded half-up to
     the fen (1.005 → 1.01, as Excel's ROUND); text may carry ``¥ ￥ 元 RMB CNY``, thousands
-    separators, full-width digits and a ``万``/``亿`` suffix."""
+    separators in threes, full-width digits and a ``万``/``亿`` suffix; another currency's mark
+    (``$100``) or a decimal comma (``12 345,67``) is not read (salesxl.core.cells._AMOUNT)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
-        s = unicodedata.normalize("NFKC", value).strip(TRIM)
-        s = re.sub(r"(?i)[\s,¥$元]|rmb|cny", "", s)
-        scale = 1.0
-        if s.endswith("万"):
-            s, scale = s[:-1], 1e4
-        elif s.endswith("亿"):
-            s, scale = s[:-1], 1e8
-        if not _NUMBER.fullmatch(s):
+        m = _AMOUNT.fullmatch(unicodedata.normalize("NFKC", value).strip(TRIM))
+        if m is None or (m["s1"] and m["s2"]):
             return None
-        value = float(s) * scale
+        scale = {"万": 1e4, "亿": 1e8}.get(m["unit"], 1.0)
+        value = float(m["s1"] + m["s2"] + m["num"].replace(",", "")) * scale
     if not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) >= 1e13:
         return None
     return half_up(float(value) * 100.0)
