@@ -194,3 +194,17 @@ def test_demo_reports_each_stage(tmp_path: Path) -> None:
     assert labels == {"salesxl: 生成示例", "salesxl: 校验", "salesxl: 冲销", "salesxl: 分类"}
     assert any("生成数据" in line for line in done.stderr.splitlines())
     assert (8, 8) in counted(done.stderr, "生成示例")
+
+
+def test_batch_reports_files_done_of_n(demo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    master = tmp_path / "销售管理.xlsx"
+    shutil.copyfile(demo, master)
+    made = salesxl("template", "salesperson", "--from", str(master), "--all", "--out", str(tmp_path / "inbox"),
+                   "--as-of", str(DEMO_END), "--json")
+    n = len(json.loads(made.stdout)["templates"])
+    done = salesxl("batch", str(tmp_path / "inbox"), "--master", str(master), "--month", DEMO_END.strftime("%Y-%m"),
+                   "--out", str(tmp_path / "out"), "--no-monthly", "--workers", "1", "--json")
+    assert done.returncode in (0, 1), done.stderr
+    assert n > 1 and (n, n) in counted(done.stderr, "批处理"), done.stderr  # files read of N
