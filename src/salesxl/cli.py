@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from salesxl import cli_i18n, limits
+from salesxl import __version__, cli_i18n, limits
 from salesxl.cli_i18n import Argument, Group, Option
 from salesxl.cli_i18n import Text as T
 from salesxl.cli_progress import progress_reporter
@@ -69,7 +69,7 @@ group_lang_opt = click.option(
              "Language: --lang zh or SALESXL_LANG=zh for Chinese (the default); --lang en for English."),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(package_name="salesxl", message="%(prog)s %(version)s", cls=Option,
+@click.version_option(__version__, package_name="salesxl", message="%(prog)s %(version)s", cls=Option,
                       help=T("显示版本号并退出", "Show the version and exit."))
 @group_lang_opt
 def app() -> None:
