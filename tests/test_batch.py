@@ -626,10 +626,11 @@ def test_cli_json_and_exit_codes(demo_master: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["master_written"] and doc["totals"]["changes"] == 1 and doc["exit"] == 0
-    for args in (["batch", str(tmp_path / "nope"), "--master", str(master), "--month", MONTH, "--out", "o"],
-                 ["batch", str(inbox), "--master", str(master), "--month", "2026-13", "--out", "o"],
-                 ["batch", str(inbox), "--master", str(inbox / "王建军.xlsx.csv"), "--month", MONTH, "--out", "o"],
-                 ["batch", str(inbox), "--master", str(csv_renamed(tmp_path)), "--month", MONTH, "--out", "o"]):
+    o = str(tmp_path / "o")  # never the working directory: the suite leaves nothing in the repository
+    for args in (["batch", str(tmp_path / "nope"), "--master", str(master), "--month", MONTH, "--out", o],
+                 ["batch", str(inbox), "--master", str(master), "--month", "2026-13", "--out", o],
+                 ["batch", str(inbox), "--master", str(inbox / "王建军.xlsx.csv"), "--month", MONTH, "--out", o],
+                 ["batch", str(inbox), "--master", str(csv_renamed(tmp_path)), "--month", MONTH, "--out", o]):
         bad = cli(*args)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
 

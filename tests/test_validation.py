@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -823,12 +822,10 @@ def synthetic_book(n_sales: int, n_customers: int, seed: int = 0) -> Book:
     return book
 
 
-def test_two_hundred_thousand_sales_lines_in_seconds() -> None:
+def test_two_hundred_thousand_sales_lines() -> None:
+    """The rules at size (their speed: bench/bench_validate.py and bench/bench_quick.py)."""
     book = synthetic_book(200_000, 20_000)
-    start = time.perf_counter()
     found = validate_book(book, as_of=AS_OF)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 5, elapsed
     codes = {f.code for f in found}
     assert {Code.UNKNOWN_CUSTOMER, Code.AMOUNT_MISMATCH, Code.BAD_USCC} <= codes
     assert Code.OVER_SHIPMENT not in codes  # every shipment is half a line

@@ -21,20 +21,28 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from salesxl import api, cli_i18n
+from salesxl import __version__, cli_i18n, limits
 from salesxl.cli_i18n import Argument, Group, Option
 from salesxl.cli_i18n import Text as T
+from salesxl.cli_progress import progress_reporter
 from salesxl.errors import BadArguments, SalesxlError
-from salesxl.io import files
+from salesxl.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from salesxl import api
+    from salesxl.io import files
+else:
+    # pandas, pyarrow and the readers load when a command first needs them, not for --help
+    # or --version (salesxl.limits holds the defaults the options show)
+    api = lazy_module("salesxl.api")
+    files = lazy_module("salesxl.io.files")
 
 # markup and emoji codes off: a cell holding "[/x]" or ":warning:" is printed as it is
 err = Console(stderr=True, markup=False, emoji=False)
@@ -61,7 +69,7 @@ group_lang_opt = click.option(
              "Language: --lang zh or SALESXL_LANG=zh for Chinese (the default); --lang en for English."),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(package_name="salesxl", message="%(prog)s %(version)s", cls=Option,
+@click.version_option(__version__, package_name="salesxl", message="%(prog)s %(version)s", cls=Option,
                       help=T("显示版本号并退出", "Show the version and exit."))
 @group_lang_opt
 def app() -> None:
@@ -123,21 +131,9 @@ def emit_json(doc: Any) -> None:
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Any]:
-    """A progress callback ``(stage, done, total)`` drawing a bar on stderr (quiet off a TTY)."""
-    with Progress(
-        TextColumn("{task.description}", style="bold", markup=False),  # a stage may name a user's sheet
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{label} {stage}".strip(), completed=done, total=total or None)
-
+    """A progress callback ``(stage, done, total)``: a bar on a terminal, else a plain line on
+    stderr every few seconds (:mod:`salesxl.cli_progress`)."""
+    with progress_reporter(label, console=err, lang=cli_i18n.current()) as update:
         yield update
 
 
@@ -377,6 +373,8 @@ def classify(
 
 def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
     """Counts by level, status and grade; routes per zone."""
+    import pandas as pd
+
     from salesxl.core.classification import LEVEL_NAMES, STATUS_NAMES
 
     zh = lang != "en"
@@ -666,9 +664,9 @@ def template_lite(out_path: Path, force: bool, json_out: bool, lang: str) -> int
                      "Output folder: feedback per salesperson, the batch report, the monthly job's results"))
 @click.option("--workers", type=click.IntRange(1, 256), default=None, cls=Option, metavar="N",
               help=T("并行读取的进程数（默认 CPU 核数）", "Processes reading in parallel (default: CPU cores)"))
-@click.option("--timeout", type=click.FloatRange(1), default=api.DEFAULT_TIMEOUT, show_default=True, cls=Option,
+@click.option("--timeout", type=click.FloatRange(1), default=limits.DEFAULT_TIMEOUT, show_default=True, cls=Option,
               metavar=T("秒", "SECONDS"), help=T("读取单个文件的时间上限（秒）", "Time limit for reading one file (seconds)"))
-@click.option("--memory-limit", "memory_mb", type=click.IntRange(512), default=api.DEFAULT_MEMORY_MB,
+@click.option("--memory-limit", "memory_mb", type=click.IntRange(512), default=limits.DEFAULT_MEMORY_MB,
               show_default=True, cls=Option, metavar="MB",
               help=T("每个读取进程的地址空间上限（MB）", "Address-space limit of each reading process (MB)"))
 @click.option("--no-monthly", is_flag=True, cls=Option,

@@ -82,9 +82,8 @@ except ImportError:  # pragma: no cover - Windows: no address-space limit
     resource = None  # type: ignore[assignment]
 
 from salesxl.batch.rows import find_part, read_raw
+from salesxl.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT  # noqa: E402 - shown by the CLI without importing this
 
-DEFAULT_MEMORY_MB = 3072
-DEFAULT_TIMEOUT = 120.0
 KILL_GRACE = 5.0
 TASKS_PER_CHILD = 200
 #: Tasks in flight per worker: enough that a worker never waits for the main process (busy

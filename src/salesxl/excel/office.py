@@ -40,6 +40,7 @@ from xlsxwriter.utility import quote_sheetname
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from salesxl import __version__
 from salesxl.core.classification import DEFAULT_TERMS
 from salesxl.core.schema import SHEETS, TYPE_LABEL, Field, FieldType, SheetSchema, requirement_text
 from salesxl.core.settings import Settings
@@ -416,12 +417,20 @@ def _console(wb: Workbook, fmt: _Formats) -> Worksheet:
         ws.write(row, 3, button.description, fmt.note)
     row = first + 2 * len(BUTTONS) + 1
     ws.write(row, 1, "首次使用", fmt.heading)
+    wheel = f"salesxl-{__version__}-py3-none-any.whl"
+    # Each step ends with how to see that it worked: the office PC has no one to ask.
     steps = (
-        "1. 在本机安装 Python 3.11 或以上，再安装 salesxl 和 xlwings：pip install \"salesxl[excel]\"。",
-        "2. 在「xlwings.conf」工作表的 Interpreter_Win（Mac 为 Interpreter_Mac）右边填写 Python 的完整路径，"
-        "如 C:\\Users\\张三\\AppData\\Local\\Programs\\Python\\Python312\\pythonw.exe；留空则用 PATH 中的 python。",
-        "3. 打开本文件时点「启用内容」。若 Excel 提示已阻止来自互联网的宏：关闭文件，右键 > 属性 > 勾选「解除锁定」。",
-        "4. 数据填在各工作表的表格里（表头不要改名）；按钮运行时 Excel 须保持本文件打开，结果由 Excel 保存。",
+        "1. 安装 Python 3.11 或以上：从 python.org 下载 Windows 安装程序，安装时勾选「Add python.exe to PATH」。"
+        "检查：在「命令提示符」中输入 py --version，显示 Python 3.11 或更高版本。",
+        f"2. 安装 salesxl：在随本工作簿拿到的 {wheel} 所在文件夹打开「命令提示符」，输入 "
+        f"py -m pip install \"{wheel}[excel]\"（需联网，会一并装上 xlwings 等）。"
+        f"检查：输入 py -m salesxl --version，显示 salesxl {__version__}。",
+        "3. 填写 Python 路径：输入 py -c \"import sys; print(sys.executable)\"，把显示的路径中的 python.exe 换成 "
+        "pythonw.exe（运行时不弹黑窗口），填在「xlwings.conf」工作表 Interpreter_Win 右边（Mac 为 Interpreter_Mac）；"
+        "留空则用 PATH 中的 python。不需要 xlwings addin install：本工作簿自带 xlwings 的宏。",
+        "4. 打开本文件时点「启用内容」。若 Excel 提示已阻止来自互联网的宏：关闭文件，右键 > 属性 > 勾选「解除锁定」。"
+        "检查：点「校验」按钮，控制台上显示「校验完成（截至 …）」。",
+        "5. 数据填在各工作表的表格里（表头不要改名）；按钮运行时 Excel 须保持本文件打开，结果由 Excel 保存。",
     )
     for i, step in enumerate(steps, start=1):
         ws.write_string(row + i, 1, step, fmt.note)
