@@ -656,8 +656,8 @@ def template_lite(out_path: Path, force: bool, json_out: bool, lang: str) -> int
     if json_out:
         emit_json({"files": [str(p) for p in paths]})
         return 0
-    out.print(("已生成 xlwings Lite 文件：" if lang != "en" else "xlwings Lite files written:")
-              + " " + "、".join(str(p) for p in paths))
+    out.print("已生成 xlwings Lite 文件：" + "、".join(str(p) for p in paths) if lang != "en"
+              else "xlwings Lite files written: " + ", ".join(str(p) for p in paths))
     return 0
 
 
