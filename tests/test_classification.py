@@ -141,11 +141,23 @@ def test_each_credit_grade() -> None:
     assert list(credit_grades(days, prospect)) == ["A", "B", "B", "C", "C", "D", "D", None]
 
 
-def test_grade_terms_limit_is_exact_half_up() -> None:
+def test_grade_terms_limit_is_exact_half_up_to_whole_hundreds() -> None:
     terms = GradeTerms("B", Decimal("1.5"), 30, False)
-    assert terms.limit_fen(Fraction(1001, 1)) == 1502  # 1501.5 → 1502
+    assert terms.limit_fen(Fraction(1001, 1)) == 0  # 15.015 yuan → 0 百元
+    assert terms.limit_fen(Fraction(3_333_400, 1)) == 5_000_000  # 50,001 yuan → 50,000
+    assert terms.limit_fen(Fraction(3_336_700, 1)) == 5_010_000  # 50,050.50 yuan → 50,100 (half up)
+    assert terms.limit_fen(Fraction(3_333_333, 1)) == 5_000_000  # exactly 49,999.995 yuan → 50,000
     assert terms.limit_fen(Fraction(-5, 1)) == 0
     assert GradeTerms("A", Decimal(3), 60, False).limit_fen(Fraction(1200000, 12)) == 300000
+    assert GradeTerms("A", Decimal(3), 60, False).limit_fen(Fraction(1_666_667, 1)) == 5_000_000  # 50,000.01
+
+
+@given(st.fractions(min_value=0, max_value=10**12), st.sampled_from(["0", "0.5", "1", "2", "3", "1.5"]))
+def test_suggested_limits_are_whole_hundreds_nearest_the_exact_limit(avg: Fraction, months: str) -> None:
+    limit = GradeTerms("A", Decimal(months), 60, False).limit_fen(avg)
+    exact = Fraction(Decimal(months)) * avg
+    assert limit % 10_000 == 0 and limit >= 0
+    assert abs(limit - exact) <= 5_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,12 +241,12 @@ def test_classify_small_book_by_hand(small_book: Path) -> None:
 
 def test_suggested_terms_follow_the_default_policy(small_book: Path) -> None:
     c = classify(read_book(small_book), as_of=AS_OF).customers.set_index("customer_id")
-    # K01: average 8000.01 / 12 = 666.6675 → 666.67; grade A → 3 × 666.6675 = 2000.0025 → 2000.00
+    # K01: average 8000.01 / 12 = 666.6675 → 666.67; grade A → 3 × 666.6675 = 2000.0025 → 2000 (百元)
     assert c.loc["K01", "avg_monthly_sales"] == 66667
     assert c.loc["K01", "suggested_limit"] == 200000
     assert c.loc["K01", "suggested_terms"] == 60
     assert not c.loc["K01", "prepayment"]
-    assert c.loc["K02", "suggested_limit"] == 25000  # B: 2 × 125.00
+    assert c.loc["K02", "suggested_limit"] == 30000  # B: 2 × 125.00 = 250 → 300 (百元, half up)
     assert pd.isna(c.loc["K04", "suggested_limit"])  # a prospect: no grade, no terms
 
 

@@ -170,9 +170,9 @@ def test_office_credit_policy_is_kept(classified: tuple[Path, dict[str, Any]], t
     c = result.customers
     a = c[c["credit_grade"] == "A"]
     assert set(a["suggested_terms"]) == {10}
-    for _, r in a.iterrows():  # half a month of average sales, half-up to the fen
+    for _, r in a.iterrows():  # half a month of average sales, half-up to whole 百元
         exact = Fraction(max(int(r["net_sales"]), 0), 12) / 2
-        assert r["suggested_limit"] == math.floor(exact + Fraction(1, 2))
+        assert r["suggested_limit"] == math.floor(exact / 10_000 + Fraction(1, 2)) * 10_000
 
 
 def test_in_place_keeps_a_backup(demo: Path, tmp_path: Path) -> None:

@@ -202,7 +202,7 @@ def test_help_in_both_languages(command: list[str], capsys: pytest.CaptureFixtur
     for lang in ("zh", "en"):
         assert len(pages[lang]) == 1, pages[lang]  # wherever --lang stands
     zh, en = pages["zh"].pop(), pages["en"].pop()
-    assert zh.startswith("用法: salesxl") and "选项:" in zh and "显示本帮助并退出" in zh
+    assert zh.startswith("用法：salesxl") and "选项：" in zh and "显示本帮助并退出" in zh
     assert not re.search(r"\b(Usage|Options|Show this|Show the|default|required)\b", zh), zh
     # every sentence of the Chinese page is Chinese: no line of option help is English only
     for line in zh.splitlines()[1:]:  # after the usage line
@@ -220,7 +220,7 @@ def test_help_by_environment_variable_in_a_real_process() -> None:
     done = salesxl("validate", "--help", env={"SALESXL_LANG": "en"})
     assert done.returncode == 0 and done.stdout.startswith("Usage: salesxl validate [OPTIONS] BOOK")
     done = salesxl("validate", "--help", "--lang", "zh", env={"SALESXL_LANG": "en"})
-    assert done.stdout.startswith("用法: salesxl validate [选项] 工作簿")  # the command line wins
+    assert done.stdout.startswith("用法：salesxl validate [选项] 工作簿")  # the command line wins
     done = salesxl("validate", "--help", env={"SALESXL_LANG": "en_US.UTF-8"})
     assert done.stdout.startswith("Usage:")
     done = salesxl("validate", "x.xlsx", env={"SALESXL_LANG": "fr"})
@@ -228,10 +228,10 @@ def test_help_by_environment_variable_in_a_real_process() -> None:
 
 
 @pytest.mark.parametrize(("args", "zh", "en"), [
-    (["summary", "x.xlsx"], "缺少选项 '--month'", "Missing option '--month'"),
-    (["validate"], "缺少参数 '工作簿'", "Missing argument 'BOOK'"),
-    (["validate", "x.xlsx", "--bogus"], "没有 '--bogus' 这个选项", "No such option '--bogus'"),
-    (["nope"], "没有 'nope' 这个命令", "No such command 'nope'"),
+    (["summary", "x.xlsx"], "缺少选项 --month", "Missing option '--month'"),
+    (["validate"], "缺少参数 工作簿", "Missing argument 'BOOK'"),
+    (["validate", "x.xlsx", "--bogus"], "未知选项 '--bogus'", "No such option '--bogus'"),
+    (["nope"], "未知命令 'nope'", "No such command 'nope'"),
     (["validate", "x.xlsx", "--out"], "选项 '--out' 需要一个值", "Option '--out' requires an argument"),
     (["batch", "i", "--master", "m", "--month", "2026-10", "--out", "o", "--workers", "0"],
      "'--workers' 的值无效", "Invalid value for '--workers'"),

@@ -137,6 +137,23 @@ def progress_bar(label: str) -> Iterator[Any]:
         yield update
 
 
+def console_table(heads: Sequence[str], *, title: str | None = None, right: Sequence[str] = ()) -> RichTable:
+    """A console table whose long cells wrap onto more lines instead of being cut with "…"
+    (a finding's fix advice is the end of its message, and a zone name must read whole);
+    the columns named in ``right`` (amounts, counts) are right-aligned, headers included."""
+    table = RichTable(title=title)
+    for head in heads:
+        table.add_column(head, overflow="fold", no_wrap=False, justify="right" if head in right else "left")
+    return table
+
+
+def money(fen: Any) -> str:
+    """An amount in fen as the console prints it: ``2,724,163.46``."""
+    from salesxl.core.money import fen_to_display
+
+    return fen_to_display(int(fen))
+
+
 def check_out(out_path: str | Path | None, in_place: bool) -> None:
     if out_path is not None and in_place:
         raise BadArguments("--out 和 --in-place 只能选一个", "use either --out or --in-place, not both")
@@ -170,7 +187,7 @@ def _print_marks(report: api.ValidationReport, lang: str) -> None:
         return
     zh = lang != "en"
     if marks.backup is not None:
-        out.print(f"{'已备份原文件' if zh else 'Backup kept'}: {marks.backup}")
+        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{marks.backup}")
     for note in (marks.reason(lang), marks.kept_note(lang)):
         if note:
             out.print(note, style="yellow")
@@ -191,11 +208,13 @@ def _print_findings(report: api.ValidationReport, lang: str, limit: int = 30) ->
         out.print(f"{'校验通过，没有发现问题' if zh else 'No problems found'}{'：' if zh else ': '}{report.path}",
                   style="green")
         return
-    table = RichTable(show_lines=False)
-    for title in (("工作表", "行", "列", "代码", "说明") if zh else ("Sheet", "Row", "Col", "Code", "Message")):
-        table.add_column(title)
-    for f in report.findings[:limit]:
-        table.add_row(f.sheet, str(f.row or ""), f.column or "", f.code.value, f.message(lang))
+    from salesxl.core.findings import CODE_TITLES
+
+    table = console_table(("工作表", "行", "列", "类型", "说明") if zh else ("Sheet", "Row", "Col", "Kind", "Message"),
+                          right=("行", "Row"))
+    for f in report.findings[:limit]:  # the kind in words (the code is in --json)
+        table.add_row(f.sheet, str(f.row or ""), f.column or "", CODE_TITLES[f.code][1 if not zh else 0],
+                      f.message(lang))
     out.print(table)
     more = len(report.findings) - limit
     if more > 0:
@@ -269,29 +288,28 @@ def _reading_errors(errors: int, lang: str) -> int:
 
 def _print_offset(result: Any, lang: str, limit: int = 20) -> None:
     """Totals, then the customers needing action, largest receivable first."""
-    from salesxl.core.money import fen_to_str
-
     zh = lang != "en"
     cust = result.customers
     totals = (
-        f"截至 {result.as_of}：客户 {len(cust)} 个，应收 {fen_to_str(int(cust['receivable'].sum()))} 元，"
-        f"预收 {fen_to_str(int(cust['prepaid'].sum()))} 元，逾期 {fen_to_str(int(cust['overdue'].sum()))} 元"
+        f"截至 {result.as_of}：客户 {len(cust)} 个，应收 {money(cust['receivable'].sum())} 元，"
+        f"预收 {money(cust['prepaid'].sum())} 元，逾期 {money(cust['overdue'].sum())} 元"
         if zh
-        else f"As of {result.as_of}: {len(cust)} customers, receivable {fen_to_str(int(cust['receivable'].sum()))}, "
-        f"prepaid {fen_to_str(int(cust['prepaid'].sum()))}, overdue {fen_to_str(int(cust['overdue'].sum()))} CNY"
+        else f"As of {result.as_of}: {len(cust)} customers, receivable {money(cust['receivable'].sum())}, "
+        f"prepaid {money(cust['prepaid'].sum())}, overdue {money(cust['overdue'].sum())} CNY"
     )
     out.print(totals)
     todo = cust[cust["action"] != "正常"].sort_values(["overdue", "receivable"], ascending=False)
     if todo.empty:
         return
-    table = RichTable(title="需要处理的客户" if zh else "Customers needing action")
-    for title in (("客户编号", "客户名称", "应收", "逾期", "处理建议") if zh else ("ID", "Name", "Receivable", "Overdue", "Action")):
-        table.add_column(title)
+    table = console_table(("客户编号", "客户名称", "应收", "逾期", "处理建议") if zh
+                          else ("ID", "Name", "Receivable", "Overdue", "Action"),
+                          title="需要处理的客户" if zh else "Customers needing action",
+                          right=("应收", "逾期", "Receivable", "Overdue"))
     for _, row in todo.head(limit).iterrows():
         action = str(row["action"])
         table.add_row(
             str(row["customer_id"]), str(row.get("customer_name") or ""),
-            fen_to_str(int(row["receivable"])), fen_to_str(int(row["overdue"])),
+            money(row["receivable"]), money(row["overdue"]),
             action if zh else ACTION_EN.get(action, action),
         )
     out.print(table)
@@ -302,11 +320,12 @@ def _print_offset(result: Any, lang: str, limit: int = 20) -> None:
 def _print_written(written: Any, lang: str) -> None:
     zh = lang != "en"
     if written.backup is not None:
-        out.print(f"{'已备份原文件' if zh else 'Backup kept'}: {written.backup}")
+        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{written.backup}")
     for note in (written.reason(lang), written.kept_note(lang)):
         if note:
             out.print(note, style="yellow")
-    out.print(f"{'已写入' if zh else 'Written'} {('、' if zh else ', ').join(written.sheets)}: {written.written}")
+    out.print(f"已写入{'、'.join(written.sheets)}：{written.written}" if zh
+              else f"Written {', '.join(written.sheets)}: {written.written}")
 
 
 @app.command(help=T(
@@ -380,9 +399,8 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
     zh = lang != "en"
     c = result.customers
     out.print(f"截至 {result.as_of}：客户 {len(c)} 个" if zh else f"As of {result.as_of}: {len(c)} customers")
-    table = RichTable(title="客户构成" if zh else "Customer mix")
-    for title in (("分类", "取值", "客户数") if zh else ("Measure", "Value", "Customers")):
-        table.add_column(title)
+    table = console_table(("分类", "取值", "客户数") if zh else ("Measure", "Value", "Customers"),
+                          title="客户构成" if zh else "Customer mix", right=("客户数", "Customers"))
     for label, col, names in (
         (("客户等级", "Level"), "level", LEVEL_NAMES),
         (("客户状态", "Status"), "status", STATUS_NAMES),
@@ -397,9 +415,8 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
         routes = c.dropna(subset=["route"]).groupby("zone", sort=True).agg(
             routes=("route", "nunique"), customers=("customer_id", "size"))
         per_route = c.dropna(subset=["route"]).drop_duplicates("route").groupby("zone")["route_km"].sum(min_count=1)
-        rt = RichTable(title="拜访路线" if zh else "Visiting routes")
-        for title in (("片区", "路线数", "客户数", "总里程(公里)") if zh else ("Zone", "Routes", "Customers", "Total km")):
-            rt.add_column(title)
+        heads = ("片区", "路线数", "客户数", "总里程（公里）") if zh else ("Zone", "Routes", "Customers", "Total km")
+        rt = console_table(heads, title="拜访路线" if zh else "Visiting routes", right=heads[1:])
         routes = routes.sort_values(["customers", "routes"], ascending=False, kind="stable")
         for zone, rec in routes.head(limit).iterrows():
             km = per_route.get(zone)
@@ -466,22 +483,21 @@ KPI_EN = {
 
 def _print_summary(result: Any, lang: str) -> None:
     """The KPIs with month-on-month and year-on-year change, then where the report went."""
-    from salesxl.core.money import fen_to_decimal
     from salesxl.core.summary import change
 
     zh = lang != "en"
 
     def show(kind: str, v: int) -> str:
-        return f"{fen_to_decimal(v):,.2f}" if kind == "fen" else f"{v:,}"
+        return money(v) if kind == "fen" else f"{v:,}"
 
     def pct(p: float | None) -> str:
         return "—" if p is None else f"{p:+.1%}"
 
-    table = RichTable(title=(f"{result.month_text} 月度汇总（截至 {result.as_of}）" if zh
-                             else f"Summary of {result.month_text} (as of {result.as_of})"))
-    for title in (("指标", "本月", "上月", "环比", "去年同月", "同比") if zh
-                  else ("Figure", "This month", "Last month", "MoM", "A year ago", "YoY")):
-        table.add_column(title, justify="left" if title in ("指标", "Figure") else "right")
+    heads = (("指标", "本月", "上月", "环比", "去年同月", "同比") if zh
+             else ("Figure", "This month", "Last month", "MoM", "A year ago", "YoY"))
+    table = console_table(heads, title=(f"{result.month_text} 月度汇总（截至 {result.as_of}）" if zh
+                                        else f"Summary of {result.month_text} (as of {result.as_of})"),
+                          right=heads[1:])
     for r in result.kpis.itertuples(index=False):
         cur, prev, year = int(r.current), int(r.previous), int(r.year_ago)
         label = str(r.label).replace("（月末）", "")  # balances are at month end: the title says so
@@ -489,7 +505,7 @@ def _print_summary(result: Any, lang: str) -> None:
                       show(r.kind, prev), pct(change(cur, prev)), show(r.kind, year), pct(change(cur, year)))
     out.print(table)
     if result.written is not None:
-        out.print(f"{'已写入月报' if zh else 'Report written'}: {result.written}")
+        out.print(f"{'已写入月报：' if zh else 'Report written: '}{result.written}")
 
 
 @app.command(help=T(
@@ -638,8 +654,8 @@ def template_lite(out_path: Path, force: bool, json_out: bool, lang: str) -> int
     if json_out:
         emit_json({"files": [str(p) for p in paths]})
         return 0
-    out.print(("已生成 xlwings Lite 文件：" if lang != "en" else "xlwings Lite files written:")
-              + " " + "、".join(str(p) for p in paths))
+    out.print("已生成 xlwings Lite 文件：" + "、".join(str(p) for p in paths) if lang != "en"
+              else "xlwings Lite files written: " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -694,30 +710,28 @@ def batch(inbox: Path, master: Path, month: str, out_dir: Path, workers: int | N
 
 def _print_batch(report: Any, lang: str) -> None:
     zh = lang != "en"
-    table = RichTable()
     heads = (("文件", "业务员", "状态", "修改", "冲突", "未采纳", "新客户", "拜访", "错误") if zh else
              ("File", "Salesperson", "Status", "Changes", "Conflicts", "Rejected", "New", "Visits", "Errors"))
-    for title in heads:
-        table.add_column(title)
+    table = console_table(heads, right=heads[3:])
     for f in report.files:
         table.add_row(f.file, f.salesperson or "-", f.status_text(lang), str(f.changes), str(f.conflicts),
                       str(f.rejected), str(f.new_customers), str(f.visits), str(f.errors))
     out.print(table)
     for f in report.files:
         if f.message(lang) and f.status not in ("applied", "already-applied"):
-            out.print(Text.assemble((f.file, "yellow"), f": {f.message(lang)}"), highlight=False)
+            out.print(Text.assemble((f.file, "yellow"), f"{'：' if zh else ': '}{f.message(lang)}"), highlight=False)
     message = report.master_message(lang)
     if message:
         out.print(message, style="red", highlight=False)
     elif report.master_written:
-        out.print(f"{'母版已更新，备份' if zh else 'Master updated; backup'}: {report.backup}")
+        out.print(f"{'母版已更新，备份：' if zh else 'Master updated; backup: '}{report.backup}")
     for zh_text, en_text in report.problems:
         out.print(zh_text if zh else en_text, style="red", highlight=False)
     for step in report.monthly:
         shown = step.written if step.ok else (step.message_zh if zh else step.message_en)
-        out.print(f"{step.step}: {shown}")
+        out.print(f"{step.label(lang)}{'：' if zh else ': '}{shown}", highlight=False)
     if report.report:
-        out.print(f"{'批处理报告' if zh else 'Batch report'}: {report.report}")
+        out.print(f"{'批处理报告：' if zh else 'Batch report: '}{report.report}")
 
 
 @app.command(help=T("显示 salesxl 在工作簿中识别到的工作表、表头行、记录数和列。",
@@ -733,9 +747,9 @@ def sheets(book: Path, json_out: bool, lang: str) -> int:
         emit_json([vars(s) for s in found])
         return 0
     zh = lang != "en"
-    table = RichTable()
-    for title in (("工作表", "名称", "表头行", "记录数", "识别的列") if zh else ("Sheet", "Name", "Header", "Rows", "Columns")):
-        table.add_column(title)
+    table = console_table(("工作表", "名称", "表头行", "记录数", "识别的列") if zh
+                          else ("Sheet", "Name", "Header", "Rows", "Columns"),
+                          right=("表头行", "记录数", "Header", "Rows"))
     for s in found:
         cols = " ".join(f"{k}={v}" for k, v in s.columns.items())
         table.add_row(s.sheet, s.name, str(s.header_row or "-"), str(s.rows), cols)
@@ -787,7 +801,7 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
             "validation": report.to_json(lang),
         })
         return 0
-    out.print(f"{'示例工作簿' if zh else 'Demo workbook'}: {path}")
+    out.print(f"{'示例工作簿：' if zh else 'Demo workbook: '}{path}")
     _print_findings(report, lang, limit=15)
     _print_marks(report, lang)
     _print_offset(ledger, lang, limit=10)
@@ -835,10 +849,12 @@ def _run(args: list[str], lang: str) -> int:
     except SalesxlError as exc:
         return _fail(exc.message(lang))
     except click.exceptions.UsageError as exc:
-        message = exc.format_message().replace("\n", " ").strip()
-        if lang != "en" and message.endswith("."):
-            message = message[:-1] + "。"  # click's sentence, translated, keeps its English full stop
-        return _fail(("参数错误：" if lang != "en" else "bad arguments: ") + message)
+        if exc.ctx is not None and isinstance(exc.ctx.command, click.Group) and (
+                isinstance(exc, click.exceptions.NoArgsIsHelpError)
+                or exc.message in ("Missing command.", cli_i18n.CLICK_ZH["Missing command."])):
+            out.print(exc.ctx.get_help(), highlight=False)  # a group without its subcommand: its help
+            return 0
+        return _fail(("参数错误：" if lang != "en" else "bad arguments: ") + cli_i18n.usage_message(exc, lang))
     except click.exceptions.ClickException as exc:
         return _fail(exc.format_message())
     except click.exceptions.Exit as exc:

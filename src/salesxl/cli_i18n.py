@@ -30,7 +30,8 @@ import click
 
 from salesxl.errors import BadArguments
 
-__all__ = ["CLICK_ZH", "Argument", "Command", "Group", "Option", "Text", "current", "language", "speaking", "tr"]
+__all__ = ["CLICK_ZH", "Argument", "Command", "Group", "Option", "Text", "current", "language", "speaking", "tr",
+           "usage_message"]
 
 LANGS = ("zh", "en")
 ENV = "SALESXL_LANG"
@@ -173,19 +174,27 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return CLICK_ZH.get(singular if n == 1 else plural, singular if n == 1 else plural)
 
 
-#: click's messages (its gettext msgids) in Chinese.
+#: click's messages (its gettext msgids) in Chinese: every message a user of salesxl can meet
+#: (tests/test_language.py checks each msgid of the installed click that is not a programmer's
+#: error is here).  Sentences end in full-width punctuation; :func:`usage_message` joins a
+#: message and its suggestion into one sentence (未知命令 'valdate'，是否要输入 'validate'？).
 CLICK_ZH: dict[str, str] = {
-    "Usage:": "用法:",
+    "Usage:": "用法：",
     "Options": "选项",
     "Commands": "命令",
     "Positional arguments": "参数",
     "Show this message and exit.": "显示本帮助并退出",
     "Show the version and exit.": "显示版本号并退出",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
     "env var: {var}": "环境变量：{var}",
     "default: {default}": "默认：{default}",
     "required": "必填",
     "(dynamic)": "（随情况而定）",
+    "deprecated": "已弃用",
     "Aborted!": "已中断",
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看帮助。",
+    "unknown error": "未知错误",
     "Missing command.": "缺少子命令。",
     "Got unexpected extra argument ({args})": "多余的参数（{args}）",
     "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
@@ -199,20 +208,31 @@ CLICK_ZH: dict[str, str] = {
     "argument": "参数",
     "option": "选项",
     "parameter": "参数",
-    "No such option {name!r}.": "没有 {name!r} 这个选项。",
-    "Did you mean {possibility}?": "是不是 {possibility}？",
-    "(Did you mean one of: {possibilities}?)": "（是不是其中之一：{possibilities}？）",
-    "No such command {name!r}.": "没有 {name!r} 这个命令。",
+    "No such option {name!r}.": "未知选项 {name!r}。",
+    "Did you mean {possibility}?": "是否要输入 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "是否要输入以下之一：{possibilities}？",
+    "No such command {name!r}.": "未知命令 {name!r}。",
     "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
     "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
     "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
     "Option {name!r} does not take a value.": "选项 {name!r} 不带值。",
     "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只给了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值，给了 {len} 个。",
+    "{len_type} values are required, but {len_value} was given.": "需要 {len_type} 个值，给了 {len_value} 个。",
+    "{len_type} values are required, but {len_value} were given.": "需要 {len_type} 个值，给了 {len_value} 个。",
+    "Value must be an iterable.": "值须为多个。",
+    "Invalid start character for option ({option})": "选项的开头字符无效（{option}）",
+    "Choose from:\n\t{choices}": "可选：{choices}",
+    "Choice({choices})": "可选（{choices}）",
     "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
     "{value!r} is not one of {choices}.": "{value!r} 不是 {choices} 之一。",
-    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的数（{number_type}）。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
     "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
     "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值，可用：{states}",
+    "{value!r} is not a valid UUID.": "{value!r} 不是有效的 UUID。",
+    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "{value!r} 不符合以下任一格式：{formats}。",
     "file": "文件",
     "directory": "文件夹",
     "path": "路径",
@@ -223,6 +243,81 @@ CLICK_ZH: dict[str, str] = {
     "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写。",
     "{name} {filename!r} is not executable.": "{name} {filename!r} 不可执行。",
 }
+
+#: click's msgids a user cannot meet: mistakes in a program's own declarations.
+CLICK_PROGRAMMER_ERRORS = frozenset({
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.",
+    "Boolean option {decl!r} cannot use the same flag for true/false.",
+    "Could not determine name for option with declarations {decls!r}",
+    "DeprecationWarning: The command {name!r} is deprecated.{extra_message}",
+    "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}",
+    "Name '{name}' defined twice",
+    "No options defined but a name was passed ({name}). Did you mean to declare an argument instead? "
+    "Did you mean to pass '--{name}'?",
+    "Confirm the action without prompting.",
+    "Do you want to continue?",
+})
+
+
+def usage_message(exc: click.exceptions.UsageError, lang: str) -> str:
+    """One line saying what was wrong with the command line, in ``lang``.
+
+    In Chinese, click's sentence and its suggestion become one sentence with full-width
+    punctuation (click joins them with ". " and ends with an English full stop), a missing
+    option or argument is named without quotes (缺少选项 --month), and click's help page for a
+    bare group is not treated here (the caller shows it)."""
+    if lang == "en":
+        return " ".join(exc.format_message().split())
+    if isinstance(exc, click.exceptions.MissingParameter):
+        message = _missing_zh(exc)
+    else:
+        message = exc.format_message()
+    message = " ".join(message.split())
+    message = _NUMBER_TYPE.sub(lambda m: "不是有效的" + _NUMBER_TYPES[m.group(1)], message)
+    message = re.sub(r"。 ?(?=是否要输入)", "，", message)
+    message = re.sub(r"(?<=[\u2e80-\uffef'\"）)])\. ?", "。", message)
+    message = re.sub(r"(?<=[\u2e80-\uffef])([,:;?]) ?", lambda m: _FULL[m.group(1)], message)
+    return message
+
+
+_FULL = {",": "，", ":": "：", ";": "；", "?": "？"}
+#: click's names of its number types (``{number_type}`` is the type's name, not a msgid).
+_NUMBER_TYPES = {"integer range": "整数", "float range": "数", "integer": "整数", "float": "数"}
+_NUMBER_TYPE = re.compile(r"不是有效的(integer range|float range|integer|float)")
+
+
+def _missing_zh(exc: click.exceptions.MissingParameter) -> str:
+    """缺少选项 --month / 缺少参数 工作簿 (with the choices, when the option has them)."""
+    param, ctx = exc.param, exc.ctx
+    hint: Any = exc.param_hint if exc.param_hint is not None else (
+        param.get_error_hint(ctx) if param is not None and ctx is not None else None)
+    if hint is not None and not isinstance(hint, str):
+        hint = " / ".join(hint)
+    kind = exc.param_type or (param.param_type_name if param is not None else "parameter")
+    text = ("缺少选项" if kind == "option" else "缺少参数") + (f" {str(hint).strip(chr(39))}" if hint else "")
+    extra = param.type.get_missing_message(param=param, ctx=ctx) if param is not None else None
+    return f"{text}（{extra}）" if extra else text
+
+
+class HelpFormatter(click.HelpFormatter):
+    """click's help formatter with full-width colons after the headings of a Chinese page."""
+
+    def write_heading(self, heading: str) -> None:
+        if current() == "en":
+            super().write_heading(heading)
+        else:
+            self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        if prefix is None and current() != "en":
+            prefix = "用法："
+        super().write_usage(prog, args, prefix)
+
+
+class Context(click.Context):
+    """A context whose help pages use :class:`HelpFormatter`."""
+
+    formatter_class = HelpFormatter
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,12 +413,15 @@ class _Localized:
 class Command(_Localized, click.Command):
     """A command whose help texts may be :class:`Text` pairs."""
 
+    context_class = Context
+
 
 class Group(_Localized, click.Group):
     """A group whose help texts may be :class:`Text` pairs; its commands and groups too."""
 
     command_class = Command
     group_class = type
+    context_class = Context
 
     @property
     def subcommand_metavar(self) -> str:

@@ -852,6 +852,11 @@ def _local_number(area: str, local: int, seen: set[str]) -> str:
     raise AssertionError(f"no valid local number near {local} in area {area}")  # pragma: no cover
 
 
+def _district_short(district: str) -> str:
+    """The district as a sub-zone name: 西湖区 → 西湖, but 浦东新区 stays whole (浦东新 is no name)."""
+    return district if district.endswith("新区") or len(district) <= 2 else district.removesuffix("区")
+
+
 def _add_customer_terms(
     rng: np.random.Generator, table: pd.DataFrame, salespeople: pd.DataFrame
 ) -> None:
@@ -890,7 +895,7 @@ def _add_customer_terms(
         strict=True,
     ):
         if r < 0.05:
-            zone_cells.append(_CITIES[ci].city.removesuffix("市") + district.removesuffix("区"))
+            zone_cells.append(_CITIES[ci].city.removesuffix("市") + _district_short(district))
         elif r < 0.1:
             zone_cells.append(rep_zone)
         else:

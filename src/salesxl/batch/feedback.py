@@ -26,8 +26,8 @@ from typing import Any
 
 import xlsxwriter
 
-from salesxl.batch.outcome import BatchReport, FileReport
-from salesxl.core.findings import SEVERITY_LABEL
+from salesxl.batch.outcome import TOTALS, BatchReport, FileReport
+from salesxl.core.findings import SEVERITY_LABEL, code_title
 from salesxl.core.merge import FileMerge
 from salesxl.errors import SalesxlError
 from salesxl.io.files import owner_of
@@ -114,8 +114,8 @@ _L: dict[str, dict[str, Any]] = {
         "accepted_h": ("文件", "工作表", "行", "客户编号", "字段", "原值", "新值", "状态"),
         "conflicts_h": ("文件", "工作表", "行", "客户编号", "字段", "发放时的值", "你填写的值", "档案现值", "说明"),
         "rejected_h": ("文件", "工作表", "行", "客户编号", "字段", "值", "原因"),
-        "findings_h": ("文件", "工作表", "行", "列", "字段", "值", "级别", "代码", "说明"),
-        "written": "已写入档案", "not_written": "未写入（母版未更新）",
+        "findings_h": ("文件", "工作表", "行", "列", "字段", "值", "级别", "问题类型", "说明"),
+        "written": "已写入档案", "not_written": "未写入（母版未更新）", "blank": "（空）", "cleared": "（清空）",
     },
     "en": {
         "summary": "Summary", "accepted": "Accepted", "conflicts": "Conflicts", "rejected": "Rejected",
@@ -126,8 +126,8 @@ _L: dict[str, dict[str, Any]] = {
         "conflicts_h": ("File", "Sheet", "Row", "Customer ID", "Field", "Issued value", "Your value",
                         "Archive value now", "Note"),
         "rejected_h": ("File", "Sheet", "Row", "Customer ID", "Field", "Value", "Reason"),
-        "findings_h": ("File", "Sheet", "Row", "Column", "Field", "Value", "Severity", "Code", "Message"),
-        "written": "written to the archive", "not_written": "not written (master not updated)",
+        "findings_h": ("File", "Sheet", "Row", "Column", "Field", "Value", "Severity", "Kind", "Message"),
+        "written": "written to the archive", "not_written": "not written (master not updated)", "blank": "(blank)", "cleared": "(cleared)",
     },
 }
 
@@ -144,8 +144,9 @@ def feedback_sheets(files: Sequence[FileReport], lang: str = "zh") -> list[Sheet
         if m is None:
             continue
         state = t["written"] if f.status == "applied" else t["not_written"]
-        for c in m.changes:
-            accepted.append([f.file, m.card_sheet, c.row, c.customer_id, c.field, c.old, c.new, state])
+        for c in m.changes:  # a field the salesperson emptied says so
+            accepted.append([f.file, m.card_sheet, c.row, c.customer_id, c.field, c.old,
+                             t["cleared"] if c.new is None else c.new, state])
         for c in m.new_customers:
             accepted.append([f.file, m.card_sheet, c.row, c.customer_id, c.field, None, c.new, state])
         for c in m.visits:
@@ -155,11 +156,12 @@ def feedback_sheets(files: Sequence[FileReport], lang: str = "zh") -> list[Sheet
                               k.message(lang)])
         for p in m.damage:  # the whole file was not merged: what differs from the issued layout
             rejected.append([f.file, p.sheet, p.row, None, p.column, p.found, p.message(lang)])
-        for r in m.rejections:
-            rejected.append([f.file, r.sheet, r.row, r.customer_id, r.field, r.value, r.message(lang)])
-        for x in m.findings:
+        for r in m.rejections:  # every row names the field and the value it is about
+            rejected.append([f.file, r.sheet, r.row, r.customer_id, r.field,
+                             t["blank"] if r.value is None and r.field else r.value, r.message(lang)])
+        for x in m.findings:  # the code's meaning, never the bare code
             findings.append([f.file, x.sheet, x.row, x.column, x.field, x.value, severity[x.severity.value],
-                             x.code.value, x.message(lang)])
+                             code_title(x.code, lang), x.message(lang)])
     return [
         Sheet(t["summary"], t["summary_h"], summary),
         Sheet(t["accepted"], t["accepted_h"], accepted),
@@ -252,25 +254,29 @@ def report_sheets(report: BatchReport, lang: str = "zh") -> list[Sheet]:
              f.visits, f.errors, f.warnings, f.message(lang), f.batch, f.sha256] for f in report.files]
     ignored = [[i.path.name, i.reason(lang)] for i in report.ignored]
     doc = report.to_json(lang)
+    # 项目 | 数量 | 内容: the counts in a column of their own, so they are numbers a sum can use
     about: list[list[Any]] = [
-        ["Batch" if en else "批次", report.batch],
-        ["Time" if en else "时间", doc["time"]],
-        ["Master" if en else "母版", str(report.master)],
-        ["Month" if en else "月份", doc["month"]],
-        ["Master written" if en else "母版已更新", ("yes" if en else "是") if report.master_written else ("no" if en else "否")],
-        ["Backup" if en else "备份", doc["backup"]],
-        ["Note" if en else "说明", report.master_message(lang)],
+        ["Batch" if en else "批次", None, report.batch],
+        ["Time" if en else "时间", None, f"{report.time:%Y-%m-%d %H:%M:%S}"],
+        ["Master" if en else "母版", None, str(report.master)],
+        ["Month" if en else "月份", None, doc["month"]],
+        ["Master written" if en else "母版已更新", None,
+         ("yes" if en else "是") if report.master_written else ("no" if en else "否")],
+        ["Backup" if en else "备份", None, doc["backup"]],
+        ["Note" if en else "说明", None, report.master_message(lang)],
     ]
     for key, value in doc["totals"].items():
-        about.append([key, value])
+        zh_label, en_label = TOTALS.get(key, (key, key))
+        about.append([en_label if en else zh_label, int(value), None])
     for step in report.monthly:
-        about.append([step.step, str(step.written) if step.written else (step.message_en if en else step.message_zh)])
+        about.append([step.label(lang), None,
+                      str(step.written) if step.written else (step.message_en if en else step.message_zh)])
     for zh, en_text in report.problems:
-        about.append(["Problem" if en else "问题", en_text if en else zh])
+        about.append(["Problem" if en else "问题", None, en_text if en else zh])
     return [
         Sheet(REPORT_SHEET, headers, rows),
         Sheet("Ignored files" if en else "忽略的文件", ("File", "Reason") if en else ("文件", "原因"), ignored),
-        Sheet("About" if en else "概要", ("Item", "Value") if en else ("项目", "内容"), about),
+        Sheet("About" if en else "概要", ("Item", "Count", "Value") if en else ("项目", "数量", "内容"), about),
     ]
 
 

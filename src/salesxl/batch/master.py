@@ -37,7 +37,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -56,6 +56,11 @@ from salesxl.io.safety import inspect_workbook
 
 LOG_SHEET = "变更记录"
 RECORD_SHEET = "批处理记录"
+#: What 变更记录's 新值 says for a field a salesperson cleared (read back as blank).
+CLEARED = "（清空）"
+#: Columns of the batch's own sheets written as date-time cells (not text).
+DATETIME_COLUMNS = frozenset({"时间"})
+
 LOG_COLUMNS: tuple[str, ...] = ("时间", "来源文件", "业务员", "客户编号", "字段", "原值", "新值", "模板编号", "批次")
 RECORD_COLUMNS: tuple[str, ...] = (
     "批次", "时间", "文件", "SHA-256", "业务员", "模板编号", "发放时间", "状态",
@@ -104,7 +109,8 @@ class MasterRecords:
         for row in self.log.rows:
             cid, name, tid = row.get("客户编号"), row.get("字段"), row.get("模板编号")
             if cid and name and tid:
-                out.append((cid, name, tid, row.get("新值")))
+                new = row.get("新值")
+                out.append((cid, name, tid, None if new == CLEARED else new))
         return out
 
 
@@ -224,20 +230,32 @@ def plan_write(book: Book, merged: MergeResult, rows_of: dict[str, int], records
     for own, names, rows in ((records.log, LOG_COLUMNS, log_rows), (records.record, RECORD_COLUMNS, record_rows)):
         if not rows:
             continue
-        kinds = {n: ("int" if n in RECORD_COUNTS and own is records.record else "text") for n in names}
+        kinds = {n: ("int" if n in RECORD_COUNTS and own is records.record
+                     else "datetime" if n in DATETIME_COLUMNS else "text") for n in names}
         if own.exists:
             values: dict[str, dict[int, Any]] = {n: {} for n in names}
             for i, row in enumerate(rows, start=1):
                 for name, v in zip(names, row, strict=True):
-                    values[name][own.last_row + i] = v if v is None or kinds[name] == "int" else str(v)
+                    values[name][own.last_row + i] = _typed(kinds[name], v)
             patch_cols = [ColumnPatch(n, own.letters.get(n), kinds[n], values[n])  # type: ignore[arg-type]
                           for n in names if values[n]]
             plan.patches.append((SheetPatch(own.name, 1, patch_cols), own.last_row, own.last_row + len(rows)))
         else:
-            cols = [Column(n, "int" if kinds[n] == "int" else "text") for n in names]
-            plan.new_sheets.append(ResultSheet(own.name, cols, [list(r) for r in rows], tab_color="FF7F7F7F",
+            cols = [Column(n, kinds[n]) for n in names]  # type: ignore[arg-type]
+            typed = [[_typed(kinds[n], v) for n, v in zip(names, r, strict=True)] for r in rows]
+            plan.new_sheets.append(ResultSheet(own.name, cols, typed, tab_color="FF7F7F7F",
                                                owned=False))
     return plan
+
+
+def _typed(kind: str, v: Any) -> Any:
+    """A value of the batch's own sheets as its column wants it: counts as numbers, 时间 as a
+    ``datetime`` (``"2026-11-27 09:30:00"`` text is parsed), everything else as text."""
+    if v is None or kind == "int":
+        return v
+    if kind == "datetime":
+        return v if isinstance(v, datetime) else datetime.fromisoformat(str(v))
+    return str(v)
 
 
 # --------------------------------------------------------------------------------------------

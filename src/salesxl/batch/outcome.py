@@ -31,6 +31,27 @@ STATUS: dict[str, tuple[str, str]] = {
     "crashed": ("读取进程崩溃", "reader crashed"),
     "error": ("出错", "error"),
 }
+#: A total of :meth:`BatchReport.to_json` → (Chinese, English) label, as the 批处理报告's 概要 shows it.
+TOTALS: dict[str, tuple[str, str]] = {
+    "files": ("文件数", "Files"),
+    "applied": ("已合并的文件", "Files applied"),
+    "skipped": ("跳过的文件", "Files skipped"),
+    "bad_files": ("有问题的文件", "Files with problems"),
+    "changes": ("修改", "Changes"),
+    "conflicts": ("冲突", "Conflicts"),
+    "rejected": ("未采纳", "Rejected"),
+    "new_customers": ("新客户", "New customers"),
+    "visits": ("拜访", "Visits"),
+    "errors": ("错误", "Errors"),
+    "warnings": ("警告", "Warnings"),
+}
+#: A step of the monthly job → (Chinese, English) name.
+STEPS: dict[str, tuple[str, str]] = {
+    "validate": ("校验", "Check"),
+    "classify": ("客户细分", "Classification"),
+    "offset": ("预收冲应收", "Offset"),
+    "summary": ("月报", "Monthly report"),
+}
 #: Statuses that are not a problem (exit status 0 as far as the file goes).
 FINE = frozenset({"applied", "nothing-applied", "already-applied", "duplicate"})
 #: Statuses of a file that was merged (its counts are this batch's).
@@ -99,6 +120,11 @@ class StepReport:
     warnings: int = 0
     message_zh: str | None = None
     message_en: str | None = None
+
+    def label(self, lang: str = "zh") -> str:
+        """The step's name for people (校验, 客户细分 …)."""
+        zh, en = STEPS.get(self.step, (self.step, self.step))
+        return en if lang == "en" else zh
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
         return {"ok": self.ok, "written": str(self.written) if self.written else None, "errors": self.errors,

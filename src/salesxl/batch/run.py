@@ -20,6 +20,7 @@ from salesxl.batch.inbox import (
     sha256_of,
 )
 from salesxl.batch.master import (
+    CLEARED,
     RECORD_COLUMNS,
     MasterNotWritten,
     MasterRecords,
@@ -215,8 +216,9 @@ def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[s
         return
     if progress:
         progress("写入母版" if lang != "en" else "Writing the master", 0, 1)
-    log_rows = [[r.time, r.file, r.salesperson, r.customer_id, r.field, r.old, r.new, r.template_id, r.batch]
-                for r in merged.log]
+    log_rows = [[r.time, r.file, r.salesperson, r.customer_id, r.field, r.old,
+                 CLEARED if r.new is None and r.old is not None else r.new,
+                 r.template_id, r.batch] for r in merged.log]
     stamp = report.time.strftime("%Y-%m-%d %H:%M:%S")
     record_rows = []
     for fm in merged.files:

@@ -84,8 +84,15 @@ class GradeTerms:
     note: str = ""
 
     def limit_fen(self, avg_monthly_fen: Fraction) -> int:
-        """The suggested credit limit in fen, half-up, never negative."""
-        return _half_up(max(Fraction(self.months) * avg_monthly_fen, Fraction(0)))
+        """The suggested credit limit in fen: months × average monthly sales, rounded half-up to
+        whole 百元 (:data:`LIMIT_UNIT_FEN`), never negative.  A limit is agreed in round figures;
+        2,724,163.46 reads as a computation, not a limit a manager would sign."""
+        exact = max(Fraction(self.months) * avg_monthly_fen, Fraction(0))
+        return _half_up(exact / LIMIT_UNIT_FEN) * LIMIT_UNIT_FEN
+
+
+#: Suggested credit limits are rounded to this many fen: 百元 (100 yuan).
+LIMIT_UNIT_FEN = 10_000
 
 
 def _half_up(value: Fraction) -> int:

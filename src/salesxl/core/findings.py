@@ -51,6 +51,37 @@ WARNING_CODES = frozenset({Code.POSSIBLE_DUPLICATE})
 
 SEVERITY_LABEL = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
 
+#: What each code means, in a few words (zh, en): what a salesperson sees where a code would be
+#: (the feedback workbook's 问题类型), the code itself at most in brackets after it.
+CODE_TITLES: dict[Code, tuple[str, str]] = {
+    Code.MISSING_SHEET: ("缺少工作表", "Missing sheet"),
+    Code.MISSING_COLUMN: ("缺少必填列", "Missing column"),
+    Code.MISSING_VALUE: ("必填项为空", "Required value missing"),
+    Code.BAD_TYPE: ("值无法识别", "Unreadable value"),
+    Code.BAD_ENUM: ("不是有效选项", "Not a valid option"),
+    Code.BAD_USCC: ("统一社会信用代码有误", "Invalid USCC"),
+    Code.BAD_PHONE: ("联系电话有误", "Invalid phone number"),
+    Code.DUPLICATE_ID: ("编号重复", "Duplicate ID"),
+    Code.DUPLICATE_DOC: ("单号重复", "Duplicate document number"),
+    Code.POSSIBLE_DUPLICATE: ("可能是同一客户", "Possibly the same customer"),
+    Code.UNKNOWN_CUSTOMER: ("客户编号不在客户档案中", "Unknown customer"),
+    Code.UNKNOWN_SALESPERSON: ("业务员不在业务员表中", "Unknown salesperson"),
+    Code.UNKNOWN_DOC: ("销售单号不存在", "Unknown sales document"),
+    Code.DATE_ORDER: ("日期先后有误", "Dates out of order"),
+    Code.AMOUNT_MISMATCH: ("金额与数量×单价不符", "Amount differs from quantity × price"),
+    Code.OUT_OF_RANGE: ("超出允许范围", "Out of range"),
+    Code.SHIPMENT_MISMATCH: ("发货与销售单不符", "Shipment does not match the sale"),
+    Code.OVER_SHIPMENT: ("超量发货", "Over-shipment"),
+    Code.NO_CACHED_VALUE: ("公式没有计算结果", "Formula without a cached value"),
+}
+
+
+def code_title(code: Code, lang: str = "zh") -> str:
+    """``统一社会信用代码有误（bad-uscc）``: the meaning of ``code``, the code in brackets."""
+    zh, en = CODE_TITLES[code]
+    return f"{en} ({code.value})" if lang == "en" else f"{zh}（{code.value}）"
+
+
 # Message templates.  ``{field}``, ``{value}`` and the finding's params are available.  The
 # Chinese is written for a sales administrator: say what is wrong and what to do.
 MESSAGES: dict[Code, tuple[str, str]] = {

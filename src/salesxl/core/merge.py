@@ -902,6 +902,16 @@ class _Merger:
 
     def reject(self, sheet: str, row: int, cid: Text, code: str, name: str | None = None, value: Text = None,
                findings: Sequence[Finding] = (), **params: Any) -> None:
+        if name is None:  # a whole row: name what it was rejected on (the fields in error, else its ID)
+            fields = list(dict.fromkeys(f.field for f in findings if f.field))
+            if fields:
+                name = "、".join(fields)
+                values = [v for v in dict.fromkeys(f.value for f in findings if f.field) if v]
+                value = "、".join(values) or None
+            elif code == "no-name":
+                name = "客户名称"
+            else:
+                name, value = "客户编号", cid
         self.fm.rejections.append(Rejection(sheet, row, cid, name, value, code, params, tuple(findings)))
 
     def run(self) -> FileMerge:

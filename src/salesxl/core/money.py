@@ -49,6 +49,14 @@ def fen_to_str(fen: int) -> str:
     return f"{sign}{q}.{r:02d}"
 
 
+def fen_to_display(fen: int) -> str:
+    """``272416346`` → ``"2,724,163.46"``: an amount as people read it (thousands grouped, two
+    decimals), exactly — every amount salesxl prints on the console goes through here."""
+    sign = "-" if fen < 0 else ""
+    q, r = divmod(abs(int(fen)), 100)
+    return f"{sign}{q:,}.{r:02d}"
+
+
 def fen_to_decimal(fen: int) -> Decimal:
     """Exact Decimal 元 for a fen amount (what is written to a cell or shown)."""
     return Decimal(int(fen)).scaleb(-2)

@@ -83,7 +83,7 @@ def routes_sheet(result: Classification) -> ResultSheet:
     c = c.sort_values(["zone", "route", "stop", "_order"], kind="stable")
     columns = [
         Column("片区"), Column("路线"), Column("拜访顺序", "int"), Column("客户编号"), Column("客户名称"),
-        Column("省份"), Column("省份来源"), Column("区县"), Column("地址"), Column("纬度", "number"), Column("经度", "number"),
+        Column("省份"), Column("省份来源"), Column("区县"), Column("地址"), Column("纬度", "coordinate"), Column("经度", "coordinate"),
         Column("距上一站(公里)", "number"), Column("路线全程(公里)", "number"),
     ]
     rows = [
@@ -138,9 +138,11 @@ def suggestions_sheet(result: Classification) -> ResultSheet:
 
 def policy_sheet() -> ResultSheet:
     """信用政策 with the default terms (written only when the workbook has none)."""
-    columns = [Column("信用等级", width=10), Column("额度月数", "number", width=10), Column("账期天数", "int", width=10),
+    # 额度月数 is a count of months: 3, not 3.00 (an office may still type 1.5: the column has no format)
+    columns = [Column("信用等级", width=10), Column("额度月数", "int", width=10), Column("账期天数", "int", width=10),
                Column("需预付款", width=10), Column("说明", width=56)]
-    rows = [[t.grade, float(t.months), t.terms_days, "是" if t.prepayment else "否", t.note] for t in DEFAULT_TERMS]
+    rows = [[t.grade, t.months if t.months != t.months.to_integral_value() else int(t.months), t.terms_days,
+             "是" if t.prepayment else "否", t.note] for t in DEFAULT_TERMS]
     return ResultSheet(POLICY_SHEET, columns, rows, tab_color="FF7F6000")
 
 

@@ -91,8 +91,9 @@ RT_TABLE = NS_R + "/table"
 RT_SHARED_STRINGS = NS_R + "/sharedStrings"
 _MAX_WIDTH = 50
 _REF_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
-_KINDS = ("text", "int", "date", "number", "amount")
+_KINDS = ("text", "int", "date", "number", "amount", "datetime")
 _DATE_FORMAT = "yyyy-mm-dd"
+_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,10 @@ class ColumnPatch:
     """Header written when the sheet lacks the column (canonical Chinese, e.g. ``客户等级``)."""
     letter: str | None
     """The column's Excel letter when the sheet has it (``Table.letters``); None appends it."""
-    kind: Literal["text", "int", "date", "number", "amount"]
+    kind: Literal["text", "int", "date", "number", "amount", "datetime"]
     """``text``; ``int``; ``amount`` (values: int fen); ``number`` (float); ``date`` (a
-    ``date``/``datetime``/ISO text, written as an Excel serial number)."""
+    ``date``/``datetime``/ISO text, written as an Excel serial number); ``datetime`` (a date and
+    time, shown as yyyy-mm-dd hh:mm:ss)."""
     values: Mapping[int, object]
     """Excel row → value; None (or NaN) empties the cell; rows not mentioned stay untouched."""
 
@@ -616,14 +618,14 @@ def _typed(kind: str, value: object, *, date1904: bool = False) -> tuple[str, fl
     return (str(int(serial)) if float(serial).is_integer() else repr(serial)), serial
 
 
-def _date_xf(styles: _Styles) -> int:
-    """The cell format ``yyyy-mm-dd`` (the workbook's default font and fill), found or added."""
+def _date_xf(styles: _Styles, code: str = _DATE_FORMAT) -> int:
+    """The cell format ``code`` (``yyyy-mm-dd``; the workbook's default font and fill), found or added."""
     sec = styles._section("numFmts")
     ids = [int(el.get("numFmtId", "0")) for el in sec.findall(_q("numFmt")) if el.get("numFmtId", "").isdigit()]
-    fid = next((el.get("numFmtId") for el in sec.findall(_q("numFmt")) if el.get("formatCode") == _DATE_FORMAT), None)
+    fid = next((el.get("numFmtId") for el in sec.findall(_q("numFmt")) if el.get("formatCode") == code), None)
     if fid is None:
         fid = str(max([163, *ids]) + 1)
-        el = sec.makeelement(_q("numFmt"), {"numFmtId": fid, "formatCode": _DATE_FORMAT})
+        el = sec.makeelement(_q("numFmt"), {"numFmtId": fid, "formatCode": code})
         sec.append(el)
         sec.set("count", str(len(sec.findall(_q("numFmt")))))
         styles.dirty = True
@@ -730,6 +732,7 @@ class _CellPatcher(_SheetPatcher):
         self._date_cols = [c for c in plan.cols if c.kind == "date"]
         self._above: dict[int, bytes] = {}  # date column → its style in the last row seen
         self._date_xf: bytes | None = None
+        self._datetime_xf: bytes | None = None
 
     # -- what goes into a row -------------------------------------------------------------
 
@@ -782,7 +785,12 @@ class _CellPatcher(_SheetPatcher):
 
     def _date_style(self, col: _Col, s: bytes | None) -> bytes | None:
         """The style of a date cell: its own, else the column's nearest above, else yyyy-mm-dd
-        (a serial number without a date format would show as a bare number)."""
+        (a serial number without a date format would show as a bare number).  A date-time
+        cell always gets yyyy-mm-dd hh:mm:ss (the rows above may hold older text)."""
+        if col.kind == "datetime":
+            if self._datetime_xf is None:
+                self._datetime_xf = str(_date_xf(self.styles, _DATETIME_FORMAT)).encode()
+            return self._datetime_xf
         if col.kind != "date" or s is not None:
             return s
         above = self._above.get(col.index)
@@ -827,7 +835,7 @@ class _CellPatcher(_SheetPatcher):
                  old: bytes, tag: bytes) -> bytes:
         """An existing cell with its new value, keeping its ``s``."""
         style = forced if forced is not None else _s_of(tag)
-        if enc is not None and style is None and enc[1].startswith(b"<" + self.p + b"v>"):
+        if enc is not None and (style is None or col.kind == "datetime") and enc[1].startswith(b"<" + self.p + b"v>"):
             style = self._date_style(col, style)
         new = self._cell(col.letters + str(n).encode(), style, enc)
         if new == old:  # a re-run: the cell already says exactly this

@@ -95,11 +95,13 @@ __all__ = [
     "LEDGER_SHEETS", "Column", "ResultSheet", "WriteResult", "ledger_sheets", "write_result_sheets",
 ]
 
-Kind = Literal["text", "amount", "date", "int", "number"]
-KINDS: tuple[str, ...] = ("text", "amount", "date", "int", "number")
+Kind = Literal["text", "amount", "date", "int", "number", "datetime", "coordinate"]
+KINDS: tuple[str, ...] = ("text", "amount", "date", "int", "number", "datetime", "coordinate")
 
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+COORDINATE_FORMAT = "0.000000"  # degrees: 6 decimals is about 0.1 m
 NUMBER_FORMAT = "0.00"
 _AMOUNT_FMT_ID = 4  # built-in "#,##0.00"
 _NUMBER_FMT_ID = 2  # built-in "0.00"
@@ -343,6 +345,7 @@ class _Formats:
         self.date1904 = date1904  # the book's date system: date cells are serials counted from it
         base = styles._base_xf(0)
         self.header = styles.results_xf("header")
+        self._header_right: int | None = None
         self.text = styles.results_xf("text")
         self.amount = styles._find_or_add(
             "cellXfs", _with_attrs(base, numFmtId=str(_AMOUNT_FMT_ID), applyNumberFormat="1"))
@@ -351,6 +354,35 @@ class _Formats:
             "cellXfs", _with_attrs(base, numFmtId=str(date_id), applyNumberFormat="1"))
         self.int = 0
         self._number: int | None = None
+        self._datetime: int | None = None
+        self._coordinate: int | None = None
+
+    @property
+    def header_right(self) -> int:
+        """The header format, right-aligned: the header over a column of numbers sits where the
+        numbers do (Excel right-aligns numbers, and a left header reads as over the wrong column)."""
+        if self._header_right is None:
+            spec = self.styles.xf_spec(self.header) or self.styles._base_xf(0)
+            kids = tuple(k for k in spec[2] if k[0] != "alignment") + (("alignment", (("horizontal", "right"),), ()),)
+            self._header_right = self.styles._find_or_add(
+                "cellXfs", (spec[0], tuple(sorted({**dict(spec[1]), "applyAlignment": "1"}.items())), kids))
+        return self._header_right
+
+    @property
+    def coordinate(self) -> int:
+        """The ``0.000000`` format of latitudes and longitudes, added only when a sheet uses it."""
+        if self._coordinate is None:
+            self._coordinate = self.styles._find_or_add("cellXfs", _with_attrs(
+                self.styles._base_xf(0), numFmtId=str(self._num_fmt(COORDINATE_FORMAT)), applyNumberFormat="1"))
+        return self._coordinate
+
+    @property
+    def datetime(self) -> int:
+        """The ``yyyy-mm-dd hh:mm:ss`` format, added only when a sheet uses it."""
+        if self._datetime is None:
+            self._datetime = self.styles._find_or_add("cellXfs", _with_attrs(
+                self.styles._base_xf(0), numFmtId=str(self._num_fmt(DATETIME_FORMAT)), applyNumberFormat="1"))
+        return self._datetime
 
     @property
     def number(self) -> int:
@@ -426,6 +458,21 @@ def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[str, str]:
         if serial is None:
             raise BadArguments(f"日期列的值无效：{v!r}", f"Not a date: {v!r}")
         return f'<c r="{ref}" s="{xf.date}"><v>{serial}</v></c>', "2026-01-01"
+    if kind == "datetime":  # an Excel serial with the time of day as its fraction
+        moment = v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
+        if not isinstance(moment, datetime):
+            raise BadArguments(f"日期时间列的值无效：{v!r}", f"Not a date and time: {v!r}")
+        try:
+            moment_serial = excel_serial(moment, date1904=xf.date1904)
+        except ValueError:
+            raise BadArguments(f"Excel 无法表示的日期：{v!r}", f"A date Excel cannot show: {v!r}") from None
+        return (f'<c r="{ref}" s="{xf.datetime}"><v>{moment_serial!r}</v></c>',
+                f"{moment:%Y-%m-%d %H:%M:%S}")
+    if kind == "coordinate":
+        x = round(float(v), 6)
+        if not math.isfinite(x):
+            raise BadArguments(f"数值无效：{v!r}", f"Not a finite number: {v!r}")
+        return f'<c r="{ref}" s="{xf.coordinate}"><v>{x!r}</v></c>', f"{x:.6f}"
     if kind == "number":
         x = float(v)
         if not math.isfinite(x):
@@ -444,6 +491,8 @@ def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[str, str]:
     return f'<c r="{ref}" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">{_ooxml_str(s)}</t></is></c>', s
 
 
+#: Kinds whose values Excel aligns left: a left header (numbers, amounts and dates: right).
+_LEFT_KINDS = frozenset({"text"})
 _TEXT_END = "</t></is></c>"
 _ROWS_PER_WRITE = 2048  # rows joined and encoded together: few, large writes
 _TEXT_CACHE = 1 << 16  # distinct texts remembered per sheet (escaped form and width)
@@ -528,7 +577,8 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
             + b"</cols><sheetData>"
         )
         sink.write(b'<row r="1">' + b"".join(
-            f'<c r="{letters[i]}1" s="{xf.header}" t="inlineStr"><is><t xml:space="preserve">'.encode()
+            f'<c r="{letters[i]}1" s="{xf.header if c.kind in _LEFT_KINDS else xf.header_right}" t="inlineStr">'
+            '<is><t xml:space="preserve">'.encode()
             + _ooxml_text(c.header) + b"</t></is></c>" for i, c in enumerate(cols)
         ) + b"</row>")
         body.seek(0)

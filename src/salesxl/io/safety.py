@@ -193,7 +193,7 @@ def _clean(text: str) -> str:
 
 
 def _fail(name: str, zh: str, en: str) -> UnreadableWorkbook:
-    return UnreadableWorkbook(f"无法读取「{name}」:{zh}", f"Cannot read '{name}': {en}")
+    return UnreadableWorkbook(f"无法读取「{name}」：{zh}", f"Cannot read '{name}': {en}")
 
 
 def _size_text(n: int) -> str:
@@ -207,7 +207,7 @@ def _size_text(n: int) -> str:
 def _damaged(name: str, zh_detail: str, en_detail: str) -> UnreadableWorkbook:
     return _fail(
         name,
-        f"文件已损坏({zh_detail});请重新获取文件,或在 Excel 中打开修复后另存为 .xlsx 再试",
+        f"文件已损坏（{zh_detail}）；请重新获取文件，或在 Excel 中打开修复后另存为 .xlsx 再试",
         f"the file is damaged ({en_detail}); get a fresh copy, or open it in Excel to repair "
         "it, save it as .xlsx and try again",
     )
@@ -273,37 +273,37 @@ def _reject_non_zip(name: str, path: Path, head: bytes) -> UnreadableWorkbook:
         return _ole_problem(name, path)
     for magic, zh, en in _OTHER_MAGICS:
         if head.startswith(magic):
-            return _fail(name, f"是{zh},不是 Excel 工作簿", f"it is {en}, not an Excel workbook")
+            return _fail(name, f"是{zh}，不是 Excel 工作簿", f"it is {en}, not an Excel workbook")
     text = _text_head(head)
     if text.startswith("<"):
         if "urn:schemas-microsoft-com:office:spreadsheet" in text or "excel.sheet" in text:
             return _fail(
                 name,
-                f"是 Excel 2003 XML 表格(SpreadsheetML),不是 .xlsx;{_SAVE_AS_ZH}",
+                f"是 Excel 2003 XML 表格（SpreadsheetML），不是 .xlsx；{_SAVE_AS_ZH}",
                 f"it is an Excel 2003 XML spreadsheet (SpreadsheetML), not .xlsx; {_SAVE_AS_EN}",
             )
         if any(tag in text for tag in ("<html", "<!doctype html", "<table", "<head", "<body")):
             return _fail(
                 name,
-                f"是网页(HTML)文件,不是 .xlsx 工作簿(常见于系统导出的“假 Excel”);{_SAVE_AS_ZH}",
+                f"是网页（HTML）文件，不是 .xlsx 工作簿（常见于系统导出的“假 Excel”）；{_SAVE_AS_ZH}",
                 "it is an HTML (web page) file, not an .xlsx workbook (often what a system "
                 f"'exports to Excel'); {_SAVE_AS_EN}",
             )
         if text.startswith("<?xml"):
             return _fail(
                 name,
-                "是 XML 文件,不是 .xlsx 工作簿",
+                "是 XML 文件，不是 .xlsx 工作簿",
                 "it is an XML file, not an .xlsx workbook",
             )
     if _decodes_as_text(head):
         return _fail(
             name,
-            "是文本/CSV 文件,不是 Excel 工作簿;请用 Excel 打开后另存为 .xlsx 再试",
+            "是文本/CSV 文件，不是 Excel 工作簿；请用 Excel 打开后另存为 .xlsx 再试",
             f"it is a text/CSV file, not a workbook; {_SAVE_AS_EN}",
         )
     return _fail(
         name,
-        "不是 Excel 工作簿(无法识别的文件格式),请确认选对了文件",
+        "不是 Excel 工作簿（无法识别的文件格式），请确认选对了文件",
         "it is not an Excel workbook (unrecognised file format); check that this is the "
         "right file",
     )
@@ -319,25 +319,25 @@ def _ole_problem(name: str, path: Path) -> UnreadableWorkbook:
     if "encryptedpackage" in streams or "encryptioninfo" in streams:
         return _fail(
             name,
-            "工作簿已加密/设置了打开密码;请在 Excel 中打开,"
-            "在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中清空密码,保存后重试",
+            "工作簿已加密/设置了打开密码；请在 Excel 中打开，"
+            "在“文件 → 信息 → 保护工作簿 → 用密码进行加密”中清空密码，保存后重试",
             "the workbook is password-protected (encrypted); open it in Excel, clear the "
             "password under File > Info > Protect Workbook > Encrypt with Password, save and "
             "try again",
         )
     if "worddocument" in streams:
         return _fail(
-            name, "是 Word 97-2003 文档(.doc),不是 Excel 工作簿",
+            name, "是 Word 97-2003 文档（.doc），不是 Excel 工作簿",
             "it is a Word 97-2003 document (.doc), not an Excel workbook",
         )
     if "powerpoint document" in streams:
         return _fail(
-            name, "是 PowerPoint 97-2003 演示文稿(.ppt),不是 Excel 工作簿",
+            name, "是 PowerPoint 97-2003 演示文稿（.ppt），不是 Excel 工作簿",
             "it is a PowerPoint 97-2003 presentation (.ppt), not an Excel workbook",
         )
     return _fail(
         name,
-        f"是 Excel 97-2003 格式(.xls)的文件,不支持;{_SAVE_AS_ZH}",
+        f"是 Excel 97-2003 格式（.xls）的文件，不支持；{_SAVE_AS_ZH}",
         f"it is an Excel 97-2003 .xls file, which is not supported; {_SAVE_AS_EN}",
     )
 
@@ -387,7 +387,7 @@ def _open_zip(name: str, path: Path, file_size: int) -> zipfile.ZipFile:
         if cd_size > limits.max_central_directory_bytes:
             raise _fail(
                 name,
-                f"压缩包目录有 {_size_text(cd_size)},不像正常的工作簿,已拒绝读取",
+                f"压缩包目录有 {_size_text(cd_size)}，不像正常的工作簿，已拒绝读取",
                 f"the zip central directory is {_size_text(cd_size)}; that is not a normal "
                 "workbook, refused",
             )
@@ -395,7 +395,7 @@ def _open_zip(name: str, path: Path, file_size: int) -> zipfile.ZipFile:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error,
             NotImplementedError) as exc:
-        raise _damaged(name, "压缩包结构不完整,可能在下载或传输时被截断", "its zip structure is "
+        raise _damaged(name, "压缩包结构不完整，可能在下载或传输时被截断", "its zip structure is "
                        "incomplete or corrupt, perhaps truncated in transfer") from exc
     except OSError as exc:
         raise _unreadable(name, exc) from exc
@@ -406,7 +406,7 @@ def _too_many_members(name: str, count: int) -> UnreadableWorkbook:
     limit = SAFETY_LIMITS.max_members
     return _fail(
         name,
-        f"压缩包内有 {count:,} 个条目,超过上限 {limit:,},不像正常的工作簿,已拒绝读取",
+        f"压缩包内有 {count:,} 个条目，超过上限 {limit:,}，不像正常的工作簿，已拒绝读取",
         f"the archive has {count:,} entries (limit {limit:,}); that is not a normal "
         "workbook, refused",
     )
@@ -431,25 +431,25 @@ def _check_zip_bomb(name: str, infos: list[zipfile.ZipInfo]) -> None:
         if info.flag_bits & 0x1:
             raise _fail(
                 name,
-                "压缩包条目被 zip 密码加密(这不是 Excel 的加密方式),无法读取",
+                "压缩包条目被 zip 密码加密（这不是 Excel 的加密方式），无法读取",
                 "its zip entries are zip-password encrypted (not Excel's own encryption) and "
                 "cannot be read",
             )
         size = info.file_size
         total += size
         if size > limits.max_member_bytes:
-            raise _bomb(name, f"压缩包中「{member}」声明解压后有 {_size_text(size)},超过单项上限 "
+            raise _bomb(name, f"压缩包中「{member}」声明解压后有 {_size_text(size)}，超过单项上限 "
                         f"{_size_text(limits.max_member_bytes)}",
                         f"zip member '{member}' declares {_size_text(size)} uncompressed, over "
                         f"the {_size_text(limits.max_member_bytes)} limit per member")
         ratio = size / max(info.compress_size, 1)
         if size > limits.ratio_min_bytes and ratio > limits.max_ratio:
-            raise _bomb(name, f"压缩包中「{member}」压缩比高达 {ratio:,.0f}:1(解压后 "
-                        f"{_size_text(size)}),正常表格在 5–20:1 左右",
+            raise _bomb(name, f"压缩包中「{member}」压缩比高达 {ratio:,.0f}:1（解压后 "
+                        f"{_size_text(size)}），正常表格在 5–20:1 左右",
                         f"zip member '{member}' has a compression ratio of {ratio:,.0f}:1 "
                         f"({_size_text(size)} uncompressed); real sheets compress 5-20:1")
     if total > limits.max_total_bytes:
-        raise _bomb(name, f"所有条目解压后共 {_size_text(total)},超过上限 "
+        raise _bomb(name, f"所有条目解压后共 {_size_text(total)}，超过上限 "
                     f"{_size_text(limits.max_total_bytes)}",
                     f"all members together declare {_size_text(total)} uncompressed, over "
                     f"the {_size_text(limits.max_total_bytes)} limit")
@@ -458,7 +458,7 @@ def _check_zip_bomb(name: str, infos: list[zipfile.ZipInfo]) -> None:
 def _bomb(name: str, zh: str, en: str) -> UnreadableWorkbook:
     return _fail(
         name,
-        f"疑似“压缩炸弹”:{zh};已拒绝读取",
+        f"疑似“压缩炸弹”：{zh}；已拒绝读取",
         f"this looks like a zip bomb: {en}; refused",
     )
 
@@ -470,7 +470,7 @@ def _classify_zip(name: str, members: Mapping[str, str], read: Callable[[str], b
     if any(key.endswith("workbook.bin") for key in by_lower):
         return _fail(
             name,
-            f"是 Excel 二进制工作簿(.xlsb),不支持;{_SAVE_AS_ZH}",
+            f"是 Excel 二进制工作簿（.xlsb），不支持；{_SAVE_AS_ZH}",
             f"it is an Excel binary workbook (.xlsb), which is not supported; {_SAVE_AS_EN}",
         )
     if "mimetype" in by_lower:
@@ -482,27 +482,27 @@ def _classify_zip(name: str, members: Mapping[str, str], read: Callable[[str], b
             if b"spreadsheet" in mimetype.lower():
                 return _fail(
                     name,
-                    f"是 OpenDocument 表格(.ods,WPS/LibreOffice 格式),不支持;{_SAVE_AS_ZH}",
+                    f"是 OpenDocument 表格（.ods，WPS/LibreOffice 格式），不支持；{_SAVE_AS_ZH}",
                     "it is an OpenDocument spreadsheet (.ods), which is not supported; "
                     "save it as .xlsx and try again",
                 )
             return _fail(
                 name,
-                "是 OpenDocument 文档(.odt/.odp),不是 Excel 工作簿",
+                "是 OpenDocument 文档（.odt/.odp），不是 Excel 工作簿",
                 "it is an OpenDocument document (.odt/.odp), not an Excel workbook",
             )
     if any(key.startswith("word/") for key in by_lower):
-        return _fail(name, "是 Word 文档(.docx),不是 Excel 工作簿",
+        return _fail(name, "是 Word 文档（.docx），不是 Excel 工作簿",
                     "it is a Word document (.docx), not an Excel workbook")
     if any(key.startswith("ppt/") for key in by_lower):
-        return _fail(name, "是 PowerPoint 演示文稿(.pptx),不是 Excel 工作簿",
+        return _fail(name, "是 PowerPoint 演示文稿（.pptx），不是 Excel 工作簿",
                     "it is a PowerPoint presentation (.pptx), not an Excel workbook")
     if "_rels/.rels" not in by_lower and any(k.endswith("workbook.xml") for k in by_lower):
         return _damaged(name, "缺少包关系部件 _rels/.rels", "the package relationships part "
                         "_rels/.rels is missing")
     return _fail(
         name,
-        "是 zip 压缩包,但不是 Excel 工作簿(找不到工作簿部件)",
+        "是 zip 压缩包，但不是 Excel 工作簿（找不到工作簿部件）",
         "it is a zip archive but not an Excel workbook (it has no workbook part)",
     )
 
@@ -599,19 +599,19 @@ def _iter_member(
 def bad_crc(name: str, member: str) -> UnreadableWorkbook:
     """The refusal of a file one of whose parts fails its CRC-32 (readers and writers alike)."""
     member = _clean(member)
-    return _damaged(name, f"「{member}」的 CRC-32 校验值不符,数据已损坏", f"part '{member}' "
+    return _damaged(name, f"「{member}」的 CRC-32 校验值不符，数据已损坏", f"part '{member}' "
                     "fails its CRC-32 check; its data is corrupt")
 
 
 def _truncated(name: str, member: str) -> UnreadableWorkbook:
-    return _damaged(name, f"「{member}」的数据不完整,文件可能被截断", f"the data of '{member}' "
+    return _damaged(name, f"「{member}」的数据不完整，文件可能被截断", f"the data of '{member}' "
                     "is incomplete; the file may be truncated")
 
 
 def _lying_size(name: str, member: str, declared: int) -> UnreadableWorkbook:
     return _fail(
         name,
-        f"压缩包中「{member}」解压后的大小与声明的 {declared:,} 字节不符,文件已损坏或被篡改,"
+        f"压缩包中「{member}」解压后的大小与声明的 {declared:,} 字节不符，文件已损坏或被篡改，"
         "已拒绝读取",
         f"zip member '{member}' does not inflate to its declared {declared:,} bytes; the file "
         "is damaged or has been tampered with, refused",
@@ -626,7 +626,7 @@ def _read_member(
         member = _clean(info.filename)
         raise _fail(
             name,
-            f"「{member}」有 {_size_text(info.file_size)},超过上限 {_size_text(limit)},"
+            f"「{member}」有 {_size_text(info.file_size)}，超过上限 {_size_text(limit)}，"
             "不像正常的工作簿",
             f"part '{member}' is {_size_text(info.file_size)}, over the "
             f"{_size_text(limit)} limit; that is not a normal workbook",
@@ -676,8 +676,8 @@ def _probe_xml(name: str, member: str, head: bytes, whole_member: bool) -> None:
     if b"<!doctype" in lowered or b"<!entity" in lowered:
         raise _fail(
             name,
-            f"「{member}」包含 XML 实体/文档类型声明(<!DOCTYPE、<!ENTITY),可能是恶意文件"
-            "(“billion laughs”/XXE 攻击);正常的 Excel 文件不会包含这些内容,已拒绝读取",
+            f"「{member}」包含 XML 实体/文档类型声明（<!DOCTYPE、<!ENTITY），可能是恶意文件"
+            "（“billion laughs”/XXE 攻击）；正常的 Excel 文件不会包含这些内容，已拒绝读取",
             f"part '{member}' contains an XML DOCTYPE/ENTITY declaration, which real Excel "
             "files never have (possible billion-laughs/XXE attack); refused",
         )
@@ -688,7 +688,7 @@ def _probe_xml(name: str, member: str, head: bytes, whole_member: bool) -> None:
     if end is None or _ROOT_START.match(text, end.end()) is None:
         raise _fail(
             name,
-            f"「{member}」的 XML 开头异常(前 {len(head) // _KiB} KB 内没有根元素),已拒绝读取",
+            f"「{member}」的 XML 开头异常（前 {len(head) // _KiB} KB 内没有根元素），已拒绝读取",
             f"part '{member}' has an abnormal XML prolog (no root element within the first "
             f"{len(head) // _KiB} KB); refused",
         )
@@ -844,7 +844,7 @@ def workbook_part(name: str, members: Mapping[str, str], read: Callable[[str], b
 def _strict(name: str) -> UnreadableWorkbook:
     return _fail(
         name,
-        "是 Strict Open XML 格式的工作簿,暂不支持;请在 Excel 中“另存为”普通的 Excel 工作簿(.xlsx)后重试",
+        "是 Strict Open XML 格式的工作簿，暂不支持；请在 Excel 中“另存为”普通的 Excel 工作簿（.xlsx）后重试",
         "it is a Strict Open XML workbook, which is not supported; save it in Excel as a "
         "regular Excel Workbook (.xlsx) and try again",
     )
@@ -869,7 +869,7 @@ def _unreadable(name: str, exc: OSError) -> UnreadableWorkbook:
     if isinstance(exc, PermissionError):
         return _fail(name, "没有读取该文件的权限", "permission denied")
     reason = _clean(exc.strerror or exc.__class__.__name__)
-    return _fail(name, f"文件无法打开({reason})", f"the file cannot be opened ({reason})")
+    return _fail(name, f"文件无法打开（{reason}）", f"the file cannot be opened ({reason})")
 
 
 def inspect_workbook(path: str | Path) -> WorkbookInfo:
@@ -885,20 +885,20 @@ def inspect_workbook(path: str | Path) -> WorkbookInfo:
     try:
         st = p.stat()
     except FileNotFoundError as exc:
-        raise _fail(name, "文件不存在,请检查路径", "file not found; check the path") from exc
+        raise _fail(name, "文件不存在，请检查路径", "file not found; check the path") from exc
     except OSError as exc:
         raise _unreadable(name, exc) from exc
     if stat.S_ISDIR(st.st_mode):
-        raise _fail(name, "这是一个文件夹,不是文件", "it is a folder, not a file")
+        raise _fail(name, "这是一个文件夹，不是文件", "it is a folder, not a file")
     if not stat.S_ISREG(st.st_mode):
-        raise _fail(name, "不是普通文件(可能是设备或管道)", "it is not a regular file")
+        raise _fail(name, "不是普通文件（可能是设备或管道）", "it is not a regular file")
     try:
         with p.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
         raise _unreadable(name, exc) from exc
     if not head:
-        raise _fail(name, "文件是空的(0 字节)", "the file is empty (0 bytes)")
+        raise _fail(name, "文件是空的（0 字节）", "the file is empty (0 bytes)")
     if not head.startswith(_ZIP_MAGICS):
         raise _reject_non_zip(name, p, head)
 
@@ -1600,7 +1600,7 @@ def _check_sheet_head(name: str, sheet: str, member: str, head: bytes, size: int
                  and not _ASCII_COMPATIBLE.match(declared.group(1).decode("ascii"))):
         raise _fail(
             name,
-            f"工作表「{sheet}」的 XML 使用了不支持的字符编码;{_SAVE_AS_ZH}",
+            f"工作表「{sheet}」的 XML 使用了不支持的字符编码；{_SAVE_AS_ZH}",
             f"sheet '{sheet}' is stored in an unsupported XML character encoding; "
             f"{_SAVE_AS_EN}",
         )
@@ -1612,22 +1612,22 @@ def _absurd_range(
     limits = SAFETY_LIMITS
     ref = f"A1:{_col_letters(max_col)}{max_row}"
     area = max_row * max_col
-    fix_zh = ("可能是在很远的单元格里误输入了内容或设置了格式;请在 Excel 中按 Ctrl+End 找到最后一个"
-              "单元格,删除多余的行和列后保存再试")
+    fix_zh = ("可能是在很远的单元格里误输入了内容或设置了格式；请在 Excel 中按 Ctrl+End 找到最后一个"
+              "单元格，删除多余的行和列后保存再试")
     fix_en = ("probably stray content or formatting in a far-away cell; in Excel press Ctrl+End "
               "to find it, delete the extra rows and columns, save and try again")
     if problem == "sparse":
         return _fail(
             name,
-            f"工作表「{sheet}」的已用区域 {ref} 大得不合理(文件只有 {_size_text(file_size)},"
-            f"却跨 {area:,} 个单元格),{fix_zh}",
+            f"工作表「{sheet}」的已用区域 {ref} 大得不合理（文件只有 {_size_text(file_size)}，"
+            f"却跨 {area:,} 个单元格），{fix_zh}",
             f"sheet '{sheet}' has an absurd used range {ref} (the file is only "
             f"{_size_text(file_size)} but the range spans {area:,} cells); {fix_en}",
         )
     return _fail(
         name,
-        f"工作表「{sheet}」的已用区域 {ref} 大得不合理(共 {area:,} 个单元格,上限 "
-        f"{limits.max_cells:,}),{fix_zh}",
+        f"工作表「{sheet}」的已用区域 {ref} 大得不合理（共 {area:,} 个单元格，上限 "
+        f"{limits.max_cells:,}），{fix_zh}",
         f"sheet '{sheet}' has an absurd used range {ref} ({area:,} cells; the limit is "
         f"{limits.max_cells:,}); {fix_en}",
     )
