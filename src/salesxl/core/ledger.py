@@ -16,7 +16,8 @@ integer per row); the JSON document of spec §5 is assembled column-wise by Arro
 
 Money is int64 fen end to end.  Rows the validator already reports as unusable (no readable
 date, amount or customer id) are left out rather than guessed; an id missing from 客户档案 still
-gets its ledger line (credit limit 0, terms 30 days).  Nothing here reads or writes a file.
+gets its ledger line (credit limit 0, terms 30 days).  The customers listed are the universe of
+:mod:`salesxl.core.customers` (every card, and every ID typed on a 销售 or 收款 row).  Nothing here reads or writes a file.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesxl.core import cells
+from salesxl.core import customers as customers_mod
 from salesxl.core.findings import Finding
 from salesxl.core.money import half_up_fen
 from salesxl.core.schema import SHEETS
@@ -261,19 +263,8 @@ def _fen(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sorted_codes(arrays: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
-    """Distinct values of ``arrays`` in code-point order, and each array's codes (-1 blank).
-
-    Codes compare like the strings, so sorting by code is sorting by 客户编号 or 单号.
-    """
-    sizes = [len(a) for a in arrays]
-    enc = pc.dictionary_encode(pa.concat_arrays(arrays))
-    dictionary = enc.dictionary
-    idx = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int64)
-    order = pc.sort_indices(dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    codes = np.where(idx >= 0, rank[np.maximum(idx, 0)] if len(rank) else -1, -1)
-    return dictionary.take(pa.array(order)), np.split(codes, np.cumsum(sizes)[:-1])
+    """Distinct values in code-point order and each array's codes (:func:`customers.sorted_codes`)."""
+    return customers_mod.sorted_codes(arrays)
 
 
 def _per_code(values: pa.Array, codes: np.ndarray, n: int) -> pa.Array:
@@ -288,9 +279,8 @@ def prepare(book: Book, as_of: date) -> LedgerInput:
     cards, sales, receipts = frame(book, "客户档案"), frame(book, "销售"), frame(book, "收款")
     if not cards[ROW].is_monotonic_increasing:  # the first card of an id is the topmost
         cards = cards.sort_values(ROW, kind="stable")
-    ids, (card_c, sale_c, rec_c) = _sorted_codes(
-        [_text(cards["客户编号"]), _text(sales["客户编号"]), _text(receipts["客户编号"])]
-    )
+    every = customers_mod.universe(_text(cards["客户编号"]), _text(sales["客户编号"]), _text(receipts["客户编号"]))
+    ids, card_c, sale_c, rec_c = every.ids, every.card_codes, every.sales_codes, every.receipt_codes
     docs, (sale_d, rec_d) = _sorted_codes([_text(sales["单号"]), _text(receipts["单号"])])
     n = len(ids)
     cards_at = card_c >= 0
@@ -486,12 +476,11 @@ def offset(book: Book, *, as_of: date) -> LedgerResult:
     cut = int((np.datetime64(as_of, "D") - _EPOCH).astype(np.int64))
     open_items, code, bucket = _open_items(inp, d.take(d_order[is_open]), open_fen[is_open], cut)
     customers = _customers(inp, d, c, open_items, code, bucket)
-    release, release_code = _release(book, inp, customers, cut)
-    shown = inp.known.copy()
-    for used in (d.cust, c.cust, release_code):
-        shown[used] = True
+    release, _ = _release(book, inp, customers, cut)
+    # Every customer of the universe (cards, plus IDs only in 销售/收款), even one whose rows were
+    # all unusable: offset, classify and the 月报 count the same customers.
     return LedgerResult(
-        as_of, inp.settings.bucket_labels(), customers[shown].reset_index(drop=True), open_items,
+        as_of, inp.settings.bucket_labels(), customers, open_items,
         _allocations(inp, d.take(d_order[di]), c.take(c_order[ci]), amount), release, path=book.path,
     )
 
@@ -934,7 +923,10 @@ def offset_reference(book: Book, *, as_of: date) -> LedgerResult:
     cust_rows, open_rows, alloc_rows = [], [], []
     actions: dict[str, str] = {}
     release_rows = _release_reference(sales_f, ship_f, as_of)
-    everyone = set(cards) | set(debits) | set(credits) | {r["customer_id"] for r in release_rows}
+    # The customer universe (:mod:`salesxl.core.customers`): every card, and every 客户编号 typed
+    # on a 销售 or 收款 row, whether or not the row could be counted.
+    everyone = (set(cards) | {c for c in _py(sales_f, "客户编号") if c is not None}
+                | {c for c in _py(rec_f, "客户编号") if c is not None})
     for cid in sorted(everyone):
         ds, cs = debits.get(cid, []), credits.get(cid, [])
         allocs, left = fifo(ds, cs)
