@@ -1022,3 +1022,55 @@ def _reference_frame(rows: list[dict[str, Any]], columns: list[str], money: list
     for name in money:
         frame[name] = np.array([int(v * 100) for v in frame[name]], dtype=np.int64)
     return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# What the reader's errors did to the figures
+
+
+#: Fields whose unreadable value leaves a row out of the ledger (no date, customer or amount).
+_ROW_LOST = {("销售", "日期"), ("销售", "客户编号"), ("收款", "日期"), ("收款", "客户编号"), ("收款", "金额")}
+
+
+def reading_note(findings: Iterable[Finding], lang: str = "zh") -> str | None:
+    """One line saying what the reader's errors did to the figures, or None without errors.
+
+    An unreadable cell is read as blank, and what a blank means depends on the field: a 销售
+    line without 金额 is counted as 数量 × 单价 (:func:`sale_amounts`) — not "left out" — while a
+    row without a readable date, customer or receipt amount is left out, and any other field is
+    simply blank.  Saying which happened is what lets a user trust the totals printed above it.
+    """
+    from salesxl.core.schema import normalize_sheet_name, sheet_keys
+
+    keys = sheet_keys()
+    errors = [f for f in findings if f.severity.value == "error"]
+    if not errors:
+        return None
+    price = lost = blank = missing = 0
+    for f in errors:
+        sheet = keys.get(normalize_sheet_name(f.sheet), f.sheet)
+        if f.code in ("missing-sheet", "missing-column"):
+            missing += 1
+        elif sheet == "销售" and f.field == "金额":
+            price += 1
+        elif (sheet, f.field) in _ROW_LOST:
+            lost += 1
+        else:
+            blank += 1
+    zh = lang != "en"
+    parts = []
+    if price:
+        parts.append(f"{price} 处销售金额无法识别，该行按 数量 × 单价 计入（没有数量或单价的行未计入）" if zh
+                     else f"{price} unreadable sales amounts: those lines count as quantity × unit price "
+                     "(lines without both are not counted)")
+    if lost:
+        parts.append(f"{lost} 处日期、客户编号或收款金额无法识别，这些行未计入" if zh
+                     else f"{lost} unreadable dates, customer IDs or receipt amounts: those rows are not counted")
+    if blank:
+        parts.append(f"{blank} 处其他值无法识别，按空白处理" if zh else f"{blank} other unreadable values, read as blank")
+    if missing:
+        parts.append(f"{missing} 处缺少工作表或列，按空表处理" if zh
+                     else f"{missing} missing sheets or columns, read as empty")
+    if zh:
+        return f"读取时发现 {len(errors)} 个错误：{'；'.join(parts)}。运行 salesxl validate 逐条查看"
+    return f"{len(errors)} reading errors: {'; '.join(parts)}. See salesxl validate for each"

@@ -477,12 +477,16 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     ``ledger_result``: the ledger as of D when the caller already has it (its balances, aging
     and overdue days are then used for D); otherwise they are computed here from the ledger's
     items, which skips the allocation and shipment tables a summary does not show.
+    Raises :class:`~salesxl.errors.BadArguments` when the book has no 销售 sheet.
     """
 
     def step(stage: str, i: int) -> None:
         if progress is not None:
             progress(stage, i, _STEPS)
 
+    if book.table("销售") is None:  # an all-zero 月报 would read as a month without sales
+        raise BadArguments("工作簿中没有「销售」工作表，无法生成月报",
+                           "The workbook has no 销售 (Sales) sheet; no monthly report can be made")
     st = book.settings
     m = _index(month.replace(day=1))
     month = _first_day(m)
