@@ -258,7 +258,7 @@ class Classification:
                 "level": rec["level"],
                 "status": rec["status"],
                 "credit_grade": None if grade is None or pd.isna(grade) else grade,
-                "zone": rec["zone"],
+                "zone": None if pd.isna(rec["zone"]) else rec["zone"],  # none for a customer not on file
                 "route": rec["route"] if has_routes and not pd.isna(rec["route"]) else None,
                 "stop": int(rec["stop"]) if has_routes and not pd.isna(rec["stop"]) else None,
             })
