@@ -76,7 +76,8 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 class LedgerResult:
     """The ledger as of ``as_of``: four tables, money as int64 fen.
 
-    ``customers`` (one row per customer, in 客户编号 order): customer_id, customer_name,
+    ``customers`` (one row per customer of the universe — every card, and every ID typed only on
+    销售/收款, :mod:`salesxl.core.customers` — in 客户编号 order): customer_id, customer_name,
     salesperson, known (on 客户档案), debits, credits, net, receivable, prepaid, overdue, one
     column per aging bucket label (``0-30`` … ``>365``), credit_limit, available_credit,
     terms_days, max_overdue_days, action.
@@ -1032,13 +1033,15 @@ def _reference_frame(rows: list[dict[str, Any]], columns: list[str], money: list
 _ROW_LOST = {("销售", "日期"), ("销售", "客户编号"), ("收款", "日期"), ("收款", "客户编号"), ("收款", "金额")}
 
 
-def reading_note(findings: Iterable[Finding], lang: str = "zh") -> str | None:
+def reading_note(findings: Iterable[Finding], lang: str = "zh",
+                 see: tuple[str, str] = ("运行 salesxl validate 逐条查看", "see salesxl validate for each")) -> str | None:
     """One line saying what the reader's errors did to the figures, or None without errors.
 
     An unreadable cell is read as blank, and what a blank means depends on the field: a 销售
     line without 金额 is counted as 数量 × 单价 (:func:`sale_amounts`) — not "left out" — while a
     row without a readable date, customer or receipt amount is left out, and any other field is
     simply blank.  Saying which happened is what lets a user trust the totals printed above it.
+    ``see``: where to look next (zh, en); the Excel buttons point at their 校验 button.
     """
     from salesxl.core.schema import normalize_sheet_name, sheet_keys
 
@@ -1072,5 +1075,5 @@ def reading_note(findings: Iterable[Finding], lang: str = "zh") -> str | None:
         parts.append(f"{missing} 处缺少工作表或列，按空表处理" if zh
                      else f"{missing} missing sheets or columns, read as empty")
     if zh:
-        return f"读取时发现 {len(errors)} 个错误：{'；'.join(parts)}。运行 salesxl validate 逐条查看"
-    return f"{len(errors)} reading errors: {'; '.join(parts)}. See salesxl validate for each"
+        return f"读取时发现 {len(errors)} 个错误：{'；'.join(parts)}。{see[0]}"
+    return f"{len(errors)} reading errors: {'; '.join(parts)}. {see[1][:1].upper()}{see[1][1:]}"
