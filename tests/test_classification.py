@@ -190,7 +190,7 @@ def book_rows() -> dict[str, list[list[Any]]]:
             [D(2025, 11, 1), "S4", "K01", "钢材", 1, 0.01, 0.01],  # the first day in the window
             [D(2026, 11, 1), "S9", "K02", "钢材", 1, 88888, 88888],  # after the as-of date: out
             [D(2026, 10, 1), "S5", "K04", "钢材", -1, 300, -300],  # a return only
-            [D(2026, 10, 2), "S6", "K99", "钢材", 1, 5000, 5000],  # not on 客户档案: ignored
+            [D(2026, 10, 2), "S6", "K99", "钢材", 1, 5000, 5000],  # not on 客户档案: listed after the cards
         ],
         "收款": [
             RECEIPTS_HEAD,
@@ -211,7 +211,15 @@ def small_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_classify_small_book_by_hand(small_book: Path) -> None:
     book = read_book(small_book)
     result = classify(book, as_of=AS_OF)
-    c = result.customers.set_index("customer_id")
+    everyone = result.customers.set_index("customer_id")
+    # K99 is only in 销售: listed last, as the ledger lists it — level C (not ranked among the
+    # cards), status by its sales, grade by its overdue days, no zone or route
+    k99 = everyone.loc["K99"]
+    assert list(everyone.index) == ["K01", "K02", "K03", "K04", "K05", "K06", "K99"]
+    assert not k99["known"] and k99["row"] == -1 and k99["net_sales"] == 500000
+    assert (k99["level"], k99["status"], k99["credit_grade"]) == ("C", "new", "A")
+    assert pd.isna(k99["zone"]) and pd.isna(k99["route"]) and pd.isna(k99["customer_name"])
+    c = everyone[everyone["known"]]
     # net sales in (2025-10-31, 2026-10-31]: K01 8000.01, K02 1500, K03 500, K04 -300
     assert c.loc["K01", "net_sales"] == 800001
     assert c.loc["K02", "net_sales"] == 150000

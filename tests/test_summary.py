@@ -12,7 +12,8 @@ The hand book (month 2026-03, D = 2026-03-31) is small enough to follow on paper
   C007 预收 1,000.00 (still a prospect: a receipt is no trade) — 5,300.20;
 * levels as of D (net sales 2025-04-01…2026-03-31): C001 5,802.50 and C002 2,700.00 are A, C006
   800.00 is B, C003 and the rest C;
-* new: C002, C003 (first sale in M), C004 (typed 首次交易日期 in M); lost: C005 (last sale
+* new: C002, C003 (first sale in M), C004 (typed 首次交易日期 in M), C099 (first sale in M: a
+  customer only in 销售 belongs to the same customer universe as the cards); lost: C005 (last sale
   2025-03-15: current on 02-28, past on 03-31); reactivated: C006.
 """
 
@@ -146,7 +147,7 @@ EXPECTED_JSON = {
     "collections": "5300.20",
     "receivable": "6302.30",
     "prepaid": "1000.00",
-    "new_customers": 3,
+    "new_customers": 4,
     "by_level": {"A": "4702.50", "B": "800.00", "C": "300.00"},
     "by_product": {"钢材": "4000.00", "水泥": "1802.50"},
     "by_region": {"浙江省": "2802.50", "江苏省": "2700.00", "未填省份": "300.00"},
@@ -234,7 +235,7 @@ def test_report_cells_match_the_hand_figures(ran: tuple[dict[str, Any], Path]) -
         ("应收余额（月末）", 6302.3, 4800, 1500),  # 2025-03-31: XS030 500.00 and XS050 1,000.00 open
         ("预收余额（月末）", 1000, 0, 0),
         ("逾期金额（月末）", 1000, 1800, 500),  # XS030 due 2025-02-04
-        ("新客户数", 3, 0, 1),  # C005 first bought in 2025-03
+        ("新客户数", 4, 0, 1),  # C002 C003 C004 C099; C005 first bought in 2025-03
         ("流失客户数", 1, 0, 0),
         ("回流客户数", 1, 0, 0),
         ("拜访次数", 4, 1, 0),
@@ -248,7 +249,7 @@ def test_report_cells_match_the_hand_figures(ran: tuple[dict[str, Any], Path]) -
 
     level = wb["等级构成"]
     assert [row_of(level, g)[5] for g in "ABC"] == [4702.5, 800, 300]
-    assert [row_of(level, g)[2] for g in "ABC"] == [2, 1, 4]  # cards per level (C: C003 C004 C005 C007)
+    assert [row_of(level, g)[2] for g in "ABC"] == [2, 1, 5]  # customers per level (C: C003 C004 C005 C007 C099)
     assert totals(level)[0][5] == 5802.5
 
     product = wb["产品构成"]
@@ -285,8 +286,9 @@ def test_report_cells_match_the_hand_figures(ran: tuple[dict[str, Any], Path]) -
 
     moves = wb["客户动态"]
     kinds = {(r[0], r[1]) for r in sheet_rows(moves) if r[0] in ("新客户", "回流客户", "流失客户")}
-    assert kinds == {("新客户", "C002"), ("新客户", "C003"), ("新客户", "C004"), ("回流客户", "C006"),
-                     ("流失客户", "C005")}
+    assert kinds == {("新客户", "C002"), ("新客户", "C003"), ("新客户", "C004"), ("新客户", "C099"),
+                     ("回流客户", "C006"), ("流失客户", "C005")}
+    assert row_of(moves, "C099", col=1)[2] == "档案外客户"
     assert row_of(moves, "C003", col=1)[2] == "=丙"
 
 

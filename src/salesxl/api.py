@@ -188,9 +188,19 @@ def statements(
     as_of = as_of or date.today()
     book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
     result = ledger.offset(book, as_of=as_of)
-    return write_statements(
+    written = write_statements(
         result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company
     )
+    return StatementFiles(written, findings=order_findings(list(book.findings), book))
+
+
+class StatementFiles(list[Path]):
+    """The statement files written, plus ``findings``: the reader's (unreadable cells, missing
+    sheets or columns), which the CLI reports as the other commands do."""
+
+    def __init__(self, paths: list[Path], findings: list[Finding]) -> None:
+        super().__init__(paths)
+        self.findings = findings
 
 
 #: The sheets classification reads; without 客户档案 or 销售 there is nothing to rank.

@@ -271,23 +271,28 @@ def offset(
     _print_offset(result, lang)
     if written is not None:
         _print_written(written, lang)
-    return _reading_errors(errors, lang)
+    return _reading_errors(result.findings, lang)
 
 
-def _reading_errors(errors: int, lang: str) -> int:
-    """Say that the reader's errors left rows uncounted; the exit status they mean (1 or 0)."""
-    if errors:
-        out.print(
-            f"读取时发现 {errors} 个错误，相关行未计入；运行 salesxl validate 查看"
-            if lang != "en"
-            else f"{errors} reading errors: those rows are not counted; see salesxl validate",
-            style="yellow",
-        )
-    return 1 if errors else 0
+def _exit_for(findings: Any) -> int:
+    """1 when the reader found errors (figures may be incomplete), else 0."""
+    return 1 if any(f.severity.value == "error" for f in findings) else 0
+
+
+def _reading_errors(findings: Any, lang: str) -> int:
+    """Say what the reader's errors did to the figures; the exit status they mean (1 or 0)."""
+    from salesxl.core.ledger import reading_note
+
+    note = reading_note(findings, lang)
+    if note:
+        out.print(note, style="yellow")
+    return _exit_for(findings)
 
 
 def _print_offset(result: Any, lang: str, limit: int = 20) -> None:
     """Totals, then the customers needing action, largest receivable first."""
+    from salesxl.core.customers import not_on_file
+
     zh = lang != "en"
     cust = result.customers
     totals = (
@@ -298,6 +303,7 @@ def _print_offset(result: Any, lang: str, limit: int = 20) -> None:
         f"prepaid {money(cust['prepaid'].sum())}, overdue {money(cust['overdue'].sum())} CNY"
     )
     out.print(totals)
+    _print_not_on_file(cust, lang)
     todo = cust[cust["action"] != "正常"].sort_values(["overdue", "receivable"], ascending=False)
     if todo.empty:
         return
@@ -308,13 +314,27 @@ def _print_offset(result: Any, lang: str, limit: int = 20) -> None:
     for _, row in todo.head(limit).iterrows():
         action = str(row["action"])
         table.add_row(
-            str(row["customer_id"]), str(row.get("customer_name") or ""),
+            str(row["customer_id"]), str(row.get("customer_name") or ("" if row["known"] else not_on_file(lang))),
             money(row["receivable"]), money(row["overdue"]),
             action if zh else ACTION_EN.get(action, action),
         )
     out.print(table)
     if len(todo) > limit:
         out.print(f"……共 {len(todo)} 个（用 --json 查看全部）" if zh else f"… {len(todo)} in all (use --json)")
+
+
+def _print_not_on_file(customers: Any, lang: str, shown: int = 5) -> None:
+    """Name the customers counted that have no card (IDs only in 销售/收款: salesxl.core.customers)."""
+    from salesxl.core.customers import not_on_file
+
+    ids = [str(v) for v in customers.loc[~customers["known"].astype(bool), "customer_id"]]
+    if not ids:
+        return
+    more = "…" if len(ids) > shown else ""
+    listed = "、".join(ids[:shown]) if lang != "en" else ", ".join(ids[:shown])
+    out.print(f"其中{not_on_file()} {len(ids)} 个（只出现在销售或收款中）：{listed}{more}" if lang != "en"
+              else f"of which {len(ids)} {not_on_file('en')} (only in sales or receipts): {listed}{more}",
+              style="yellow")
 
 
 def _print_written(written: Any, lang: str) -> None:
@@ -375,19 +395,21 @@ def classify(
 
         files.replace_existing(map_path, force=force)  # backs up a map --force replaces
         write_route_map(result.customers, map_path)
+        from salesxl.io.route_map import map_counts
     if json_out:
         emit_json(result.to_json())
         return 1 if errors else 0
     _print_classification(result, lang)
     if map_path is not None:
-        out.print(f"路线图：{map_path}" if zh else f"Route map: {map_path}")
+        out.print((f"路线图：{map_path}（" if zh else f"Route map: {map_path} (")
+                  + map_counts(result.customers).text(lang) + ("）" if zh else ")"))
     if written is not None:
         _print_written(written, lang)
         kept = getattr(written, "kept", None)
         if kept:
             out.print(f"已保留工作簿中的「{'、'.join(kept)}」（按其中的条件给出建议）" if zh
                       else f"Kept the workbook's own {', '.join(kept)} (suggestions follow it)")
-    return _reading_errors(errors, lang)
+    return _reading_errors(result.findings, lang)
 
 
 def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
@@ -399,6 +421,7 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
     zh = lang != "en"
     c = result.customers
     out.print(f"截至 {result.as_of}：客户 {len(c)} 个" if zh else f"As of {result.as_of}: {len(c)} customers")
+    _print_not_on_file(c, lang)
     table = console_table(("分类", "取值", "客户数") if zh else ("Measure", "Value", "Customers"),
                           title="客户构成" if zh else "Customer mix", right=("客户数", "Customers"))
     for label, col, names in (
@@ -470,7 +493,7 @@ def summary(book: Path, month: str, out_path: str | Path | None, force: bool, js
         emit_json(result.to_json())
         return 1 if errors else 0
     _print_summary(result, lang)
-    return _reading_errors(errors, lang)
+    return _reading_errors(result.findings, lang)
 
 
 KPI_EN = {
@@ -537,13 +560,14 @@ def statement(
                                    period_start=start, progress=progress)
         except KeyError as exc:
             raise BadArguments(f"找不到客户 {exc.args[0]}", f"no such customer: {exc.args[0]}") from None
+    found = getattr(paths, "findings", [])
     if json_out:
         emit_json({"as_of": day.isoformat(), "statements": [str(p) for p in paths]})
-        return 0
+        return _exit_for(found)
     out.print(f"已生成 {len(paths)} 份对账单：{out_dir}" if zh else f"{len(paths)} statements written to {out_dir}")
     for p in paths[:10]:
         out.print(f"  {p}")
-    return 0
+    return _reading_errors(found, lang)
 
 
 @app.group(name="template", help=T(

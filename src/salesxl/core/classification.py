@@ -22,9 +22,13 @@ thresholds are compared as exact fractions (``before × q < p × total``), never
 
 Where the spec leaves room, the choices here:
 
-* the level total is Σ net sales of all cards' customers (negative ones included, which is what
-  makes "no positive total" possible); sales lines whose 客户编号 is not on 客户档案 are left out
-  (they are the validator's ``unknown-customer``);
+* the customers are the universe of :mod:`salesxl.core.customers`: every card, then every
+  客户编号 found only on 销售/收款 rows (``known`` False, the validator's ``unknown-customer``),
+  so classify lists the same customers as offset and the 月报.  Such a customer is level C
+  (the level total and the Pareto ranking are over the cards' customers, negative ones
+  included, which is what makes "no positive total" possible), its status follows its sales,
+  its credit grade its overdue days; it has no zone, route or card row and nothing is written
+  for it into 客户档案;
 * a 销售 line is a sale or a return by the sign of its 数量, as in the ledger
   (:func:`salesxl.core.ledger.sale_directions`); "positive sales line" means a sale;
 * a customer appears once, by its first card (a repeated 客户编号 is the validator's
@@ -45,7 +49,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesxl.core import customers as customers_mod
 from salesxl.core import ledger, routes
+from salesxl.core.customers import GRADES, credit_grades
 from salesxl.core.findings import Finding
 from salesxl.core.identifiers import card_provinces
 from salesxl.core.money import fen_to_str
@@ -59,9 +65,6 @@ from salesxl.core.tables import ROW, Book, Table
 LEVEL_NAMES = {"A": "主要客户", "B": "一般客户", "C": "零散客户"}
 #: Status code (spec §5 JSON) → the value written into 客户档案.
 STATUS_NAMES = {"prospect": "潜在客户", "new": "新客户", "current": "现有客户", "past": "流失客户"}
-GRADES = ("A", "B", "C", "D")
-#: Upper bounds (inclusive) of the largest overdue days for grades A, B, C; beyond is D.
-GRADE_BOUNDS = (0, 30, 90)
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -217,14 +220,6 @@ def statuses(first_trade: np.ndarray, last_sale: np.ndarray, as_of: date,
     ).astype(object)
 
 
-def credit_grades(max_overdue_days: np.ndarray, prospect: np.ndarray) -> np.ndarray:
-    """Grade per customer: A no overdue, B ≤ 30 days, C ≤ 90, D beyond; None for prospects."""
-    days = np.asarray(max_overdue_days, dtype=np.int64)
-    grade = np.array(GRADES, dtype=object)[np.searchsorted(np.asarray(GRADE_BOUNDS), days, side="left")]
-    grade[np.asarray(prospect, dtype=bool)] = None
-    return grade
-
-
 # ---------------------------------------------------------------------------------------------
 # From a book
 
@@ -233,8 +228,9 @@ def credit_grades(max_overdue_days: np.ndarray, prospect: np.ndarray) -> np.ndar
 class Classification:
     """The classification of every customer as of ``as_of``.
 
-    ``customers`` has one row per distinct 客户编号 of 客户档案, in sheet order: customer_id,
-    customer_name, salesperson, row (Excel row of its first card), net_sales (fen, in the level
+    ``customers`` has one row per distinct 客户编号 of 客户档案, in sheet order, then one per ID
+    found only in 销售/收款 (code-point order): customer_id, customer_name, salesperson, known
+    (on 客户档案), row (Excel row of its first card, -1 when not on file), net_sales (fen, in the level
     window), level, status (spec §5 codes), first_trade and last_sale (dates or NaT),
     max_overdue_days, credit_grade (None for prospects), avg_monthly_sales (fen),
     suggested_limit (fen), suggested_terms (days), prepayment (bool), credit_limit and
@@ -269,7 +265,7 @@ class Classification:
                 "level": rec["level"],
                 "status": rec["status"],
                 "credit_grade": None if grade is None or pd.isna(grade) else grade,
-                "zone": rec["zone"],
+                "zone": None if pd.isna(rec["zone"]) else rec["zone"],  # none for a customer not on file
                 "route": rec["route"] if has_routes and not pd.isna(rec["route"]) else None,
                 "stop": int(rec["stop"]) if has_routes and not pd.isna(rec["stop"]) else None,
             })
@@ -334,12 +330,25 @@ def sales_by_customer(sales: pd.DataFrame, ids: pa.Array, as_of: date, level_mon
 
 
 def classify_levels_statuses(book: Book, as_of: date) -> pd.DataFrame:
-    """Level and status of every customer (the fast part: 客户档案 and 销售 only)."""
+    """Level and status of every customer of the universe (the fast part: no ledger, no routes)."""
     cards_frame = ledger.frame(book, "客户档案")
     if not cards_frame[ROW].is_monotonic_increasing:
         cards_frame = cards_frame.sort_values(ROW, kind="stable")
     custs, _ = customer_cards(cards_frame)
-    return _levels_statuses(book, custs, as_of)
+    out = _levels_statuses(book, custs, as_of)
+    every = customers_mod.universe(_text(cards_frame["客户编号"]), _text(ledger.frame(book, "销售")["客户编号"]),
+                                   _text(ledger.frame(book, "收款")["客户编号"]))
+    extra = every.ids.filter(pa.array(~every.known))
+    if len(extra) == 0:
+        return out
+    st = book.settings
+    net, first_sale, last_sale = sales_by_customer(ledger.frame(book, "销售"), extra, as_of, st.level_months)
+    return pd.concat([out, pd.DataFrame({
+        "customer_id": pd.Series(extra.to_pandas(), dtype="string"), "net_sales": net,
+        "level": np.full(len(extra), "C", dtype=object),
+        "status": statuses(first_sale, last_sale, as_of, st.new_customer_days, st.active_days),
+        "first_trade": _dates(first_sale), "last_sale": _dates(last_sale),
+    })], ignore_index=True)
 
 
 def _levels_statuses(book: Book, custs: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -431,8 +440,51 @@ def classify(book: Book, *, as_of: date, ledger_result: ledger.LedgerResult | No
         out["district"] = custs["区县"].astype("string").to_numpy()
         out["lat"] = custs["纬度"].to_numpy(dtype=np.float64, na_value=np.nan)
         out["lon"] = custs["经度"].to_numpy(dtype=np.float64, na_value=np.nan)
+    out.insert(3, "known", True)
+    out = _with_ledger_only(out, book, lc, policy, as_of, plan_routes)
     cards = pd.DataFrame({"row": cards_frame[ROW].to_numpy(dtype=np.int64), "customer": card_codes})
     return Classification(as_of, st, policy, out, cards, path=book.path, book=book)
+
+
+def _with_ledger_only(out: pd.DataFrame, book: Book, lc: pd.DataFrame, policy: CreditPolicy, as_of: date,
+                      planned: bool) -> pd.DataFrame:
+    """``out`` with a row for every customer of the ledger that has no card (see the module's
+    notes): level C, status by its sales, grade by its overdue days, no zone or route."""
+    extra = lc.loc[~lc["known"].to_numpy(dtype=bool), ["customer_id", "max_overdue_days"]]
+    if extra.empty:
+        return out
+    st = book.settings
+    ids = _text(extra["customer_id"])
+    net, first_sale, last_sale = sales_by_customer(ledger.frame(book, "销售"), ids, as_of, st.level_months)
+    status = statuses(first_sale, last_sale, as_of, st.new_customer_days, st.active_days)
+    worst = extra["max_overdue_days"].to_numpy(dtype=np.int64)
+    add = pd.DataFrame({
+        "customer_id": pd.Series(ids.to_pandas(), dtype="string"),
+        "customer_name": pd.Series([None] * len(extra), dtype="string"),
+        "salesperson": pd.Series([None] * len(extra), dtype="string"),
+        "known": False,
+        "row": np.full(len(extra), -1, dtype=np.int64),
+        "net_sales": net,
+        "level": np.full(len(extra), "C", dtype=object),
+        "status": status,
+        "first_trade": _dates(first_sale),
+        "last_sale": _dates(last_sale),
+        "max_overdue_days": worst,
+        "credit_grade": pd.array(credit_grades(worst, status == "prospect"), dtype="string"),
+    })
+    no_card = pd.DataFrame({"信用额度": pd.array([None] * len(extra), dtype="Int64"),
+                            "账期天数": pd.array([None] * len(extra), dtype="Int64")})
+    _suggest_terms(add, no_card, policy, st.level_months)
+    for col in ("province", "province_source"):
+        add[col] = None
+    add["zone"] = pd.Series([None] * len(extra), dtype="string")
+    if planned:
+        for col in ("route", "stop", "leg_km", "route_km", "lat", "lon"):
+            add[col] = np.nan
+        for col in ("address", "district"):
+            add[col] = pd.Series([None] * len(extra), dtype="string")
+    add = add[[c for c in out.columns]]
+    return pd.concat([out, add], ignore_index=True)
 
 
 def _salesperson_zones(table: Table | None) -> dict[str, str]:

@@ -16,7 +16,8 @@ integer per row); the JSON document of spec §5 is assembled column-wise by Arro
 
 Money is int64 fen end to end.  Rows the validator already reports as unusable (no readable
 date, amount or customer id) are left out rather than guessed; an id missing from 客户档案 still
-gets its ledger line (credit limit 0, terms 30 days).  Nothing here reads or writes a file.
+gets its ledger line (credit limit 0, terms 30 days).  The customers listed are the universe of
+:mod:`salesxl.core.customers` (every card, and every ID typed on a 销售 or 收款 row).  Nothing here reads or writes a file.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesxl.core import cells
+from salesxl.core import customers as customers_mod
 from salesxl.core.findings import Finding
 from salesxl.core.money import half_up_fen
 from salesxl.core.schema import SHEETS
@@ -74,7 +76,8 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 class LedgerResult:
     """The ledger as of ``as_of``: four tables, money as int64 fen.
 
-    ``customers`` (one row per customer, in 客户编号 order): customer_id, customer_name,
+    ``customers`` (one row per customer of the universe — every card, and every ID typed only on
+    销售/收款, :mod:`salesxl.core.customers` — in 客户编号 order): customer_id, customer_name,
     salesperson, known (on 客户档案), debits, credits, net, receivable, prepaid, overdue, one
     column per aging bucket label (``0-30`` … ``>365``), credit_limit, available_credit,
     terms_days, max_overdue_days, action.
@@ -261,19 +264,8 @@ def _fen(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sorted_codes(arrays: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
-    """Distinct values of ``arrays`` in code-point order, and each array's codes (-1 blank).
-
-    Codes compare like the strings, so sorting by code is sorting by 客户编号 or 单号.
-    """
-    sizes = [len(a) for a in arrays]
-    enc = pc.dictionary_encode(pa.concat_arrays(arrays))
-    dictionary = enc.dictionary
-    idx = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int64)
-    order = pc.sort_indices(dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    codes = np.where(idx >= 0, rank[np.maximum(idx, 0)] if len(rank) else -1, -1)
-    return dictionary.take(pa.array(order)), np.split(codes, np.cumsum(sizes)[:-1])
+    """Distinct values in code-point order and each array's codes (:func:`customers.sorted_codes`)."""
+    return customers_mod.sorted_codes(arrays)
 
 
 def _per_code(values: pa.Array, codes: np.ndarray, n: int) -> pa.Array:
@@ -288,9 +280,8 @@ def prepare(book: Book, as_of: date) -> LedgerInput:
     cards, sales, receipts = frame(book, "客户档案"), frame(book, "销售"), frame(book, "收款")
     if not cards[ROW].is_monotonic_increasing:  # the first card of an id is the topmost
         cards = cards.sort_values(ROW, kind="stable")
-    ids, (card_c, sale_c, rec_c) = _sorted_codes(
-        [_text(cards["客户编号"]), _text(sales["客户编号"]), _text(receipts["客户编号"])]
-    )
+    every = customers_mod.universe(_text(cards["客户编号"]), _text(sales["客户编号"]), _text(receipts["客户编号"]))
+    ids, card_c, sale_c, rec_c = every.ids, every.card_codes, every.sales_codes, every.receipt_codes
     docs, (sale_d, rec_d) = _sorted_codes([_text(sales["单号"]), _text(receipts["单号"])])
     n = len(ids)
     cards_at = card_c >= 0
@@ -486,12 +477,11 @@ def offset(book: Book, *, as_of: date) -> LedgerResult:
     cut = int((np.datetime64(as_of, "D") - _EPOCH).astype(np.int64))
     open_items, code, bucket = _open_items(inp, d.take(d_order[is_open]), open_fen[is_open], cut)
     customers = _customers(inp, d, c, open_items, code, bucket)
-    release, release_code = _release(book, inp, customers, cut)
-    shown = inp.known.copy()
-    for used in (d.cust, c.cust, release_code):
-        shown[used] = True
+    release, _ = _release(book, inp, customers, cut)
+    # Every customer of the universe (cards, plus IDs only in 销售/收款), even one whose rows were
+    # all unusable: offset, classify and the 月报 count the same customers.
     return LedgerResult(
-        as_of, inp.settings.bucket_labels(), customers[shown].reset_index(drop=True), open_items,
+        as_of, inp.settings.bucket_labels(), customers, open_items,
         _allocations(inp, d.take(d_order[di]), c.take(c_order[ci]), amount), release, path=book.path,
     )
 
@@ -934,7 +924,10 @@ def offset_reference(book: Book, *, as_of: date) -> LedgerResult:
     cust_rows, open_rows, alloc_rows = [], [], []
     actions: dict[str, str] = {}
     release_rows = _release_reference(sales_f, ship_f, as_of)
-    everyone = set(cards) | set(debits) | set(credits) | {r["customer_id"] for r in release_rows}
+    # The customer universe (:mod:`salesxl.core.customers`): every card, and every 客户编号 typed
+    # on a 销售 or 收款 row, whether or not the row could be counted.
+    everyone = (set(cards) | {c for c in _py(sales_f, "客户编号") if c is not None}
+                | {c for c in _py(rec_f, "客户编号") if c is not None})
     for cid in sorted(everyone):
         ds, cs = debits.get(cid, []), credits.get(cid, [])
         allocs, left = fifo(ds, cs)
@@ -1030,3 +1023,57 @@ def _reference_frame(rows: list[dict[str, Any]], columns: list[str], money: list
     for name in money:
         frame[name] = np.array([int(v * 100) for v in frame[name]], dtype=np.int64)
     return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# What the reader's errors did to the figures
+
+
+#: Fields whose unreadable value leaves a row out of the ledger (no date, customer or amount).
+_ROW_LOST = {("销售", "日期"), ("销售", "客户编号"), ("收款", "日期"), ("收款", "客户编号"), ("收款", "金额")}
+
+
+def reading_note(findings: Iterable[Finding], lang: str = "zh",
+                 see: tuple[str, str] = ("运行 salesxl validate 逐条查看", "see salesxl validate for each")) -> str | None:
+    """One line saying what the reader's errors did to the figures, or None without errors.
+
+    An unreadable cell is read as blank, and what a blank means depends on the field: a 销售
+    line without 金额 is counted as 数量 × 单价 (:func:`sale_amounts`) — not "left out" — while a
+    row without a readable date, customer or receipt amount is left out, and any other field is
+    simply blank.  Saying which happened is what lets a user trust the totals printed above it.
+    ``see``: where to look next (zh, en); the Excel buttons point at their 校验 button.
+    """
+    from salesxl.core.schema import normalize_sheet_name, sheet_keys
+
+    keys = sheet_keys()
+    errors = [f for f in findings if f.severity.value == "error"]
+    if not errors:
+        return None
+    price = lost = blank = missing = 0
+    for f in errors:
+        sheet = keys.get(normalize_sheet_name(f.sheet), f.sheet)
+        if f.code in ("missing-sheet", "missing-column"):
+            missing += 1
+        elif sheet == "销售" and f.field == "金额":
+            price += 1
+        elif (sheet, f.field) in _ROW_LOST:
+            lost += 1
+        else:
+            blank += 1
+    zh = lang != "en"
+    parts = []
+    if price:
+        parts.append(f"{price} 处销售金额无法识别，该行按 数量 × 单价 计入（没有数量或单价的行未计入）" if zh
+                     else f"{price} unreadable sales amounts: those lines count as quantity × unit price "
+                     "(lines without both are not counted)")
+    if lost:
+        parts.append(f"{lost} 处日期、客户编号或收款金额无法识别，这些行未计入" if zh
+                     else f"{lost} unreadable dates, customer IDs or receipt amounts: those rows are not counted")
+    if blank:
+        parts.append(f"{blank} 处其他值无法识别，按空白处理" if zh else f"{blank} other unreadable values, read as blank")
+    if missing:
+        parts.append(f"{missing} 处缺少工作表或列，按空表处理" if zh
+                     else f"{missing} missing sheets or columns, read as empty")
+    if zh:
+        return f"读取时发现 {len(errors)} 个错误：{'；'.join(parts)}。{see[0]}"
+    return f"{len(errors)} reading errors: {'; '.join(parts)}. {see[1][:1].upper()}{see[1][1:]}"

@@ -32,12 +32,17 @@ Where the spec is silent, the choices here:
 * Collections are per the ledger's receipts: 预收 and 回款 add, 退款 subtracts; by salesperson
   they go to the customer's 业务员 (spec).  Lines and receipts without a salesperson are grouped
   under ``None`` (the report's "（未指定）").
-* Status changes, on the customers of 客户档案, between the previous month end and D:
+* The customers are the universe of :mod:`salesxl.core.customers` (every card, and every ID
+  found only on 销售/收款 rows), the same set offset and classify list: 等级构成, the status
+  counts, 客户动态 and the credit-grade mix all count it, so their totals agree.  An ID not on
+  客户档案 is level C (the Pareto ranking is over the cards), its status follows its sales.
+* Status changes between the previous month end and D:
   **lost (流失)** = 新客户 or 现有客户 then, 流失客户 now (the customer's last sale has just passed
   ``活跃天数``); **reactivated (回流)** = 流失客户 then, 现有客户 now (it bought again in M).
   A prospect's first trade is a **new customer** (spec: first trade in M).
-* The credit-grade mix covers every customer with a balance line (one missing from 客户档案 is
-  graded by its overdue days too), so it adds up to the receivable; prospects have no grade.
+* The credit-grade mix covers every customer (one missing from 客户档案 is graded by its
+  overdue days too, by the same :func:`salesxl.core.customers.credit_grades` as classify), so it
+  adds up to the receivable; prospects have no grade.
 * Buyers (成交客户) are customers with a sale line (not only a return) in the month.
 * 目标 and 业务员: the first row of a (month, salesperson) or a salesperson counts (a repeat is the
   validator's ``duplicate-id``).  A salesperson without 提成比例 earns no commission (0.00).
@@ -62,7 +67,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesxl.core import ledger
-from salesxl.core.classification import LEVEL_NAMES, STATUS_NAMES, credit_grades, levels, statuses
+from salesxl.core.classification import LEVEL_NAMES, STATUS_NAMES, levels, statuses
+from salesxl.core.customers import credit_grades, not_on_file
 from salesxl.core.findings import Finding
 from salesxl.core.identifiers import card_provinces
 from salesxl.core.money import fen_to_str
@@ -454,7 +460,8 @@ def _customers(book: Book, inp: ledger.LedgerInput) -> pd.DataFrame:
     return pd.DataFrame({
         "customer_id": _objects(inp.ids),
         "known": inp.known,
-        "customer_name": _objects(inp.names),
+        # A customer only in 销售/收款 is shown as such in 客户动态 and the overdue list.
+        "customer_name": np.where(inp.known, _objects(inp.names), not_on_file()),
         "salesperson": _objects(inp.salespeople),
         "province": province,
         "province_source": province_source,
@@ -470,12 +477,16 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     ``ledger_result``: the ledger as of D when the caller already has it (its balances, aging
     and overdue days are then used for D); otherwise they are computed here from the ledger's
     items, which skips the allocation and shipment tables a summary does not show.
+    Raises :class:`~salesxl.errors.BadArguments` when the book has no 销售 sheet.
     """
 
     def step(stage: str, i: int) -> None:
         if progress is not None:
             progress(stage, i, _STEPS)
 
+    if book.table("销售") is None:  # an all-zero 月报 would read as a month without sales
+        raise BadArguments("工作簿中没有「销售」工作表，无法生成月报",
+                           "The workbook has no 销售 (Sales) sheet; no monthly report can be made")
     st = book.settings
     m = _index(month.replace(day=1))
     month = _first_day(m)
@@ -560,16 +571,16 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     active = ("new", "current")
 
     def lost(k: int) -> np.ndarray:
-        return known & np.isin(status[k - 1], active) & (status[k] == "past")
+        return np.isin(status[k - 1], active) & (status[k] == "past")
 
     def back(k: int) -> np.ndarray:
-        return known & (status[k - 1] == "past") & (status[k] == "current")
+        return (status[k - 1] == "past") & (status[k] == "current")
 
     trade = np.where(typed < 0, first_sale, np.where(first_sale < 0, typed, np.minimum(typed, first_sale)))
     trade_month = np.where(trade >= 0, _months_of(np.maximum(trade, 0)), -1)
 
     def new(k: int) -> np.ndarray:
-        return known & (trade_month == k)
+        return trade_month == k
 
     # This month's lines.
     step("汇总 构成", 2)
@@ -582,7 +593,8 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     unknown_sales = int(m_value[~m_known].sum())
     by_level = _group(m_level, m_value)
     buyers_level = _count_distinct(m_level[m_sale], m_code[m_sale])
-    level_cards = _group(level[known_at], np.ones(len(known_at), dtype=np.int64))
+    everyone = np.ones(n, dtype=np.int64)  # the universe: cards and IDs only in 销售/收款
+    level_cards = _group(level, everyone)
     level_frame = pd.DataFrame({
         "level": list(LEVEL_NAMES),
         "name": list(LEVEL_NAMES.values()),
@@ -590,7 +602,7 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
         "buyers": [buyers_level.get(k, 0) for k in LEVEL_NAMES],
         "sales": np.array([by_level.get(k, 0) for k in LEVEL_NAMES], dtype=np.int64),
     })
-    status_counts = _group(status[m][known_at], np.ones(len(known_at), dtype=np.int64))
+    status_counts = _group(status[m], everyone)
     status_frame = pd.DataFrame({
         "status": list(STATUS_NAMES),
         "name": list(STATUS_NAMES.values()),

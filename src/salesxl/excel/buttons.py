@@ -39,7 +39,7 @@ from salesxl.api import (
 from salesxl.core import ledger
 from salesxl.core.classification import Classification
 from salesxl.core.classification import classify as classify_book
-from salesxl.core.findings import Finding, count
+from salesxl.core.findings import Finding
 from salesxl.core.money import fen_to_decimal
 from salesxl.core.summary import (
     SUMMARY_REQUIRES,
@@ -108,9 +108,9 @@ def report_month(gateway: WorkbookGateway, month: date | str | None = None) -> d
 
 
 def _unread(findings: list[Finding]) -> str:
-    """A note about cells the reader could not read (they are left out of the figures)."""
-    errors = count(findings)[0]
-    return f"；另有 {errors} 处数据无法读取而未计入，请先点「校验」查看" if errors else ""
+    """A note saying what the cells the reader could not read did to the figures."""
+    note = ledger.reading_note(findings, see=("请先点「校验」逐条查看", "click Validate to see each"))
+    return f"；{note}" if note else ""
 
 
 def _yuan(fen: int) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from salesxl.core.classification import DEFAULT_TERMS, LEVEL_NAMES, STATUS_NAMES, Classification
+from salesxl.core.customers import not_on_file
 from salesxl.core.identifiers import PROVINCE_SOURCES
 from salesxl.core.tables import ROW, Table
 from salesxl.io.columns import ColumnPatch, SheetPatch
@@ -78,7 +79,8 @@ def customer_patch(result: Classification, table: Table) -> SheetPatch:
 
 def routes_sheet(result: Classification) -> ResultSheet:
     """路线: every route stop by stop, zone by zone."""
-    c = result.customers.copy()
+    c = result.customers
+    c = c[c["known"]].copy() if "known" in c.columns else c.copy()  # a customer not on file has no route
     c["_order"] = range(len(c))
     c = c.sort_values(["zone", "route", "stop", "_order"], kind="stable")
     columns = [
@@ -128,7 +130,8 @@ def suggestions_sheet(result: Classification) -> ResultSheet:
         if bool(r.prepayment):
             hints.insert(0, "款到发货")
         rows.append([
-            _text(r.customer_id), _text(r.customer_name), _text(r.salesperson), LEVEL_NAMES[r.level],
+            _text(r.customer_id), _text(r.customer_name) if r.known else not_on_file(), _text(r.salesperson),
+            LEVEL_NAMES[r.level],
             STATUS_NAMES[r.status], str(r.credit_grade), int(r.max_overdue_days), int(r.avg_monthly_sales),
             limit, int(r.credit_limit), terms, int(r.terms_days), "是" if bool(r.prepayment) else "否",
             "；".join(hints) or "一致",

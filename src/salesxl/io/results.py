@@ -63,6 +63,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from salesxl.core.cells import excel_serial
+from salesxl.core.customers import not_on_file
 from salesxl.core.ledger import LedgerResult
 from salesxl.core.money import fen_to_decimal
 from salesxl.errors import BadArguments
@@ -621,14 +622,17 @@ def ledger_sheets(result: LedgerResult) -> list[ResultSheet]:
         Column("最长逾期天数", "int"), Column("处理建议"),
     ]
     money = ["debits", "credits", "net", "receivable", "prepaid", "overdue", *labels]
+    # A customer only in 销售/收款 is named as such (salesxl.core.customers), not left blank.
+    shown_names = [n if k else not_on_file() for n, k in zip(_texts(c["customer_name"]), c["known"].tolist(),
+                                                            strict=True)]
     bal_rows = zip(
-        _texts(c["customer_id"]), _texts(c["customer_name"]), _texts(c["salesperson"]),
+        _texts(c["customer_id"]), shown_names, _texts(c["salesperson"]),
         *[_ints(c[m]) for m in money],
         _ints(c["credit_limit"]), _ints(c["available_credit"]), _ints(c["terms_days"]),
         _ints(c["max_overdue_days"]), _texts(c["action"]),
         strict=True,
     )
-    names = dict(zip(_texts(c["customer_id"]), _texts(c["customer_name"]), strict=True))
+    names = dict(zip(_texts(c["customer_id"]), shown_names, strict=True))
 
     o = result.open_items
     o_ids = _texts(o["customer_id"])
