@@ -31,8 +31,8 @@ from salesxl.core.findings import SEVERITY_LABEL
 from salesxl.core.merge import FileMerge
 from salesxl.errors import SalesxlError
 from salesxl.io.files import owner_of
-from salesxl.io.printing import print_title
 from salesxl.io.owned import MARK_PREFIX
+from salesxl.io.printing import print_title
 from salesxl.io.results import Column, Kind, ResultSheet, write_result_sheets
 from salesxl.io.templates import template_file_name
 
@@ -174,12 +174,19 @@ def feedback_sheets(files: Sequence[FileReport], lang: str = "zh", *, person: st
     ]
     what = "Feedback" if lang == "en" else "反馈"
     for sheet in sheets:
-        sheet.title = print_title(f"{what} · {sheet.name}", when, person, lang=lang)
+        sheet.title = print_title(f"{what} · {sheet.name}", None, _who_when(person, when, lang), lang=lang)
     return sheets
 
 
 def _when(report: BatchReport) -> str:
+    """The batch's time, as its printed titles show it."""
     return report.time.strftime("%Y-%m-%d %H:%M")
+
+
+def _who_when(who: str | None, when: str | None, lang: str) -> str:
+    """``李静　批处理 2026-11-27 09:30`` (the parts known)."""
+    batch = f"batch of {when}" if lang == "en" else f"批处理 {when}"
+    return ("   " if lang == "en" else "\u3000").join(x for x in (who, batch if when else None) if x)
 
 
 def _by_person(report: BatchReport) -> dict[str, list[FileReport]]:
@@ -287,7 +294,7 @@ def report_sheets(report: BatchReport, lang: str = "zh") -> list[Sheet]:
     ]
     for sheet in sheets:
         what = sheet.name if sheet.name == REPORT_SHEET else f"{REPORT_SHEET} · {sheet.name}"
-        sheet.title = print_title(what, _when(report), f"{report.batch}　{report.master.name}", lang=lang)
+        sheet.title = print_title(what, None, _who_when(report.master.name, _when(report), lang), lang=lang)
     return sheets
 
 
