@@ -22,12 +22,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from lxml import etree
 
 from salesxl import api
 from salesxl.demo import DEMO_END, build_demo
+from salesxl.io.owned import MARK_PREFIX
+from salesxl.io.results import Column, ResultSheet, write_result_sheets
 
-pytestmark = pytest.mark.skipif(
+needs_office = pytest.mark.skipif(
     not (shutil.which("soffice") and shutil.which("pdftotext") and shutil.which("pdfinfo")),
     reason="LibreOffice (soffice) and poppler (pdftotext) are needed to print",
 )
@@ -129,6 +132,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     return {c.stem: pages(c.with_suffix(".pdf")) for c in copies}
 
 
+@needs_office
 def test_balances_fit_and_every_page_shows_id_with_action(printed: dict[str, list[str]]) -> None:
     bal = of_sheet(printed["balances"], "往来余额")
     assert 1 <= len(bal) <= 12  # 400 customers; 57 portrait pages before
@@ -141,6 +145,7 @@ def test_balances_fit_and_every_page_shows_id_with_action(printed: dict[str, lis
     assert 1 <= len(release) <= 2 and all("客户编号" in p and "放行决定" in p for p in release)
 
 
+@needs_office
 def test_result_sheets_print_one_page_wide(printed: dict[str, list[str]]) -> None:
     checked = printed["checked"]
     assert checked and all(head(p).startswith("校验结果") and "说明" in p for p in checked)
@@ -153,6 +158,7 @@ def test_result_sheets_print_one_page_wide(printed: dict[str, list[str]]) -> Non
     assert len(routes) + len(grades) + len(policy) == len(classified)
 
 
+@needs_office
 def test_template_prints_in_few_pages(printed: dict[str, list[str]]) -> None:
     tpl = printed["template"]
     cards = [p for p in tpl if "客户档案" in head(p)]
@@ -161,6 +167,7 @@ def test_template_prints_in_few_pages(printed: dict[str, list[str]]) -> None:
     assert any("填写说明" in head(p) for p in tpl) and any("拜访记录" in head(p) for p in tpl)
 
 
+@needs_office
 def test_report_continuation_pages_repeat_headers(printed: dict[str, list[str]]) -> None:
     report = printed["report"]
     assert len(report) <= 14
@@ -173,8 +180,63 @@ def test_report_continuation_pages_repeat_headers(printed: dict[str, list[str]])
     assert any("万元" in p for p in report)  # chart axes in 万
 
 
+@needs_office
 def test_batch_workbooks_print(printed: dict[str, list[str]]) -> None:
     for stem in ("feedback", "batch"):
         got = printed[stem]
         assert 1 <= len(got) <= 8
         assert all("第" in p and "页，共" in p for p in got)
+
+
+# --------------------------------------------------------------------------------------------
+# The print setup in the package (no LibreOffice needed)
+
+
+def _names(book: Path) -> tuple[list[str], list[tuple[str, str | None, str]]]:
+    """The sheet names and the defined names (name, localSheetId, formula) of ``book``."""
+    with zipfile.ZipFile(book) as z:
+        wb = etree.fromstring(z.read("xl/workbook.xml"))
+    sheets = [s.get("name", "") for s in wb.iterfind(f"{{{NS}}}sheets/{{{NS}}}sheet")]
+    names = [(d.get("name", ""), d.get("localSheetId"), d.text or "")
+             for d in wb.iterfind(f"{{{NS}}}definedNames/{{{NS}}}definedName")]
+    return sheets, names
+
+
+def test_print_titles_follow_replaced_sheets(tmp_path: Path) -> None:
+    """A re-run replaces the result sheets' print titles (never two for one sheet: Excel would
+    repair the file), keeps the user's own, and each names the sheet it is scoped to."""
+    book = tmp_path / "book.xlsx"
+    wb = xlsxwriter.Workbook(str(book))
+    first, last = wb.add_worksheet("客户档案"), wb.add_worksheet("备注")
+    first.write_row(0, 0, ["客户编号", "客户名称"])
+    first.repeat_rows(0)
+    last.write(0, 0, "x")
+    last.repeat_rows(0, 1)
+    wb.close()
+    sheets = [ResultSheet("往来余额", [Column("客户编号"), Column("客户名称"), Column("应收余额", "amount")],
+                          [["KH1", "甲", 100], ["KH2", "乙", 250]], title="往来余额　截至 2026-10-31　某公司"),
+              ResultSheet("发货放行", [Column("日期", "date"), Column("客户编号"), Column("放行决定")],
+                          [[date(2026, 10, 1), "KH1", "放行"]])]
+    once, twice = tmp_path / "once.xlsx", tmp_path / "twice.xlsx"
+    write_result_sheets(book, sheets, out=once)
+    write_result_sheets(once, sheets, out=twice)
+    for path in (once, twice):
+        order, names = _names(path)
+        assert order == ["客户档案", "备注", "往来余额", "发货放行"]
+        titles = [(local, f) for n, local, f in names if n == "_xlnm.Print_Titles"]
+        assert len({local for local, _ in titles}) == len(titles) == 4
+        expected = {"客户档案": "客户档案!$1:$1", "备注": "备注!$1:$2",
+                    "往来余额": "'往来余额'!$A:$B,'往来余额'!$1:$1", "发货放行": "'发货放行'!$1:$1"}
+        for local, formula in titles:
+            assert formula == expected[order[int(local or -1)]]
+        assert sum(n.startswith(MARK_PREFIX) for n, _, _ in names) == 2  # salesxl's marks kept
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/worksheets/sheet3.xml").decode() if path == once else ""
+        if xml:  # CT_Worksheet order: fit switch in sheetPr, the print elements after autoFilter
+            assert '<pageSetUpPr fitToPage="1"/></sheetPr>' in xml
+            tail = xml[xml.index("<autoFilter"):]
+            order_in = [tail.index(t) for t in ("<autoFilter", "<printOptions", "<pageMargins", "<pageSetup",
+                                                "<headerFooter")]
+            assert order_in == sorted(order_in)
+            assert 'paperSize="9"' in tail and 'fitToWidth="1" fitToHeight="0"' in tail
+            assert "往来余额　截至 2026-10-31　某公司" in tail and "第 &amp;P 页，共 &amp;N 页" in tail
