@@ -11,11 +11,12 @@ LibreOffice (``soffice --headless --convert-to pdf``) and renders pages with ``p
   yellow (warning) cells.  LibreOffice prints fills but not comments, which is what a user's
   printout shows too.
 * ``docs/img/validate-results.png`` — the first page of the 校验结果 sheet: every finding with
-  its sheet, row, column, value, code and message.  For this picture only, a copy of the marked
-  file prints that sheet landscape on A3, one page wide (its own print setup would put the long
-  说明 column on a page of its own), rendered at 100 dpi instead of 80 to stay legible.
+  its sheet, row, column, value, code and message, as the sheet's own print setup prints it (A4
+  landscape, one page wide), rendered at 100 dpi instead of 80 to stay legible.
 * ``docs/img/summary.png`` — the 概览 page of the 月报 of the clean demo company for 2026-10
   (:func:`summary_picture`).
+* ``docs/img/balances-print.png`` — a whole printed page of 往来余额 of the clean demo company
+  (:func:`balances_picture`): title in the page header, every column on one page, page numbers.
 
 The pictures are cropped to the printed area (``pdftotext -bbox``) and stay under ~300 KB.
 
@@ -39,7 +40,6 @@ import xlsxwriter
 
 from salesxl import api
 from salesxl.core.identifiers import uscc_check_char
-from salesxl.io.marking import RESULTS_SHEET as RESULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "docs" / "img"
@@ -206,35 +206,6 @@ def render(pdf: Path, page: int, target: Path, dpi: int = DPI) -> None:
         print(f"  warning: larger than {MAX_BYTES / 1000:.0f} KB", file=sys.stderr)
 
 
-def print_results_on_one_page_width(marked: Path, copy: Path) -> None:
-    """A copy of ``marked`` whose 校验结果 sheet prints landscape, one page wide.
-
-    Only for the picture: on screen a user sees all eight columns side by side, while the
-    sheet's default print setup would put the long 说明 column on a page of its own.
-    """
-    with zipfile.ZipFile(marked) as z:
-        parts = {i.filename: z.read(i) for i in z.infolist()}
-    wb = parts["xl/workbook.xml"].decode()
-    rid = re.search(rf'<sheet name="{RESULTS}"[^>]*r:id="([^"]+)"', wb).group(1)
-    rels = parts["xl/_rels/workbook.xml.rels"].decode()
-    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*>', rels).group(0)
-    name = "xl/" + re.search(r'Target="/?(?:xl/)?([^"]+)"', target).group(1)
-    xml = parts[name].decode()
-    if "<sheetPr>" in xml:
-        xml = xml.replace("</sheetPr>", '<pageSetUpPr fitToPage="1"/></sheetPr>', 1)
-    elif "<sheetPr/>" in xml:
-        xml = xml.replace("<sheetPr/>", '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>', 1)
-    else:
-        xml = re.sub(r"(<worksheet[^>]*>)", r'\1<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>', xml, count=1)
-    setup = '<pageSetup paperSize="8" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'  # A3
-    xml = re.sub(r"<pageSetup [^>]*/>", "", xml)
-    xml = re.sub(r"(<pageMargins [^>]*/>)", r"\1" + setup, xml, count=1)
-    parts[name] = xml.encode()
-    with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as z:
-        for member, data in parts.items():
-            z.writestr(member, data)
-
-
 SUMMARY_MONTH = "2026-10"
 SUMMARY_DPI = 110  # the 概览 page is printed whole on one A4 sheet: a little sharper than the rest
 
@@ -250,6 +221,54 @@ def summary_picture(folder: Path) -> Path:
     pdf = to_pdf(report, folder)
     render(pdf, page_with(pdf, ("概览", "关键指标"), start=1), IMG / "summary.png", dpi=SUMMARY_DPI)
     return report
+
+
+BALANCES_DPI = 60  # a whole A4 page: legible as a page, not as figures
+
+
+def balances_picture(folder: Path) -> Path:
+    """``docs/img/balances-print.png``: the first printed page of 往来余额 of the clean demo
+    company (``salesxl offset demo-clean.xlsx --out …``), the whole sheet of paper as
+    LibreOffice prints it — header, columns to 处理建议, page number.  Only 往来余额 is
+    converted: the other sheets of the copy are hidden and emptied first."""
+    from salesxl.demo import DEMO_END, build_demo
+
+    book = build_demo(folder / "demo-balances", clean=True)
+    written = api.offset_to_book(book, as_of=DEMO_END, out=folder / "往来结果.xlsx")[1].written
+    only = folder / "balances" / "往来余额.xlsx"
+    only.parent.mkdir(exist_ok=True)
+    _only_sheet(written, only, "往来余额")
+    pdf = to_pdf(only, folder)
+    target = IMG / "balances-print.png"
+    subprocess.run(["pdftoppm", "-png", "-r", str(BALANCES_DPI), "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(target.with_suffix(""))], check=True, capture_output=True)
+    print(f"{target.relative_to(ROOT)}: page 1 of {pages(pdf)}, {target.stat().st_size / 1000:.0f} KB")
+    return target
+
+
+def _only_sheet(src: Path, dst: Path, keep: str) -> None:
+    """A copy of ``src`` in which only ``keep`` prints: every other sheet hidden and emptied."""
+    with zipfile.ZipFile(src) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    wb = parts["xl/workbook.xml"].decode()
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    empty = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+    for tag in re.findall(r"<sheet [^>]*/>", wb):
+        if f'name="{keep}"' in tag:
+            continue
+        rid = re.search(r'r:id="([^"]+)"', tag).group(1)
+        rel = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*>', rels).group(0)
+        name = "xl/" + re.search(r'Target="/?(?:xl/)?([^"]+)"', rel).group(1)
+        parts[name] = empty
+        parts.pop(name.replace("worksheets/", "worksheets/_rels/") + ".rels", None)
+        wb = wb.replace(tag, tag.replace("<sheet ", '<sheet state="hidden" ', 1))
+    index = next(i for i, t in enumerate(re.findall(r"<sheet [^>]*/>", wb)) if f'name="{keep}"' in t)
+    wb = re.sub(r'activeTab="\d+"', f'activeTab="{index}"', wb)
+    wb = re.sub(r'firstSheet="\d+"', f'firstSheet="{index}"', wb)
+    parts["xl/workbook.xml"] = wb.encode()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in parts.items():
+            z.writestr(member, data)
 
 
 def routes_picture(folder: Path) -> Path:
@@ -280,14 +299,12 @@ def main() -> None:
         print(f"{report.errors} errors, {report.warnings} warnings, {report.marks.marked_cells} cells marked")
         for f in report.findings:
             print(f"  {f.sheet}!{f.column}{f.row} {f.code.value}: {f.message(args.lang)}")
-        printable = folder / "printable" / marked.name
-        printable.parent.mkdir()
-        print_results_on_one_page_width(marked, printable)
-        pdf = to_pdf(printable, folder)
+        pdf = to_pdf(marked, folder)
         render(pdf, 1, IMG / "validate-marked.png")
         header = ("工作表", "级别", "说明") if args.lang == "zh" else ("Sheet", "Severity", "Message")
         render(pdf, page_with(pdf, header, start=2), IMG / "validate-results.png", dpi=RESULTS_DPI)
         summary_picture(folder)
+        balances_picture(folder)
         routes_picture(folder)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)

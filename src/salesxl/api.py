@@ -141,6 +141,7 @@ def offset(
     as_of = as_of or date.today()
     book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
     result = ledger.offset(book, as_of=as_of)
+    result.company = book.settings.company_name or ""
     findings = list(book.findings)
     if validate:
         findings += validate_book(book, as_of=as_of)
@@ -164,7 +165,7 @@ def offset_to_book(
     """
     with _writing(path, out, in_place):
         result = offset(path, as_of=as_of, progress=progress)
-        written = write_result_sheets(Path(path), ledger_sheets(result), out=out, in_place=in_place, force=force)
+        written = write_result_sheets(Path(path), ledger_sheets(result, result.company), out=out, in_place=in_place, force=force)
     return result, written
 
 

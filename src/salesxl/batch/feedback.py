@@ -32,6 +32,7 @@ from salesxl.core.merge import FileMerge
 from salesxl.errors import SalesxlError
 from salesxl.io.files import owner_of
 from salesxl.io.owned import MARK_PREFIX
+from salesxl.io.printing import print_title
 from salesxl.io.results import Column, Kind, ResultSheet, write_result_sheets
 from salesxl.io.templates import template_file_name
 
@@ -46,6 +47,8 @@ class Sheet:
     name: str
     headers: Sequence[str]
     rows: Sequence[Sequence[Any]]
+    title: str | None = None
+    """The printed page header (what, as of when, for whom); default: the name."""
 
 
 def feedback_name(salesperson: str) -> str:
@@ -67,7 +70,7 @@ def write_book(path: Path, sheets: Sequence[Sheet]) -> Path:
             f"{path.name} 正被 {owner.describe('zh')} 打开，未能更新", f"{path.name} is open by {owner.describe('en')}; not updated"
         )
     result = [ResultSheet(s.name, [Column(h, _kind(s.rows, j)) for j, h in enumerate(s.headers)],
-                          [list(row) for row in s.rows], tab_color=None) for s in sheets]
+                          [list(row) for row in s.rows], tab_color=None, title=s.title) for s in sheets]
     # The batch rewrites its own feedback and report each run: replaced without a backup.
     return write_result_sheets(_blank(tuple(s.name for s in sheets)), result, out=path, force=True,
                                keep_replaced=False).written
@@ -132,8 +135,10 @@ _L: dict[str, dict[str, Any]] = {
 }
 
 
-def feedback_sheets(files: Sequence[FileReport], lang: str = "zh") -> list[Sheet]:
-    """The sheets of one salesperson's feedback workbook for their ``files`` of this batch."""
+def feedback_sheets(files: Sequence[FileReport], lang: str = "zh", *, person: str | None = None,
+                    when: str | None = None) -> list[Sheet]:
+    """The sheets of one salesperson's feedback workbook for their ``files`` of this batch;
+    ``person`` and ``when`` (the batch's time) go into the printed titles."""
     t = _L["en" if lang == "en" else "zh"]
     summary, accepted, conflicts, rejected, findings = [], [], [], [], []
     severity = SEVERITY_LABEL["en" if lang == "en" else "zh"]
@@ -162,13 +167,28 @@ def feedback_sheets(files: Sequence[FileReport], lang: str = "zh") -> list[Sheet
         for x in m.findings:  # the code's meaning, never the bare code
             findings.append([f.file, x.sheet, x.row, x.column, x.field, x.value, severity[x.severity.value],
                              code_title(x.code, lang), x.message(lang)])
-    return [
+    sheets = [
         Sheet(t["summary"], t["summary_h"], summary),
         Sheet(t["accepted"], t["accepted_h"], accepted),
         Sheet(t["conflicts"], t["conflicts_h"], conflicts),
         Sheet(t["rejected"], t["rejected_h"], rejected),
         Sheet(t["findings"], t["findings_h"], findings),
     ]
+    what = "Feedback" if lang == "en" else "反馈"
+    for sheet in sheets:
+        sheet.title = print_title(f"{what} · {sheet.name}", None, _who_when(person, when, lang), lang=lang)
+    return sheets
+
+
+def _when(report: BatchReport) -> str:
+    """The batch's time, as its printed titles show it."""
+    return report.time.strftime("%Y-%m-%d %H:%M")
+
+
+def _who_when(who: str | None, when: str | None, lang: str) -> str:
+    """``李静　批处理 2026-11-27 09:30`` (the parts known)."""
+    batch = f"batch of {when}" if lang == "en" else f"批处理 {when}"
+    return ("   " if lang == "en" else "\u3000").join(x for x in (who, batch if when else None) if x)
 
 
 def _by_person(report: BatchReport) -> dict[str, list[FileReport]]:
@@ -205,7 +225,7 @@ class FeedbackJob:
         from salesxl.batch.workers import mp_context
 
         self.report = report
-        todo = [(report.out / feedback_name(person), feedback_sheets(files, lang))
+        todo = [(report.out / feedback_name(person), feedback_sheets(files, lang, person=person, when=_when(report)))
                 for person, files in _by_person(report).items()]
         self.done: list[tuple[Path | None, str | None, str | None]] | None = None
         self.pool = None
@@ -273,11 +293,15 @@ def report_sheets(report: BatchReport, lang: str = "zh") -> list[Sheet]:
                       str(step.written) if step.written else (step.message_en if en else step.message_zh)])
     for zh, en_text in report.problems:
         about.append(["Problem" if en else "问题", None, en_text if en else zh])
-    return [
+    sheets = [
         Sheet(REPORT_SHEET, headers, rows),
         Sheet("Ignored files" if en else "忽略的文件", ("File", "Reason") if en else ("文件", "原因"), ignored),
         Sheet("About" if en else "概要", ("Item", "Count", "Value") if en else ("项目", "数量", "内容"), about),
     ]
+    for sheet in sheets:
+        what = sheet.name if sheet.name == REPORT_SHEET else f"{REPORT_SHEET} · {sheet.name}"
+        sheet.title = print_title(what, None, _who_when(report.master.name, _when(report), lang), lang=lang)
+    return sheets
 
 
 def write_report(report: BatchReport, lang: str = "zh") -> Path | None:

@@ -107,6 +107,8 @@ class LedgerResult:
     release: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
     path: str | None = None
+    company: str = ""
+    """参数 公司名称 of the book (the printed title of the result sheets), set by :func:`salesxl.api.offset`."""
 
     def customer(self, customer_id: str) -> pd.Series:
         """One customer's balance line (KeyError when the customer is not listed)."""

@@ -26,6 +26,7 @@ from salesxl.core.customers import not_on_file
 from salesxl.core.identifiers import PROVINCE_SOURCES
 from salesxl.core.tables import ROW, Table
 from salesxl.io.columns import ColumnPatch, SheetPatch
+from salesxl.io.printing import print_title
 from salesxl.io.results import Column, ResultSheet
 
 ROUTES_SHEET = "路线"
@@ -94,7 +95,13 @@ def routes_sheet(result: Classification) -> ResultSheet:
          _num(r.leg_km), _num(r.route_km)]
         for r in c.itertuples(index=False)
     ]
-    return ResultSheet(ROUTES_SHEET, columns, rows)
+    return ResultSheet(ROUTES_SHEET, columns, rows, title=_title(ROUTES_SHEET, result))
+
+
+def _title(what: str, result: Classification) -> str:
+    """The printed title: the sheet, the as-of date, the company (参数 公司名称)."""
+    company = result.book.settings.company_name if result.book is not None else None
+    return print_title(what, result.as_of, company)
 
 
 def _province_source(key: Any) -> str | None:
@@ -136,7 +143,7 @@ def suggestions_sheet(result: Classification) -> ResultSheet:
             limit, int(r.credit_limit), terms, int(r.terms_days), "是" if bool(r.prepayment) else "否",
             "；".join(hints) or "一致",
         ])
-    return ResultSheet(SUGGESTIONS_SHEET, columns, rows)
+    return ResultSheet(SUGGESTIONS_SHEET, columns, rows, title=_title(SUGGESTIONS_SHEET, result))
 
 
 def policy_sheet() -> ResultSheet:

@@ -91,6 +91,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -98,7 +99,7 @@ from lxml import etree
 
 from salesxl.core.findings import SEVERITY_LABEL, Finding, Severity
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
-from salesxl.io import files, owned
+from salesxl.io import files, owned, printing
 from salesxl.io.safety import bad_crc, member_key, workbook_part
 
 __all__ = ["RESULTS_SHEET", "MarkResult", "safe_csv_cell", "write_marks"]
@@ -2567,7 +2568,9 @@ class _Marker:
         ids = [int(el.get("sheetId", "0")) for el in container.findall(_q("sheet")) if el.get("sheetId", "").isdigit()]
         part = self.pkg.unique("xl/worksheets/sheet{}.xml")
         sink = _DeflateSink()
-        _write_results(sink, findings, self.lang, locate, self.styles)
+        what = "Findings" if self.lang == "en" else RESULTS_SHEET
+        title = printing.print_title(what, date.today(), lang=self.lang)
+        _write_results(sink, findings, self.lang, locate, self.styles, title)
         self.pkg.put_stream(part, sink.finish())
         rid = self.wb_rels.add(RT_WORKSHEET, part)
         el = etree.SubElement(container, _q("sheet"))
@@ -2575,11 +2578,12 @@ class _Marker:
         el.set("sheetId", str(max(ids, default=0) + 1))
         el.set(_q("id", NS_R), rid)
         self.ct.set_override(part, CT_WORKSHEET)
+        printing.set_print_titles(self.wb, self.results_name, len(container.findall(_q("sheet"))) - 1)
         self.wb_dirty = True
 
 
 def _write_results(sink: _DeflateSink, findings: list[Finding], lang: str,
-                   locate: Callable[[str], _Sheet | None], styles: _Styles) -> None:
+                   locate: Callable[[str], _Sheet | None], styles: _Styles, title: str = RESULTS_SHEET) -> None:
     headers = _HEADERS[lang]
     labels = SEVERITY_LABEL[lang]
     xf = {k: styles.results_xf(k) for k in ("header", "link", "text", "error", "warning")}
@@ -2608,8 +2612,8 @@ def _write_results(sink: _DeflateSink, findings: list[Finding], lang: str,
     sink.write(
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         b'<worksheet xmlns="' + NS_MAIN.encode() + b'" xmlns:r="' + NS_R.encode() + b'">'
-        b'<sheetPr><tabColor rgb="FFC00000"/></sheetPr>'
-        b'<dimension ref="A1:H' + str(last).encode() + b'"/>'
+        + printing.sheet_pr("FFC00000")
+        + b'<dimension ref="A1:H' + str(last).encode() + b'"/>'
         b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
         b'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" '
         b'sqref="A2"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>'
@@ -2653,5 +2657,4 @@ def _write_results(sink: _DeflateSink, findings: list[Finding], lang: str,
         for i in range(0, len(links), 1000):
             sink.write(b"".join(links[i: i + 1000]))
         sink.write(b"</hyperlinks>")
-    sink.write(b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-               b"</worksheet>")
+    sink.write(printing.tail(title, wide=printing.landscape(widths), lang=lang, file_name=True) + b"</worksheet>")

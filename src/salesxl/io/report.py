@@ -19,8 +19,11 @@
 Report conventions: amounts are numbers (fen / 100, the nearest double, as Excel stores a typed
 amount) with ``#,##0.00``, shares ``0.0%``; every text, including the user's names, is written
 with ``write_string`` so nothing a user typed can become a formula; headers are frozen; each
-sheet prints on A4 landscape, one page wide, its title and header rows repeated, page numbers in
-the footer.  The file is written to a temporary name beside the target and then renamed, so a
+sheet prints on A4 landscape, one page wide, page numbers in the footer, and the header row of the
+table that runs over several pages (产品构成's specs, 区域构成's cities, 信用分析's overdue
+customers …) repeated on each page it continues on.  Chart axes in 元 switch to 万元 when the
+figures reach 十万: the chart plots a hidden helper column holding the 万 values (a number
+format cannot divide by 10,000 the same way in Excel and LibreOffice).  The file is written to a temporary name beside the target and then renamed, so a
 failure never leaves half a report behind.
 """
 
@@ -149,6 +152,7 @@ class _Sheet:
             self.ws.set_column(c, c, w)
         self.ws.hide_gridlines(2)
         self.row = 0
+        self.helper = _HELPER_COL  # the next free hidden helper column (万 values of charts)
 
     def title(self, text: str) -> None:
         s = self.summary
@@ -218,22 +222,57 @@ class _Sheet:
     def ref(self, first: int, last: int, col: int) -> list[Any]:
         return [self.name, first, col, last, col]
 
+    def money_series(self, first: int, col: int, fen: Sequence[Any], large: bool) -> list[Any]:
+        """The chart range of the amounts ``fen`` shown in rows ``first``… of ``col``: that
+        column itself (元), or — ``large`` — a hidden helper column holding them in 万元."""
+        if not large:
+            return self.ref(first, first + len(fen) - 1, col)
+        c = self.helper
+        self.helper += 1
+        self.ws.set_column(c, c, 10, None, {"hidden": True})
+        for i, v in enumerate(fen):
+            if not _blank(v):
+                self.ws.write_number(first + i, c, int(v) / 1_000_000)  # fen → 万元
+        return self.ref(first, first + len(fen) - 1, c)
+
     def finish(self, repeat_to: int, freeze_row: int | None = None, last_col: int | None = None,
-               one_page: bool = False) -> None:
+               one_page: bool = False, repeat_from: int = 0) -> None:
         """Print setup (A4 landscape, one page wide — or wholly on one page —, rows
-        0..``repeat_to`` on every page) and frozen panes above ``freeze_row``."""
+        ``repeat_from``..``repeat_to`` on every page they have reached: Excel and LibreOffice
+        repeat rows below the top only on the pages after them) and frozen panes above
+        ``freeze_row``."""
         ws = self.ws
         ws.set_paper(9)
         ws.set_landscape()
         ws.fit_to_pages(1, 1 if one_page else 0)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.repeat_rows(0, repeat_to)
+        ws.repeat_rows(repeat_from, repeat_to)
         s = self.summary
         ws.set_header(f"&L&8 {s.company}&R&8 {s.month.year}年{s.month.month}月销售月报 · {self.name}", margin=0.3)
         ws.set_footer("&C&8 第 &P 页，共 &N 页", margin=0.3)
         ws.print_area(0, 0, max(self.row - 1, 1), (last_col if last_col is not None else self.width - 1))
         if freeze_row is not None:
             ws.freeze_panes(freeze_row, 0)
+
+
+#: The first helper column (hidden, beyond every print area) of the 万 values charts plot.
+_HELPER_COL = 40
+#: From this amount (fen: 十万元) on, a chart's axis counts in 万元.
+_WAN_FROM = 10_000_000
+
+
+def _large(*amounts: Sequence[Any]) -> bool:
+    """Whether a chart of these fen amounts reads better in 万元."""
+    return max((abs(int(v)) for seq in amounts for v in seq if not _blank(v)), default=0) >= _WAN_FROM
+
+
+def _money_axis(large: bool, *, whole: bool = True, **options: Any) -> dict[str, Any]:
+    """A value axis in 元 or 万元 (the unit as the axis title; ``whole=False``: 万 with a decimal,
+    for bars of a few 万 each)."""
+    return {"num_format": "#,##0" if whole or not large else "#,##0.0",
+            "name": "万元" if large else "元", "name_font": {"name": FONT, "size": 8, "bold": False},
+            "num_font": {"name": FONT, "size": 8},
+            "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}, **options}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -329,18 +368,21 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     head, first, last = sh.table(("月份", "销售额", "回款额", "月末应收余额", "上年同月销售额"),
                                  ("month", "money", "money", "money", "money"), rows, total)
     if any(int(v) for v in t["sales"]) or any(int(v) for v in t["collections"]):
+        large = _large(t["sales"], t["collections"], t["sales_last_year"])
         chart = sh.new_chart("column", "近12个月销售额与回款额")
-        for col, name, colour in ((1, "销售额", _CHART_COLOURS[0]), (2, "回款额", _CHART_COLOURS[1])):
-            chart.add_series({"name": name, "categories": sh.ref(first, last, 0), "values": sh.ref(first, last, col),
+        for col, key, name, colour in ((1, "sales", "销售额", _CHART_COLOURS[0]),
+                                       (2, "collections", "回款额", _CHART_COLOURS[1])):
+            chart.add_series({"name": name, "categories": sh.ref(first, last, 0),
+                              "values": sh.money_series(first, col, list(t[key]), large),
                               "fill": {"color": colour}, "gap": 80})
         line = sh.new_chart("line", "")
         line.add_series({"name": "上年同月销售额", "categories": sh.ref(first, last, 0),
-                         "values": sh.ref(first, last, 4), "line": {"color": "#7F7F7F", "dash_type": "dash"},
-                         "marker": {"type": "circle", "size": 4}})
+                         "values": sh.money_series(first, 4, list(t["sales_last_year"]), large),
+                         "line": {"color": "#7F7F7F", "dash_type": "dash"}, "marker": {"type": "circle", "size": 4}})
         chart.combine(line)
+        chart.show_hidden_data()
         chart.set_x_axis({"num_format": "yyyy-mm", "num_font": {"name": FONT, "size": 8}})
-        chart.set_y_axis({"num_format": "#,##0", "num_font": {"name": FONT, "size": 8},
-                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        chart.set_y_axis(_money_axis(large))
         sh.chart(chart, head, 5, width=600, height=300)
         sh.row = max(sh.row, head + 16)
     sh.finish(repeat_to=1, freeze_row=3, last_col=12, one_page=True)  # the chart reaches column M
@@ -395,14 +437,16 @@ def _composition(sh: _Sheet, key_headers: Sequence[str], keys: list[list[Any]], 
     head, first, last = sh.table(("排名", *key_headers, "成交客户数", "销售额", "占比"), kinds, rows, total)
     shown = min(last, first + 14)  # the top 15 read well as bars
     if last >= first and any(int(v) for v in sales):
+        top = list(sales)[: shown - first + 1]
+        large = _large(top)
         chart = sh.new_chart("bar", chart_title)
         chart.add_series({"name": "销售额", "categories": sh.ref(first, shown, 1),
-                          "values": sh.ref(first, shown, len(key_headers) + 2),
+                          "values": sh.money_series(first, len(key_headers) + 2, top, large),
                           "fill": {"color": _CHART_COLOURS[0]}, "gap": 60})
+        chart.show_hidden_data()
         # Largest on top; "crossing: max" keeps the value axis at the bottom.
         chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"name": FONT, "size": 9}})
-        chart.set_x_axis({"num_format": "#,##0", "num_font": {"name": FONT, "size": 8},
-                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        chart.set_x_axis(_money_axis(large, whole=False))
         sh.chart(chart, head, len(key_headers) + 5, width=520, height=max(260, 22 * (shown - first + 1) + 80),
                  legend=False)
     return head
@@ -419,9 +463,10 @@ def _products(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     ps = s.product_specs
     rows = [[i + 1, r.product, r.spec, float(r.qty), int(r.sales), _share(int(r.sales), s.sales)]
             for i, r in enumerate(ps.itertuples(index=False))]
-    sh.table(("序号", "产品", "规格", "数量", "销售额", "占比"), ("center", "text", "text", "qty", "money", "share"),
-             rows, ["合计", "", "", None, s.sales, 1.0 if s.sales else None])
-    sh.finish(repeat_to=1, freeze_row=head + 1, last_col=13)
+    detail = sh.table(("序号", "产品", "规格", "数量", "销售额", "占比"), ("center", "text", "text", "qty", "money", "share"),
+                      rows, ["合计", "", "", None, s.sales, 1.0 if s.sales else None])[0]
+    # the specs run over pages: their header on each page they continue on
+    sh.finish(repeat_from=detail, repeat_to=detail, freeze_row=head + 1, last_col=13)
 
 
 def _regions(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
@@ -439,10 +484,10 @@ def _regions(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     c = s.cities
     rows = [[i + 1, r.province, r.city, int(r.buyers), int(r.sales), _share(int(r.sales), s.sales)]
             for i, r in enumerate(c.itertuples(index=False))]
-    sh.table(("序号", "省份", "城市", "成交客户数", "销售额", "占比"),
-             ("center", "text", "text", "count", "money", "share"), rows,
-             ["合计", "", "", s.buying_customers, s.sales, 1.0 if s.sales else None])
-    sh.finish(repeat_to=1, freeze_row=head + 1, last_col=13)
+    detail = sh.table(("序号", "省份", "城市", "成交客户数", "销售额", "占比"),
+                      ("center", "text", "text", "count", "money", "share"), rows,
+                      ["合计", "", "", s.buying_customers, s.sales, 1.0 if s.sales else None])[0]
+    sh.finish(repeat_from=detail, repeat_to=detail, freeze_row=head + 1, last_col=13)
 
 
 def _credit(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
@@ -456,13 +501,15 @@ def _credit(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     head, first, last = sh.table(("账龄", "应收金额", "占比", "有未收款的客户数"), ("text", "money", "share", "count"),
                                  rows, ["合计", s.receivable, 1.0 if s.receivable else None, None], col=1)
     if any(int(v) for v in ag["amount"]):
+        large = _large(ag["amount"])
         chart = sh.new_chart("column", "应收账龄分布")
-        chart.add_series({"name": "应收金额", "categories": sh.ref(first, last, 1), "values": sh.ref(first, last, 2),
+        chart.show_hidden_data()
+        chart.add_series({"name": "应收金额", "categories": sh.ref(first, last, 1),
+                          "values": sh.money_series(first, 2, list(ag["amount"]), large),
                           "points": [{"fill": {"color": c}} for c in
                                      ("#70AD47", "#A9D18E", "#FFC000", "#ED7D31", "#C00000", "#7F0000")],
                           "gap": 50})
-        chart.set_y_axis({"num_format": "#,##0", "num_font": {"name": FONT, "size": 8},
-                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        chart.set_y_axis(_money_axis(large))
         sh.chart(chart, head - 1, 5, width=460, height=250, legend=False)
     sh.row = max(sh.row, head + 6)
 
@@ -489,7 +536,7 @@ def _credit(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
                                                   "maximum": 90, "format": fmt.warn})
     else:
         sh.note("本月末没有逾期款项。")
-    sh.finish(repeat_to=1, freeze_row=3, last_col=11)
+    sh.finish(repeat_from=head, repeat_to=head, freeze_row=3, last_col=11)
 
 
 def _salespeople(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
@@ -532,13 +579,17 @@ def _salespeople(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     named = [i for i, r in enumerate(rows) if r[0] is not None]
     if named and any(int(r[2]) for r in rows):
         end = first + named[-1]
+        shown_rows = rows[: end - first + 1]
+        large = _large([r[2] for r in shown_rows], [r[3] for r in shown_rows])
         chart = sh.new_chart("column", "销售额与销售目标")
-        chart.add_series({"name": "销售额", "categories": sh.ref(first, end, 1), "values": sh.ref(first, end, 2),
+        chart.add_series({"name": "销售额", "categories": sh.ref(first, end, 1),
+                          "values": sh.money_series(first, 2, [r[2] for r in shown_rows], large),
                           "fill": {"color": _CHART_COLOURS[0]}})
-        chart.add_series({"name": "销售目标", "categories": sh.ref(first, end, 1), "values": sh.ref(first, end, 3),
+        chart.add_series({"name": "销售目标", "categories": sh.ref(first, end, 1),
+                          "values": sh.money_series(first, 3, [r[3] for r in shown_rows], large),
                           "fill": {"color": "#BDD7EE"}})
-        chart.set_y_axis({"num_format": "#,##0", "num_font": {"name": FONT, "size": 8},
-                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        chart.show_hidden_data()
+        chart.set_y_axis(_money_axis(large))
         chart.set_x_axis({"num_font": {"name": FONT, "size": 8, "rotation": -45 if len(named) > 12 else 0}})
         sh.chart(chart, sh.row, 0, width=min(1400, max(640, 34 * len(named) + 160)), height=300)
         sh.row += 16

@@ -19,7 +19,9 @@ and rows.  Cells by kind:
   (the full value is kept; only the display is rounded); None or NaN is a blank cell.
 
 The header row is bold and frozen, an autofilter covers the table, and columns get a width that
-fits their content (CJK counted double) unless the column fixes one.
+fits their content (CJK counted double) unless the column fixes one.  Every sheet prints on A4
+fitted to the page width, with its title in the page header, the header row (and leading
+客户编号/客户名称) on every page, page numbers and borders (:mod:`salesxl.io.printing`).
 
 A sheet of the name of one being written is replaced wholesale only when salesxl wrote it:
 each result sheet carries salesxl's mark (a hidden defined name, :mod:`salesxl.io.owned`).  A
@@ -67,7 +69,7 @@ from salesxl.core.customers import not_on_file
 from salesxl.core.ledger import LedgerResult
 from salesxl.core.money import fen_to_decimal
 from salesxl.errors import BadArguments
-from salesxl.io import files, owned
+from salesxl.io import files, owned, printing
 from salesxl.io.columns import SheetPatch, patch_sheet
 from salesxl.io.marking import (
     CT_WORKSHEET,
@@ -141,6 +143,9 @@ class ResultSheet:
     owned: bool = True
     """salesxl's result, marked and replaced on a re-run; False: the user's data once written
     (never replaces a sheet, no mark)."""
+    title: str | None = None
+    """The printed page header — what, as of when, for whom (:func:`salesxl.io.printing.print_title`);
+    default: the sheet's name."""
 
 
 @dataclass
@@ -334,6 +339,9 @@ class _SheetWriter(_Marker):
         el.set("sheetId", str(max(ids, default=0) + 1))
         el.set(_q("id", NS_R), rid)
         self.ct.set_override(part, CT_WORKSHEET)
+        headers = [c.header for c in sheet.columns]
+        printing.set_print_titles(self.wb, name, len(container.findall(_q("sheet"))) - 1,
+                                  rows=1, cols=printing.key_columns(headers))
         self.wb_dirty = True
         return n
 
@@ -564,11 +572,10 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
         last = n + 1
         dim = f"A1:{letters[-1]}{last}"
         final = [c.width if c.width is not None else min(max(w, 6), _MAX_WIDTH) for c, w in zip(cols, widths, strict=True)]
-        tab = f'<sheetPr><tabColor rgb="{sheet.tab_color}"/></sheetPr>' if sheet.tab_color else ""
         sink.write(
             b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<worksheet xmlns="' + NS_MAIN.encode() + b'" xmlns:r="' + NS_R.encode() + b'">'
-            + tab.encode()
+            + printing.sheet_pr(sheet.tab_color)
             + f'<dimension ref="{dim}"/>'.encode()
             + b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
             b'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" '
@@ -586,8 +593,8 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
         while chunk := body.read(1 << 20):
             sink.write(chunk)
         sink.write(f'</sheetData><autoFilter ref="{dim}"/>'.encode()
-                   + b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-                   b"</worksheet>")
+                   + printing.tail(sheet.title or sheet.name, wide=printing.landscape(final))
+                   + b"</worksheet>")
     finally:
         body.close()
     return n
@@ -609,8 +616,9 @@ def _days(s: pd.Series) -> list[Any]:
     return [None if _is_blank(v) else pd.Timestamp(v).date() for v in s.tolist()]
 
 
-def ledger_sheets(result: LedgerResult) -> list[ResultSheet]:
-    """往来余额, 账龄明细, 核销明细, 发货放行 (spec §4) for ``result``, 中文 headers."""
+def ledger_sheets(result: LedgerResult, company: str | None = None) -> list[ResultSheet]:
+    """往来余额, 账龄明细, 核销明细, 发货放行 (spec §4) for ``result``, 中文 headers; ``company``
+    (参数 公司名称) goes into each sheet's printed title."""
     c = result.customers
     labels = list(result.labels)
     bal_cols = [
@@ -680,12 +688,15 @@ def ledger_sheets(result: LedgerResult) -> list[ResultSheet]:
         _texts(r["action"]), _texts(r["decision"]),
         strict=True,
     )
-    return [
+    sheets = [
         ResultSheet(LEDGER_SHEETS[0], bal_cols, list(bal_rows)),
         ResultSheet(LEDGER_SHEETS[1], open_cols, list(open_rows)),
         ResultSheet(LEDGER_SHEETS[2], alloc_cols, list(alloc_rows)),
         ResultSheet(LEDGER_SHEETS[3], rel_cols, list(rel_rows)),
     ]
+    for sheet in sheets:
+        sheet.title = printing.print_title(sheet.name, result.as_of, company)
+    return sheets
 
 
 def _nums(s: pd.Series) -> list[Any]:

@@ -339,9 +339,11 @@ def _cards_sheet(ws: Worksheet, fmt: _Formats, who: str, cards: pd.DataFrame, is
     _card_validation(ws, n, last, issued)
     _required_marks(ws, fmt, last)
     ws.freeze_panes(FIRST_ROW, 2)
-    ws.set_paper(9)  # A4 landscape, the header on every printed page
-    ws.set_landscape()
+    # A4 landscape, one page wide; the header row and 客户编号/客户名称 on every printed page
+    _print_setup(ws, f"{who} · 客户档案　{issued.isoformat()} 发放", landscape=True)
     ws.repeat_rows(HEADER_ROW)
+    ws.repeat_columns(0, 1)
+    ws.print_area(TITLE_ROW, 0, last, len(CARD_FIELDS) - 1)
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
@@ -471,7 +473,31 @@ def _visits_sheet(ws: Worksheet, fmt: _Formats, who: str, n_cards: int, issued: 
     column("内容", {"validate": "any", **_help("拜访内容", "谈了什么、客户的需求和问题。")})
     column("下次计划", {"validate": "any", **_help("下次计划", "下一步打算做什么、什么时候再联系。")})
     ws.freeze_panes(1, 0)
+    # printable as a blank form: the header on every page, the first rows ruled (column borders)
+    _print_setup(ws, f"{who} · 拜访记录　{issued.isoformat()} 发放", landscape=True)
+    ws.repeat_rows(VISIT_HEADER)
+    ws.print_area(0, 0, _PRINTED_VISIT_ROWS, len(VISIT_FIELDS) - 1)
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+#: Rows of the blank 拜访 sheet printed as a form to fill by hand (one page).
+_PRINTED_VISIT_ROWS = 30
+
+
+def _print_setup(ws: Worksheet, title: str, *, landscape: bool) -> None:
+    """A4, one page wide (as many pages down as needed), the title in the page header and page
+    numbers in the footer — what every sheet salesxl writes prints with (see
+    :mod:`salesxl.io.printing` for the result sheets)."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    ws.center_horizontally()
+    ws.set_header('&C&"-,Bold"&12' + title.replace("&", "&&"))
+    ws.set_footer("&C第 &P 页，共 &N 页")
 
 
 def _help_sheet(ws: Worksheet, fmt: _Formats, who: str, n_cards: int, issued: date, company: str) -> None:
@@ -506,6 +532,7 @@ def _help_sheet(ws: Worksheet, fmt: _Formats, who: str, n_cards: int, issued: da
         ws.write_string(row, 0, text, fmt.para_bold if bold else fmt.para)
         if not bold and len(text) > 55:
             ws.set_row(row, 30)
+    _print_setup(ws, f"{who} · 填写说明　{issued.isoformat()} 发放", landscape=False)
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
