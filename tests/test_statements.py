@@ -254,7 +254,7 @@ def test_hand_book_statement_has_upper_closing_and_reply_deadline(hand_letter: t
     assert closing[5] == 12845.67
     upper = next(r for r in rows if r[0] == "期末余额大写")
     assert upper[1] == "人民币壹万贰仟捌佰肆拾伍元陆角柒分（贵公司尚欠我公司款项）"
-    assert "于2026年11月5日前签章确认后回传" in body and "逾期未回复视为无误" in body
+    assert "对账确认回执：请于2026年11月5日前核对并签章回复（邮寄、传真或扫描件均可）；逾期未回复视为无误。" in body
     assert f"联系人：李会计　联系电话：{BLANK}" in body and f"地址：{BLANK}" in body
     assert rows[1][0] == f"地址：{BLANK}　电话：{BLANK}"  # the letterhead under the company's name
 

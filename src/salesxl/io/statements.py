@@ -497,15 +497,18 @@ def _statement_sheet(ws: xlsxwriter.worksheet.Worksheet, fmt: _Fmt, st: Statemen
         r += 2
     r += 1
     reply_by = st.as_of + timedelta(days=reply_days)
-    ws.merge_range(r, 0, r + 2, 5, (
+    ws.merge_range(r, 0, r + 1, 5, (
         "说明：余额为正数表示贵公司尚欠我公司款项，为负数表示我公司预收贵公司款项。"
-        f"请贵公司核对上述账目，于{_cn_date(reply_by)}前签章确认后回传（邮寄、传真或扫描件均可）；"
-        "逾期未回复视为无误。如有不符，请在下方注明不符事项并与我公司联系。"
+        "如有不符，请在下方注明不符事项并与我公司联系。"
         f"\n{_contact(us)}　地址：{_or_blank(us.company_address)}"
     ), fmt.note)
-    for k in range(3):
-        ws.set_row(r + k, 16)
-    r += 4
+    ws.set_row(r, 16)
+    ws.set_row(r + 1, 16)
+    r += 3
+    # 对账确认回执: the deadline is what makes silence an answer, so it stands out.
+    ws.write(r, 0, f"对账确认回执：请于{_cn_date(reply_by)}前核对并签章回复（邮寄、传真或扫描件均可）；"
+                   "逾期未回复视为无误。", fmt.bold)
+    r += 2
     ws.write(r, 0, "核对结果：□ 相符　□ 不符（不符事项：______________________________）", fmt.label)
     r += 2
     ws.write(r, 0, f"{us.name or '我公司'}（盖章）", fmt.label)
