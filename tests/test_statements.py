@@ -144,7 +144,7 @@ def test_statement_and_dunning_letter_render_to_pdf(demo: Path, result: LedgerRe
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False).stdout
     if info:
         pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-        assert pages >= 2  # the statement and the letter
+        assert pages == 2  # the statement and the letter, each on one A4 page
     subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
                    check=True, capture_output=True, timeout=120)
     pngs = sorted(tmp_path.glob("page*.png"))
@@ -152,6 +152,7 @@ def test_statement_and_dunning_letter_render_to_pdf(demo: Path, result: LedgerRe
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=False).stdout
     if text:
         assert "客户往来对账单" in text and "催" in text and cid in text
+        assert "开户行" in text and "人民币" in text and "对账确认回执" in text
 
 
 # --------------------------------------------------------------------------------------------

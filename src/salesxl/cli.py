@@ -528,9 +528,10 @@ def statement(
                    "missing": list(getattr(paths, "missing_en", []))})
         return 0
     out.print(f"已生成 {len(paths)} 份对账单：{out_dir}" if zh else f"{len(paths)} statements written to {out_dir}")
-    if getattr(paths, "missing", None):  # the letters carry a blank line for each
-        out.print(f"参数中未填写：{'、'.join(paths.missing)}（函中已留空白横线，请手填或在「参数」中补充）" if zh else
-                  f"Not set in 参数: {', '.join(paths.missing_en)} (the letters leave a blank line to fill in)")
+    missing = getattr(paths, "missing", []), getattr(paths, "missing_en", [])  # company details not in 参数
+    if missing[0]:  # the letters carry a blank line for each
+        out.print(f"参数中未填写：{'、'.join(missing[0])}（函中已留空白横线，请手填或在「参数」中补充）" if zh else
+                  f"Not set in 参数: {', '.join(missing[1])} (the letters leave a blank line to fill in)")
     for p in paths[:10]:
         out.print(f"  {p}")
     return 0
