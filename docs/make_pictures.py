@@ -17,6 +17,7 @@ LibreOffice (``soffice --headless --convert-to pdf``) and renders pages with ``p
   (:func:`summary_picture`).
 * ``docs/img/balances-print.png`` — a whole printed page of 往来余额 of the clean demo company
   (:func:`balances_picture`): title in the page header, every column on one page, page numbers.
+* ``docs/img/dunning-letter.png`` — a 催款函 of the clean demo company (:func:`dunning_picture`).
 
 The pictures are cropped to the printed area (``pdftotext -bbox``) and stay under ~300 KB.
 
@@ -284,6 +285,27 @@ def routes_picture(folder: Path) -> Path:
     return write_route_map(c[c["zone"].isin(largest)], IMG / "routes.svg")
 
 
+LETTER_DPI = 90  # a whole A4 letter: the 大写 and the account lines must stay legible
+
+
+def dunning_picture(folder: Path) -> Path:
+    """``docs/img/dunning-letter.png``: the 催款函 of a demo customer to chase with three to six
+    overdue documents (``salesxl statement demo.xlsx --customer …``), as LibreOffice prints it."""
+    from salesxl.demo import DEMO_END, build_demo
+    from salesxl.io.statements import DUNNING_ACTIONS
+
+    book = build_demo(folder / "demo-letters", clean=True)
+    result = api.offset(book, as_of=DEMO_END)
+    late = result.open_items[result.open_items["overdue_days"] > 0]
+    docs = late.groupby("customer_id", observed=True)["doc_no"].nunique()
+    chased = result.customers.loc[result.customers["action"].isin(DUNNING_ACTIONS), "customer_id"]
+    fits = [c for c in chased if 3 <= docs.get(c, 0) <= 6] or list(chased)
+    [statement] = api.statements(book, as_of=DEMO_END, out_dir=folder / "letters", customer_ids=fits[:1])
+    pdf = to_pdf(statement, folder)
+    render(pdf, page_with(pdf, ("催", "开户行"), start=1), IMG / "dunning-letter.png", dpi=LETTER_DPI)
+    return statement
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="keep the workbooks and the PDF in this folder")
@@ -306,6 +328,7 @@ def main() -> None:
         summary_picture(folder)
         balances_picture(folder)
         routes_picture(folder)
+        dunning_picture(folder)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in (book, marked, pdf):

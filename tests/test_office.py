@@ -245,7 +245,7 @@ def test_reader_reads_every_contract_sheet(built: Path) -> None:
     assert validate_book(book, as_of=date(2026, 10, 31)) == []
     assert book.settings == Settings()
     assert read_policy(book.tables["信用政策"]).terms == default_policy().terms
-    assert len(book.tables["参数"].frame) == len(Settings.model_fields) - 1  # 公司名称 has no default
+    assert len(book.tables["参数"].frame) == len(Settings.model_fields)  # company details blank to fill in
     assert all(len(book.tables[n].frame) == 0 for n in SHEETS if n not in ("参数", "信用政策"))
 
 

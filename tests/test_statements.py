@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 
 from salesxl import api
 from salesxl.core.ledger import ACTION_COLLECT, ACTION_OK, ACTION_STOP, LedgerResult
+from salesxl.core.validation import validate_book
 from salesxl.demo import COMPANY_NAME, DEMO_END, build_demo
 from salesxl.io.reading import read_book
+from salesxl.io.statements import (
+    BLANK,
+    DUNNING_ACTIONS,
+    build_statement,
+    overdue_documents,
+    write_statements,
+)
 from salesxl.io.statements import _items_frame as items_frame
-from salesxl.io.statements import build_statement, write_statements
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +94,8 @@ def test_statement_figures_add_up(demo: Path, result: LedgerResult, tmp_path: Pa
         assert ("暂停向贵公司发货" in body) == (action == ACTION_STOP)
         late = result.open_items[(result.open_items["customer_id"] == cid) & (result.open_items["overdue_days"] > 0)]
         docs = [r[0] for r in letter.iter_rows(values_only=True) if r[0] in set(late["doc_no"].astype(str))]
-        assert len(docs) == len(late)
+        assert sorted(docs) == sorted(set(late["doc_no"].astype(str)))  # one row per document
+        assert "销售日期" in body and "到期日" in body and "开户行" in body and BLANK not in body
         assert letter.page_setup.paperSize == 9 and letter.print_title_rows
 
 
@@ -134,7 +144,7 @@ def test_statement_and_dunning_letter_render_to_pdf(demo: Path, result: LedgerRe
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False).stdout
     if info:
         pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-        assert pages >= 2  # the statement and the letter
+        assert pages == 2  # the statement and the letter, each on one A4 page
     subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
                    check=True, capture_output=True, timeout=120)
     pngs = sorted(tmp_path.glob("page*.png"))
@@ -142,3 +152,153 @@ def test_statement_and_dunning_letter_render_to_pdf(demo: Path, result: LedgerRe
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=False).stdout
     if text:
         assert "客户往来对账单" in text and "催" in text and cid in text
+        assert "开户行" in text and "人民币" in text and "对账确认回执" in text
+
+
+# --------------------------------------------------------------------------------------------
+# A hand-computed book (as of 2026-10-31): the letter's cells, read back.
+
+D = date
+HAND_AS_OF = D(2026, 10, 31)
+
+
+def write_book(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(list(r))
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, date):
+                    cell.number_format = "yyyy-mm-dd"
+    wb.save(path)
+    return path
+
+
+HAND: dict[str, list[list[Any]]] = {
+    "客户档案": [
+        ["客户编号", "客户名称", "客户性质", "业务员", "信用额度", "账期天数"],
+        ["C1", "甲方商贸有限公司", "一般公司", "张三", 100000, 30],
+    ],
+    "销售": [
+        ["日期", "单号", "客户编号", "产品", "规格", "数量", "单价", "金额"],
+        # XS101: two lines, one document: 10,000.00 + 2,345.65, due 2026-09-04
+        [D(2026, 8, 5), "XS101", "C1", "钢材", "Φ12", 10, 1000, 10000],
+        [D(2026, 8, 5), "XS101", "C1", "水泥", None, 5, 469.13, 2345.65],
+        [D(2026, 9, 10), "XS102", "C1", "钢材", "Φ16", 1, 1000, 1000],  # due 2026-10-10
+        [D(2026, 10, 20), "XS103", "C1", "钢材", "Φ16", 1, 500, 500],  # due 2026-11-19: not late
+    ],
+    "收款": [
+        ["日期", "单号", "客户编号", "金额", "类型", "方式"],
+        [D(2026, 9, 1), "SK1", "C1", 999.98, "回款", "转账"],  # FIFO: off XS101's first line
+    ],
+    "参数": [
+        ["名称", "值"],
+        ["公司名称", "测试商贸（上海）有限公司"],
+        ["开户行", "中国建设银行上海分行"],
+        ["账号", "3100 1234 5678 9012 3456"],
+        ["联系人", "李会计"],
+        ["联系电话", None],  # not filled in: a blank line on the letter, no finding
+        ["回款期限天数", 10],
+        ["对账回复天数", 5],
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def hand_letter(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    folder = tmp_path_factory.mktemp("hand")
+    book = write_book(folder / "book.xlsx", HAND)
+    written = api.statements(book, as_of=HAND_AS_OF, out_dir=folder / "out")
+    return book, written
+
+
+def cells(ws: Any) -> list[tuple[Any, ...]]:
+    return list(ws.iter_rows(values_only=True))
+
+
+def test_hand_book_dunning_letter(hand_letter: tuple[Path, Any]) -> None:
+    book, written = hand_letter
+    assert [p.name for p in written] == ["对账单_C1.xlsx"]
+    assert written.missing == ["联系电话", "地址"] and written.missing_en == ["contact phone", "company address"]
+    result = api.offset(book, as_of=HAND_AS_OF)
+    assert result.customer("C1")["action"] in DUNNING_ACTIONS
+    rows = cells(openpyxl.load_workbook(written[0])["催款函"])
+    texts = [v for r in rows for v in r if isinstance(v, str)]
+    body = "".join(texts)
+    head = next(i for i, r in enumerate(rows) if r[0] == "单号")
+    assert rows[head][:5] == ("单号", "销售日期", "到期日", "未付金额（元）", "逾期天数")
+    # one row per document: XS101's two lines are one row of 11,345.67 (12,345.65 − 999.98)
+    assert rows[head + 1][:5] == ("XS101", datetime(2026, 8, 5), datetime(2026, 9, 4), 11345.67, 57)
+    assert rows[head + 2][:5] == ("XS102", datetime(2026, 9, 10), datetime(2026, 10, 10), 1000, 21)
+    assert rows[head + 3][0] == "逾期合计" and rows[head + 3][3] == 12345.67
+    overdue = next(r for r in rows if r[0] == "逾期欠款（小写）")
+    assert overdue[1] == 12345.67 and overdue[2] == "大写：人民币壹万贰仟叁佰肆拾伍元陆角柒分"
+    total = next(r for r in rows if r[0] == "欠款总额（小写）")
+    assert total[1] == 12845.67 and total[2] == "大写：人民币壹万贰仟捌佰肆拾伍元陆角柒分"
+    # the deadline: the letter's date + 回款期限天数 (10)
+    assert "请贵公司于2026年11月10日前（本函日期后10日内）" in body and "2026年10月31日" in texts
+    account = {r[0]: r[1] for r in rows if r[0] in ("户　名：", "开户行：", "账　号：")}
+    assert account == {"户　名：": "测试商贸（上海）有限公司",  # 户名 defaults to 公司名称, as typed
+                       "开户行：": "中国建设银行上海分行", "账　号：": "3100 1234 5678 9012 3456"}
+    assert f"联系人：李会计　联系电话：{BLANK}" in body and f"地址：{BLANK}" in body
+    assert "致：甲方商贸有限公司（客户编号 C1）" in texts and "测试商贸（上海）有限公司（盖章）" in texts
+
+
+def test_hand_book_statement_has_upper_closing_and_reply_deadline(hand_letter: tuple[Path, Any]) -> None:
+    _, written = hand_letter
+    rows = cells(openpyxl.load_workbook(written[0])["对账单"])
+    body = "".join(v for r in rows for v in r if isinstance(v, str))
+    closing = next(r for r in rows if r[2] == "期末余额")
+    assert closing[5] == 12845.67
+    upper = next(r for r in rows if r[0] == "期末余额大写")
+    assert upper[1] == "人民币壹万贰仟捌佰肆拾伍元陆角柒分（贵公司尚欠我公司款项）"
+    assert "对账确认回执：请于2026年11月5日前核对并签章回复（邮寄、传真或扫描件均可）；逾期未回复视为无误。" in body
+    assert f"联系人：李会计　联系电话：{BLANK}" in body and f"地址：{BLANK}" in body
+    assert rows[1][0] == f"地址：{BLANK}　电话：{BLANK}"  # the letterhead under the company's name
+
+
+def test_blank_company_details_are_no_finding(hand_letter: tuple[Path, Any]) -> None:
+    book, _ = hand_letter
+    found = validate_book(read_book(book), as_of=HAND_AS_OF)
+    assert [f for f in found if f.sheet == "参数"] == []
+
+
+def test_statement_command_names_missing_details(hand_letter: tuple[Path, Any], tmp_path: Path) -> None:
+    book, _ = hand_letter
+    done = subprocess.run(
+        [sys.executable, "-c", "from salesxl.cli import main; main()", "statement", str(book),
+         "--as-of", "2026-10-31", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "联系电话、地址" in done.stdout
+
+
+def test_overdue_documents_groups_lines() -> None:
+    import pandas as pd
+
+    items = pd.DataFrame({
+        "doc_no": pd.Categorical(["A", "A", None, None, "B"]),
+        "kind": pd.Categorical(["销售"] * 5),
+        "row": [2, 3, 4, 5, 6],
+        "date": pd.to_datetime(["2026-01-02", "2026-01-02", "2026-01-01", "2026-01-01", "2025-12-01"]),
+        "due_date": pd.to_datetime(["2026-02-01", "2026-02-01", "2026-01-31", "2026-01-31", "2025-12-31"]),
+        "open": [100, 250, 7, 8, 1],
+        "overdue_days": [10, 10, 11, 11, 42],
+    })
+    docs = overdue_documents(items)
+    assert docs["doc_no"].tolist() == ["B", "", "", "A"]  # by date; no 单号: a row each
+    assert docs["open"].tolist() == [1, 7, 8, 350]
+    assert overdue_documents(items.iloc[:0]).empty
+
+
+def test_demo_has_company_details(demo: Path, result: LedgerResult, tmp_path: Path) -> None:
+    settings = read_book(demo, sheets=["参数"]).settings
+    assert settings.company_name == COMPANY_NAME and settings.bank_name and settings.bank_account
+    assert settings.contact_person and settings.contact_phone and settings.company_address
+    assert settings.payment_days == 7
+    written = api.statements(demo, as_of=DEMO_END, out_dir=tmp_path, customer_ids=[pick(result, ACTION_STOP)])
+    assert written.missing == []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesxl.core import ledger
 from salesxl.core.classification import Classification
@@ -25,6 +25,9 @@ from salesxl.io.classification import customer_patch, policy_sheet, routes_sheet
 from salesxl.io.marking import MarkResult, write_marks
 from salesxl.io.reading import Progress, read_book
 from salesxl.io.results import WriteResult, ledger_sheets, write_result_sheets
+
+if TYPE_CHECKING:  # xlsxwriter is imported only when statements are written
+    from salesxl.io.statements import Written
 
 #: Sheets without which a check makes no sense; their absence is a ``missing-sheet`` finding.
 VALIDATE_REQUIRES = ("客户档案",)
@@ -178,11 +181,12 @@ def statements(
     period_start: date | None = None,
     company: str | None = None,
     progress: Progress | None = None,
-) -> list[Path]:
+) -> Written:
     """客户往来对账单 (and 催款函 for customers to chase) of the workbook at ``path`` as of
     ``as_of``: one printable workbook per customer in ``out_dir`` (see
     :mod:`salesxl.io.statements`).  ``customer_ids`` default: every customer with an item;
-    ``company`` default: 参数 ``company_name``.  Returns the files written.
+    ``company`` default: 参数 ``company_name``.  Returns the files written, with the company
+    details 参数 lacks (``missing``) and the reader's ``findings``.
     """
     from salesxl.io.statements import write_statements
 
@@ -192,16 +196,8 @@ def statements(
     written = write_statements(
         result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company
     )
-    return StatementFiles(written, findings=order_findings(list(book.findings), book))
-
-
-class StatementFiles(list[Path]):
-    """The statement files written, plus ``findings``: the reader's (unreadable cells, missing
-    sheets or columns), which the CLI reports as the other commands do."""
-
-    def __init__(self, paths: list[Path], findings: list[Finding]) -> None:
-        super().__init__(paths)
-        self.findings = findings
+    written.findings = order_findings(list(book.findings), book)
+    return written
 
 
 #: The sheets classification reads; without 客户档案 or 销售 there is nothing to rank.

@@ -560,11 +560,15 @@ def statement(
                                    period_start=start, progress=progress)
         except KeyError as exc:
             raise BadArguments(f"找不到客户 {exc.args[0]}", f"no such customer: {exc.args[0]}") from None
-    found = getattr(paths, "findings", [])
+    found = paths.findings
     if json_out:
-        emit_json({"as_of": day.isoformat(), "statements": [str(p) for p in paths]})
+        emit_json({"as_of": day.isoformat(), "statements": [str(p) for p in paths], "missing": paths.missing_en})
         return _exit_for(found)
     out.print(f"已生成 {len(paths)} 份对账单：{out_dir}" if zh else f"{len(paths)} statements written to {out_dir}")
+    missing = paths.missing, paths.missing_en  # company details not in 参数
+    if missing[0]:  # the letters carry a blank line for each
+        out.print(f"参数中未填写：{'、'.join(missing[0])}（函中已留空白横线，请手填或在「参数」中补充）" if zh else
+                  f"Not set in 参数: {', '.join(missing[1])} (the letters leave a blank line to fill in)")
     for p in paths[:10]:
         out.print(f"  {p}")
     return _reading_errors(found, lang)

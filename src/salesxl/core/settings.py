@@ -29,6 +29,35 @@ class Settings(BaseModel):
     active_days: int = Field(365, ge=0, title="活跃天数")
     route_capacity: int = Field(8, ge=1, title="每路线客户数")
     company_name: str = Field("", title="公司名称")
+    # The company's details for the letters it sends (对账单, 催款函); blank = a line to fill by hand.
+    bank_name: str = Field("", title="开户行")
+    bank_account: str = Field("", title="账号")
+    account_name: str = Field("", title="户名")
+    contact_person: str = Field("", title="联系人")
+    contact_phone: str = Field("", title="联系电话")
+    company_address: str = Field("", title="地址")
+    payment_days: int = Field(7, ge=0, title="回款期限天数")
+    reply_days: int = Field(10, ge=0, title="对账回复天数")
+
+    @field_validator(
+        "company_name", "bank_name", "bank_account", "account_name", "contact_person", "contact_phone",
+        "company_address", mode="before",
+    )
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        """A number typed in a cell (账号 6222…, a phone) is text here: whole, no ``.0``.
+
+        Excel keeps 15 significant digits of a number, so a longer 账号 typed as a number has
+        already lost its last digits: refused (a ``bad-type`` finding at the cell), not printed.
+        """
+        if isinstance(value, bool):
+            raise ValueError("应为文字")
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, str):
+            number = Decimal(str(value))
+            if abs(number) >= 10**15 or number != number.to_integral_value():
+                raise ValueError("超过 15 位的号码请以文本格式填写")
+            value = int(number)
+        return str(value).strip()  # as typed: （上海） stays full-width in a company's name
 
     @field_validator("aging_buckets", mode="before")
     @classmethod
@@ -46,7 +75,7 @@ class Settings(BaseModel):
 
     @field_validator(
         "stop_shipment_days", "level_months", "new_customer_days", "active_days", "route_capacity",
-        mode="before",
+        "payment_days", "reply_days", mode="before",
     )
     @classmethod
     def _int(cls, value: Any) -> int:
@@ -86,7 +115,23 @@ for _name, _info in Settings.model_fields.items():
     SETTING_NAMES[_info.title or _name] = _name
     SETTING_NAMES[_name] = _name
     SETTING_NAMES[_name.replace("_", " ")] = _name
-SETTING_NAMES.update({"aging buckets": "aging_buckets", "company": "company_name", "公司": "company_name"})
+SETTING_NAMES.update({
+    "aging buckets": "aging_buckets", "company": "company_name", "公司": "company_name",
+    "bank": "bank_name", "account number": "bank_account", "account": "bank_account",
+    "account name": "account_name", "contact": "contact_person", "phone": "contact_phone",
+    "address": "company_address", "payment days": "payment_days", "reply days": "reply_days",
+    "开户银行": "bank_name", "银行账号": "bank_account", "电话": "contact_phone", "公司地址": "company_address",
+})
+
+#: The company's details a letter prints (Chinese names in letter order); blank is allowed.
+COMPANY_DETAILS = ("company_name", "bank_name", "bank_account", "account_name", "contact_person",
+                   "contact_phone", "company_address")
+
+
+def may_be_blank(field: str) -> bool:
+    """A setting whose blank value is its default (the company's details): a 参数 row with the
+    name and no value is a line not yet filled in, not a lost override."""
+    return field in COMPANY_DETAILS
 
 
 def setting_field(name: str) -> str | None:

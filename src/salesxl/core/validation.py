@@ -33,7 +33,7 @@ from salesxl.core.identifiers import (
 )
 from salesxl.core.money import fen_to_str, half_up_fen
 from salesxl.core.schema import SHEETS, FieldType, requirement_text
-from salesxl.core.settings import setting_field
+from salesxl.core.settings import may_be_blank, setting_field
 from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
 
 #: China's bounding box for 纬度/经度 (spec §2), inclusive.
@@ -830,9 +830,11 @@ def _salespeople(t: Table, ctx: _Context) -> list[Finding]:
 def _settings(t: Table, ctx: _Context) -> list[Finding]:
     """参数: a known setting without a value, or a value without a name, is ``missing-value``
     (the default is kept, which the user did not intend).  A blank 值 next to text that is not
-    a setting (a heading, a note) is left alone."""
+    a setting (a heading, a note) is left alone, and so is a company detail (开户行, 账号…) not
+    yet filled in: its default is blank, and the letters leave a line for it."""
     names = t.frame["名称"]
-    known = np.array([v is not pd.NA and setting_field(str(v)) is not None for v in names.tolist()], dtype=bool)
+    fields = [setting_field(str(v)) if v is not pd.NA else None for v in names.tolist()]
+    known = np.array([f is not None and not may_be_blank(f) for f in fields], dtype=bool)
     value_blank = ctx.blank(t, "值")
     return (
         _emit(t, "名称", ctx.blank(t, "名称") & t.frame["值"].notna().to_numpy(), Code.MISSING_VALUE, {

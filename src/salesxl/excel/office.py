@@ -134,7 +134,7 @@ HINTS: dict[tuple[str, str] | str, str] = {
     "提成比例": "0 到 1 之间，如 3% 或 0.03。",
     ("信用政策", "额度月数"): "信用额度 = 月均销售 × 该月数。",
     ("信用政策", "需预付款"): "是：款到发货。",
-    ("参数", "名称"): "参数名称，见各行；可另加一行「公司名称」，值填公司全称（用于对账单和报表）。",
+    ("参数", "名称"): "参数名称，见各行；公司名称、开户行、账号等用于对账单和催款函，留空则函中留出横线手填。",
     ("参数", "值"): "留空或删除该行则使用默认值。",
 }
 
@@ -148,7 +148,15 @@ SETTING_NOTES: dict[str, str] = {
     "new_customer_days": "首次交易距截止日不足这么多天的为新客户",
     "active_days": "最近一次销售距截止日不足这么多天的为现有客户，否则为流失客户",
     "route_capacity": "每条拜访路线最多的客户数",
-    "company_name": "公司名称，用于对账单和报表",
+    "company_name": "公司全称，用于对账单、催款函和报表抬头",
+    "bank_name": "收款账户的开户行，印在催款函上（如 中国工商银行上海浦东支行）",
+    "bank_account": "收款账号，请以文本填写（超过 15 位的数字 Excel 会丢掉末几位）",
+    "account_name": "收款账户户名；留空则用公司名称",
+    "contact_person": "对账、催款的联系人",
+    "contact_phone": "联系人的电话",
+    "company_address": "公司地址，印在对账单和催款函上",
+    "payment_days": "催款函的付款期限：函件日期（截止日）后这么多天",
+    "reply_days": "对账单的回复期限：对账截止日后这么多天，逾期未回复视为无误",
 }
 
 _WIDTHS = {"统一社会信用代码": 22, "地址": 32, "客户名称": 24, "备注": 28, "内容": 36, "说明": 48,
@@ -292,8 +300,9 @@ def _width(f: Field) -> float:
 def _settings_rows() -> list[list[Any]]:
     """参数: one row per setting with a default (名称 = its Chinese title, 值 = the default).
 
-    A setting whose default is empty (公司名称) is left out: a known name with a blank value
-    is a ``missing-value`` finding, and the input message of 名称 tells how to add it.
+    The company's details (公司名称, 开户行, 账号…) have an empty default: their rows are there
+    with a blank 值 for the office to fill in (a blank one is no finding; the letters leave a
+    line for it).
     """
     rows: list[list[Any]] = []
     defaults = Settings()
@@ -304,7 +313,7 @@ def _settings_rows() -> list[list[Any]]:
         elif isinstance(value, Decimal):
             value = float(value)
         if value in ("", None):
-            continue
+            value = None  # a company detail: a blank cell to fill in
         rows.append([info.title or name, value, SETTING_NOTES.get(name, "")])
     return rows
 
@@ -342,6 +351,8 @@ def _contract_sheet(wb: Workbook, fmt: _Formats, sheet: SheetSchema, codename: s
         for r, row in enumerate(rows, start=1):  # Excel would read "30,600" as 30600
             if isinstance(row[1], str):
                 ws.write_string(r, 1, row[1], fmt.text)
+            elif row[1] is None:  # the company's details: 账号 and phones typed as text, all digits kept
+                ws.write_blank(r, 1, None, fmt.text)
     for col, f in enumerate(fields):
         ws.set_column(col, col, _width(f), formats[col])
         message = {"input_title": _title(f), "input_message": _message(sheet, f)}
