@@ -50,7 +50,14 @@ from salesxl.io import owned
 from salesxl.io.columns import SheetPatch
 from salesxl.io.marking import RESULTS_SHEET
 from salesxl.io.reading import locate_sheets, read_settings
-from salesxl.io.results import AMOUNT_FORMAT, DATE_FORMAT, NUMBER_FORMAT, ResultSheet
+from salesxl.io.results import (
+    AMOUNT_FORMAT,
+    COORDINATE_FORMAT,
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    NUMBER_FORMAT,
+    ResultSheet,
+)
 from salesxl.io.safety import SheetPart, WorkbookInfo
 
 __all__ = ["MARKS_SHEET", "STATUS_NAME", "XlwingsGateway"]
@@ -342,7 +349,8 @@ class XlwingsGateway:
             rows.append([_cell(c.kind, v) for c, v in zip(cols, values, strict=True)])
         n = len(rows)
         for j, c in enumerate(cols, start=1):
-            fmt = {"amount": AMOUNT_FORMAT, "date": DATE_FORMAT, "number": NUMBER_FORMAT}.get(c.kind)
+            fmt = {"amount": AMOUNT_FORMAT, "date": DATE_FORMAT, "number": NUMBER_FORMAT,
+                   "datetime": DATETIME_FORMAT, "coordinate": COORDINATE_FORMAT}.get(c.kind)
             if fmt and n > 1:
                 sheet.range((2, j), (n, j)).number_format = fmt
         sheet.range("A1").value = rows
@@ -407,6 +415,11 @@ def _cell(kind: str, v: Any) -> Any:
     if kind == "date":
         d = pd.Timestamp(v)
         return datetime(d.year, d.month, d.day)
+    if kind == "datetime":
+        t = pd.Timestamp(v)
+        return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second)
+    if kind == "coordinate":
+        return round(float(v), 6)
     if kind == "int":  # "a plain number": whole counts, but shipped quantities may be 39.5
         return int(v) if float(v).is_integer() else float(v)
     if kind == "number":
