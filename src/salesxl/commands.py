@@ -142,7 +142,8 @@ def offset(
     reader's own time.  A missing sheet is a ``missing-sheet`` finding and the ledger is built
     from what exists.  ``result.findings`` holds the reader's findings, plus every validation
     finding when ``validate`` (the CLI's exit status 1 needs them; validation costs extra time).
-    ``result.to_json()`` / ``result.write_json(fp)`` give the spec §5 document.
+    :func:`salesxl.io.json_documents.offset_document` / ``write_offset_json(result, fp)`` give
+    the spec §5 document.
     """
     as_of = as_of or date.today()
     book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
