@@ -109,3 +109,13 @@ def test_the_graph_sees_lazy_imports_and_the_cycle_finder_finds_one() -> None:
     assert "salesxl.batch" in graph["salesxl.api"]  # ``from salesxl.batch import run_batch`` in batch()
     assert find_cycle({"a": {"b": 1}, "b": {"c": 2}, "c": {"a": 3}, "d": {}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b": 1}, "b": {}, "c": {"a": 1, "b": 2}}) is None
+
+
+def test_core_builds_on_nothing_above_it() -> None:
+    """The core computes; reading, writing and serialising (``io``, the JSON documents) sit on
+    top of it, so a core module imports only the core and the shared error types."""
+    graph = import_graph()
+    allowed = ("salesxl.core", "salesxl.errors")
+    above = {m: sorted(t for t in edges if not t.startswith(allowed))
+             for m, edges in graph.items() if m.startswith("salesxl.core")}
+    assert {m: t for m, t in above.items() if t} == {}
