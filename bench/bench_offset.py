@@ -42,13 +42,14 @@ import datetime, json, sys, time
 t0 = time.perf_counter()
 from salesxl import api
 from salesxl.core import ledger
+from salesxl.io.json_documents import write_offset_json
 from salesxl.io.reading import read_book
 t1 = time.perf_counter()
 book = read_book({book!r}, sheets=api.OFFSET_SHEETS, require=api.OFFSET_REQUIRES)
 t2 = time.perf_counter()
 result = ledger.offset(book, as_of=datetime.date.fromisoformat({as_of!r}))
 t3 = time.perf_counter()
-result.write_json(sys.stdout.buffer)
+write_offset_json(result, sys.stdout.buffer)
 sys.stdout.flush()
 t4 = time.perf_counter()
 phases = {{"import": t1 - t0, "read": t2 - t1, "offset": t3 - t2, "json": t4 - t3}}

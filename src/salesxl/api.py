@@ -2,382 +2,58 @@
 
 The command line (:mod:`salesxl.cli`) is a thin shell over these functions, as in sqlite-utils:
 whatever ``salesxl validate BOOK --json`` prints, ``salesxl.validate(BOOK).to_json()`` returns.
+
+The single-workbook commands are defined in :mod:`salesxl.commands` and re-exported here;
+:func:`batch` wraps :mod:`salesxl.batch`, whose monthly job calls :mod:`salesxl.commands` itself,
+so the layers run one way: core → io → commands → batch → api → cli (see
+``tests/test_architecture.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from salesxl.core import ledger
-from salesxl.core.classification import Classification
-from salesxl.core.classification import classify as classify_book
-from salesxl.core.findings import Finding, FindingCounts
-from salesxl.core.tables import Book
-from salesxl.core.validation import validate_book
-from salesxl.errors import BadArguments
-from salesxl.io import files
-from salesxl.io.classification import customer_patch, policy_sheet, routes_sheet, suggestions_sheet
-from salesxl.io.marking import MarkResult, write_marks
-from salesxl.io.reading import Progress, read_book
-from salesxl.io.results import WriteResult, ledger_sheets, write_result_sheets
-
-if TYPE_CHECKING:  # xlsxwriter is imported only when statements are written
-    from salesxl.io.statements import Written
-
-#: Sheets without which a check makes no sense; their absence is a ``missing-sheet`` finding.
-VALIDATE_REQUIRES = ("客户档案",)
-
-
-@dataclass
-class ValidationReport(FindingCounts):
-    """All findings of one workbook, in sheet order then row order (spec §5 ``validate``)."""
-
-    path: str
-    as_of: date
-    findings: list[Finding] = field(default_factory=list)
-    marks: MarkResult | None = None  # where the marks went, when asked to write them
-
-    def to_json(self, lang: str = "zh") -> dict[str, Any]:
-        return {
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "findings": [f.to_json(lang) for f in self.findings],
-        }
-
-
-def order_findings(findings: list[Finding], book: Book) -> list[Finding]:
-    """Sheet order as in the contract, then row, then column (a stable, readable order)."""
-    sheets = {t.sheet: i for i, t in enumerate(book.tables.values())}
-
-    def key(f: Finding) -> tuple[int, int, int, str]:
-        col = f.column or ""
-        return (sheets.get(f.sheet, -1), f.row or 0, len(col), col)
-
-    return sorted(findings, key=key)
-
-
-def validate(
-    path: str | Path,
-    *,
-    as_of: date | None = None,
-    out: str | Path | None = None,
-    in_place: bool = False,
-    lang: str = "zh",
-    progress: Progress | None = None,
-    force: bool = False,
-) -> ValidationReport:
-    """Check the workbook at ``path`` against the contract and return every finding.
-
-    Reading problems (``missing-sheet``, ``missing-column``, ``bad-type``, ``no-cached-value``)
-    are found by the reader; every rule of spec §2 by :func:`salesxl.core.validation.validate_book`.
-    With ``out`` (a new file) or ``in_place`` (after a timestamped backup) the findings are also
-    marked in the workbook, in ``lang``: a fill and a comment on each cell and a 校验结果 sheet;
-    a re-run replaces earlier marks (see :mod:`salesxl.io.marking`).  ``out`` may be a folder;
-    an existing file there is replaced only with ``force`` (after a backup), never the book.
-    Raises :class:`~salesxl.errors.UnreadableWorkbook` when the file cannot be read at all and
-    :class:`~salesxl.errors.WriteFailed` when the output cannot be written (nothing is lost).
-    """
-    as_of = as_of or date.today()
-    with _writing(path, out, in_place):
-        book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
-        findings = book.findings + validate_book(book, as_of=as_of)
-        report = ValidationReport(str(path), as_of, order_findings(findings, book))
-        if out is not None or in_place:
-            report.marks = write_marks(Path(path), report.findings, out=out, in_place=in_place, lang=lang, force=force)
-    return report
-
-
-def _writing(path: str | Path, out: str | Path | None, in_place: bool) -> contextlib.AbstractContextManager[object]:
-    """The book's lock, held from the read to the write when a command writes into (a copy
-    of) it: another salesxl command writing the book waits, so both results end up in it."""
-    if (out is None and not in_place) or not Path(path).is_file():
-        return contextlib.nullcontext()
-    return files.book_lock(path)
-
-
-@dataclass
-class SheetSummary:
-    """What salesxl sees in one contract sheet: where it is and how much it holds."""
-
-    sheet: str
-    name: str
-    header_row: int | None
-    rows: int
-    columns: dict[str, str]
-
-
-def describe(path: str | Path, *, progress: Progress | None = None) -> list[SheetSummary]:
-    """The contract sheets found in a workbook, with header row, record count and columns."""
-    book = read_book(path, progress=progress)
-    return [
-        SheetSummary(name, t.sheet, t.header_row, len(t), dict(t.letters))
-        for name, t in book.tables.items()
-    ]
-
-
-#: The sheets the ledger reads, and those whose absence is a ``missing-sheet`` finding.
-OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
-OFFSET_REQUIRES = ("客户档案", "销售", "收款")
-
-
-def offset(
-    path: str | Path,
-    *,
-    as_of: date | None = None,
-    progress: Progress | None = None,
-    validate: bool = False,
-) -> ledger.LedgerResult:
-    """预收冲应收: balances, FIFO allocations, open items, aging, action and shipment release
-    of the workbook at ``path`` as of ``as_of`` (default today), per spec §3.
-
-    Only the sheets the ledger uses are read, which keeps ``salesxl offset`` close to the
-    reader's own time.  A missing sheet is a ``missing-sheet`` finding and the ledger is built
-    from what exists.  ``result.findings`` holds the reader's findings, plus every validation
-    finding when ``validate`` (the CLI's exit status 1 needs them; validation costs extra time).
-    ``result.to_json()`` / ``result.write_json(fp)`` give the spec §5 document.
-    """
-    as_of = as_of or date.today()
-    book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
-    result = ledger.offset(book, as_of=as_of)
-    result.company = book.settings.company_name or ""
-    findings = list(book.findings)
-    if validate:
-        findings += validate_book(book, as_of=as_of)
-    result.findings = order_findings(findings, book)
-    return result
-
-
-def offset_to_book(
-    path: str | Path,
-    *,
-    as_of: date | None = None,
-    out: str | Path | None = None,
-    in_place: bool = False,
-    progress: Progress | None = None,
-    force: bool = False,
-) -> tuple[ledger.LedgerResult, WriteResult]:
-    """Run :func:`offset` and write its sheets (往来余额, 账龄明细, 核销明细, 发货放行, spec §4)
-    into the workbook: a copy at ``out`` or, with ``in_place``, the file itself (after a
-    timestamped backup).  A re-run replaces the sheets.  ``out`` and ``force`` as for
-    :func:`validate`.  See :mod:`salesxl.io.results`.
-    """
-    with _writing(path, out, in_place):
-        result = offset(path, as_of=as_of, progress=progress)
-        written = write_result_sheets(Path(path), ledger_sheets(result, result.company), out=out, in_place=in_place, force=force)
-    return result, written
-
-
-def statements(
-    path: str | Path,
-    *,
-    as_of: date | None = None,
-    out_dir: str | Path,
-    customer_ids: list[str] | None = None,
-    period_start: date | None = None,
-    company: str | None = None,
-    progress: Progress | None = None,
-) -> Written:
-    """客户往来对账单 (and 催款函 for customers to chase) of the workbook at ``path`` as of
-    ``as_of``: one printable workbook per customer in ``out_dir`` (see
-    :mod:`salesxl.io.statements`).  ``customer_ids`` default: every customer with an item;
-    ``company`` default: 参数 ``company_name``.  Returns the files written, with the company
-    details 参数 lacks (``missing``) and the reader's ``findings``.
-    """
-    from salesxl.io.statements import write_statements
-
-    as_of = as_of or date.today()
-    book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
-    result = ledger.offset(book, as_of=as_of)
-    written = write_statements(
-        result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company
-    )
-    written.findings = order_findings(list(book.findings), book)
-    return written
-
-
-#: The sheets classification reads; without 客户档案 or 销售 there is nothing to rank.
-CLASSIFY_SHEETS = ("客户档案", "销售", "收款", "业务员", "信用政策", "参数")
-CLASSIFY_REQUIRES = ("客户档案", "销售")
-
-
-def classify(
-    path: str | Path,
-    *,
-    as_of: date | None = None,
-    routes: bool = True,
-    progress: Progress | None = None,
-) -> Classification:
-    """客户细分: level, status, credit grade with suggested terms, zone and visiting route of
-    every customer of the workbook at ``path`` as of ``as_of`` (default today), per spec §3.
-
-    ``result.customers`` is the table; ``result.to_json()`` the spec §5 document;
-    ``result.findings`` the reader's findings (unreadable cells, missing sheets or columns).
-    ``routes=False`` skips route planning.
-    """
-    as_of = as_of or date.today()
-    book = read_book(path, sheets=CLASSIFY_SHEETS, require=CLASSIFY_REQUIRES, progress=progress)
-    result = classify_book(book, as_of=as_of, plan_routes=routes, progress=progress)
-    result.findings = order_findings(list(book.findings), book)
-    return result
-
-
-def classify_to_book(
-    path: str | Path,
-    *,
-    as_of: date | None = None,
-    out: str | Path | None = None,
-    in_place: bool = False,
-    progress: Progress | None = None,
-    force: bool = False,
-) -> tuple[Classification, WriteResult]:
-    """Run :func:`classify` and write it into the workbook (a copy at ``out`` or, with
-    ``in_place``, the file itself after a timestamped backup): the out columns of 客户档案 (no
-    user-typed value changes), the 路线 and 信用建议 sheets (replaced on a re-run), and the
-    default 信用政策 when the workbook has none (an existing one is the office's and is kept).
-    See :mod:`salesxl.io.classification`.
-    """
-    with _writing(path, out, in_place):
-        result = classify(path, as_of=as_of, progress=progress)
-        table = result.book.table("客户档案") if result.book is not None else None
-        if table is None or table.header_row is None:
-            raise BadArguments(
-                "工作簿中没有可识别表头的「客户档案」工作表，无法写入分类结果",
-                "The workbook has no 客户档案 sheet with a recognisable header; nothing to classify",
-            )
-        written = write_result_sheets(
-            Path(path),
-            [routes_sheet(result), suggestions_sheet(result)],
-            patch=customer_patch(result, table),
-            add_if_missing=[policy_sheet()],
-            out=out,
-            in_place=in_place,
-            copy_tag="分类结果",
-            force=force,
-        )
-    return result, written
-
-
-# The monthly summary (issue 6), appended here; its core module is as light to import as the rest.
-from salesxl.core.summary import (  # noqa: E402
+from salesxl.batch.outcome import BatchReport
+from salesxl.batch.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from salesxl.commands import (
+    CLASSIFY_REQUIRES,
+    CLASSIFY_SHEETS,
+    OFFSET_REQUIRES,
+    OFFSET_SHEETS,
+    TEMPLATE_SHEETS,
+    VALIDATE_REQUIRES,
+    SheetSummary,
+    ValidationReport,
+    classify,
+    classify_to_book,
+    describe,
+    ledger,
+    offset,
+    offset_to_book,
+    order_findings,
+    salesperson_template,
+    salesperson_templates,
+    statements,
+    summary,
+    validate,
+)
+from salesxl.core.summary import (
     SUMMARY_REQUIRES,
     SUMMARY_SHEETS,
     MonthlySummary,
-    monthly_summary,
     parse_month,
     report_name,
 )
+from salesxl.io.reading import Progress
 
-
-def summary(
-    path: str | Path,
-    *,
-    month: date | str,
-    out: str | Path | None = None,
-    progress: Progress | None = None,
-    caveats: Sequence[str] = (),
-    force: bool = False,
-) -> MonthlySummary:
-    """月度汇总 of the workbook at ``path`` for ``month`` (``"2026-10"`` or any date in it), as of
-    the month's last day, per spec §3 "Monthly summary": a
-    :class:`~salesxl.core.summary.MonthlySummary` whose ``to_json()`` is the spec §5 document.
-
-    With ``out`` the 月报 workbook is also written there (an existing folder gets
-    ``月报-YYYY-MM.xlsx`` inside it); ``result.written`` is its path.  The book itself is never
-    written to, so ``out`` may not be the book; an existing report is replaced only with
-    ``force`` (after a backup).  ``result.findings`` are the reader's findings (unreadable
-    cells, missing sheets or columns), for the CLI's exit status.  ``caveats`` are shown in
-    red at the top of 概览 (the batch says there that the master could not be updated).
-    Raises :class:`~salesxl.errors.BadArguments` for a bad month or output path.
-    """
-    from salesxl.io.report import write_report  # XlsxWriter only when a report is written
-
-    first = parse_month(month)
-    target = None
-    if out is not None:
-        target = files.resolve_out(out, book=Path(path), default_name=report_name(first), create=True)
-        if target.suffix.lower() != ".xlsx":
-            raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
-        if not force:
-            files.replace_existing(target, force=False)  # refuses an existing file, saying --force
-    book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
-    result = monthly_summary(book, first, progress=progress)
-    result.findings = order_findings(list(book.findings), book)
-    result.caveats = list(caveats)
-    if target is not None:
-        files.replace_existing(target, force=True)  # backs up the report it replaces, if any
-        result.written = write_report(result, target)
-    return result
-
-
-# Salesperson templates (issue 7, item 4), appended here.
-#: What a template needs from the master: the cards, who the salespeople are, the company name.
-TEMPLATE_SHEETS = ("客户档案", "业务员", "参数")
-
-from datetime import datetime, time  # noqa: E402
-
-
-def _template_book(path: str | Path, as_of: date | None, progress: Progress | None) -> tuple[Book, datetime]:
-    """The master read for templates, and the issue time: the as-of date at 00:00 (so the same
-    issue gives the same file), else now to the second."""
-    book = read_book(path, sheets=TEMPLATE_SHEETS, progress=progress)
-    if book.table("客户档案") is None:
-        raise BadArguments(f"「{Path(path).name}」中没有「客户档案」工作表，无法生成业务员模板",
-                           f"'{Path(path).name}' has no 客户档案 sheet; no template can be made")
-    issued = datetime.combine(as_of, time()) if as_of is not None else datetime.now().replace(microsecond=0)
-    return book, issued
-
-
-def salesperson_template(
-    path: str | Path,
-    *,
-    salesperson: str,
-    out: str | Path,
-    as_of: date | None = None,
-    progress: Progress | None = None,
-    force: bool = False,
-) -> Path:
-    """Write ``salesperson``'s template of the master workbook at ``path`` to ``out`` (``.xlsx``):
-    only their own customers, to update and return (see :mod:`salesxl.io.templates`).
-
-    ``as_of`` is the issue date (default now).  Raises :class:`~salesxl.errors.BadArguments` for
-    an unknown salesperson (listing the known ones), an ``out`` that is not ``.xlsx`` or is the
-    master itself, or an existing file without ``force`` (with it, the file is backed up first),
-    or a master without 客户档案.  A folder as ``out`` gets ``<业务员>.xlsx`` inside it.
-    """
-    from salesxl.io.templates import template_file_name, write_salesperson_template
-
-    target = files.resolve_out(out, book=Path(path), default_name=template_file_name(str(salesperson).strip()),
-                               create=True)
-    if not force:
-        files.replace_existing(target, force=False)
-    book, issued = _template_book(path, as_of, progress)
-    files.replace_existing(target, force=True)
-    return write_salesperson_template(book, salesperson, target, issued_at=issued, master_name=Path(path).name)
-
-
-def salesperson_templates(
-    path: str | Path,
-    *,
-    out_dir: str | Path,
-    as_of: date | None = None,
-    progress: Progress | None = None,
-) -> list[Path]:
-    """One template per salesperson of the master at ``path`` (those on 业务员, then any other
-    业务员 of a card), as ``out_dir/<业务员>.xlsx``; returns the files written."""
-    from salesxl.io.templates import write_salesperson_templates
-
-    book, issued = _template_book(path, as_of, progress)
-    return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
-
-
-# The batch (issue 8), appended here: fold returned salesperson templates into the master.
-from salesxl.batch.outcome import BatchReport  # noqa: E402
-from salesxl.batch.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT  # noqa: E402
+__all__ = [
+    "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
+    "OFFSET_SHEETS", "SUMMARY_REQUIRES", "SUMMARY_SHEETS", "TEMPLATE_SHEETS", "VALIDATE_REQUIRES",
+    "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
+    "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
+    "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
+]
 
 
 def batch(

@@ -265,7 +265,9 @@ def offset(
     errors = sum(1 for f in result.findings if f.severity.value == "error")
     if json_out:
         sys.stdout.flush()
-        result.write_json(sys.stdout.buffer)
+        from salesxl.io.json_documents import write_offset_json
+
+        write_offset_json(result, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return 1 if errors else 0
     _print_offset(result, lang)

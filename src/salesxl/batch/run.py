@@ -269,12 +269,12 @@ def _monthly(master: Path, out: Path, first: date, month_end: date, lang: str,
              progress: Progress | None, caveat: str | None = None) -> list[StepReport]:
     """validate (marked copy), classify, offset (copies) and the monthly summary, into ``out``;
     ``caveat`` goes on the report's first page (the master could not be updated)."""
-    from salesxl import api
+    from salesxl import commands  # pandas and the readers: only when the monthly job runs
+    from salesxl.core.summary import report_name
 
     stem, suffix = master.stem, master.suffix
     steps: list[StepReport] = []
-    names = ["validate", "classify", "offset", *(["summary"] if hasattr(api, "summary") else [])]
-    from salesxl.core.summary import report_name
+    names = ["validate", "classify", "offset", "summary"]
 
     outputs = {"validate": f"{stem}.校验结果{suffix}", "classify": f"{stem}.分类结果{suffix}",
                "offset": f"{stem}.往来结果{suffix}", "summary": report_name(first)}
@@ -285,16 +285,16 @@ def _monthly(master: Path, out: Path, first: date, month_end: date, lang: str,
             # The batch's own outputs of an earlier run (--out never replaces an existing file).
             (out / outputs[step]).unlink(missing_ok=True)
             if step == "validate":
-                v = api.validate(master, as_of=month_end, out=out / f"{stem}.校验结果{suffix}", lang=lang)
+                v = commands.validate(master, as_of=month_end, out=out / f"{stem}.校验结果{suffix}", lang=lang)
                 steps.append(StepReport(step, True, v.marks.written if v.marks else None, v.errors, v.warnings))
             elif step == "classify":
-                _, w = api.classify_to_book(master, as_of=month_end, out=out / f"{stem}.分类结果{suffix}")
+                _, w = commands.classify_to_book(master, as_of=month_end, out=out / f"{stem}.分类结果{suffix}")
                 steps.append(StepReport(step, True, w.written))
             elif step == "offset":
-                _, w = api.offset_to_book(master, as_of=month_end, out=out / f"{stem}.往来结果{suffix}")
+                _, w = commands.offset_to_book(master, as_of=month_end, out=out / f"{stem}.往来结果{suffix}")
                 steps.append(StepReport(step, True, w.written))
             else:
-                s = api.summary(master, month=first, out=out, caveats=[caveat] if caveat else ())
+                s = commands.summary(master, month=first, out=out, caveats=[caveat] if caveat else ())
                 steps.append(StepReport(step, True, s.written))
         except SalesxlError as exc:
             steps.append(StepReport(step, False, message_zh=exc.zh, message_en=exc.en))

@@ -109,7 +109,7 @@ def set_print_titles(wb: etree._Element, sheet: str, index: int, *, rows: int = 
     """Repeat rows ``1…rows`` and columns ``A…`` (``cols`` of them) of ``sheet`` (the
     ``index``-th sheet of ``<sheets>``) on every printed page; replaces that sheet's earlier
     print titles."""
-    from salesxl.io.marking import _col_letters
+    from salesxl.core.grid import column_letter  # pandas: only when key columns repeat
 
     names = wb.find(_q("definedNames"))
     if names is None:
@@ -123,7 +123,7 @@ def set_print_titles(wb: etree._Element, sheet: str, index: int, *, rows: int = 
             names.remove(dn)
     refs = []
     if cols:
-        refs.append(f"{_quoted(sheet)}!$A:${_col_letters(cols)}")
+        refs.append(f"{_quoted(sheet)}!$A:${column_letter(cols - 1)}")
     if rows:
         refs.append(f"{_quoted(sheet)}!$1:${rows}")
     if not refs:
