@@ -75,14 +75,14 @@ import datetime, json, sys
 import numpy as np
 import pandas as pd
 from pathlib import Path
-from salesxl.api import _order
+from salesxl.api import order_findings
 from salesxl.core.findings import Code, Finding
 from salesxl.core.validation import validate_book
 from salesxl.io.reading import read_book
 
 book_path, out, wanted, as_of = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 book = read_book(book_path, require=("客户档案",))
-real = _order(book.findings + validate_book(book, as_of=datetime.date.fromisoformat(as_of)), book)
+real = order_findings(book.findings + validate_book(book, as_of=datetime.date.fromisoformat(as_of)), book)
 on_cells = sum(1 for f in real if f.row is not None and f.column is not None)
 planted = []
 sales = book.table("销售")
@@ -104,7 +104,7 @@ if on_cells < wanted and sales is not None and len(sales):
             field=field, value=None if pd.isna(value) else str(value), code=code,
             params={"reason": "基准测试埋入", "reason_en": "planted by the benchmark"},
         ))
-findings = _order(real + planted, book)
+findings = order_findings(real + planted, book)
 Path(out).write_text(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False))
 print(json.dumps({"real": len(real), "real_on_cells": on_cells, "planted": len(planted),
                   "rows": {n: len(t) for n, t in book.tables.items()}}))
