@@ -82,7 +82,7 @@ from salesxl.io.ooxml.text import (
 )
 from salesxl.io.safety import is_date1904
 
-__all__ = ["ColumnPatch", "PatchResult", "SheetPatch", "patch_sheet"]
+__all__ = ["ColumnPatch", "PatchResult", "SheetPatch", "TableInfo", "locate_sheet", "patch_sheet", "sheet_tables"]
 
 RT_TABLE = NS_R + "/table"
 RT_SHARED_STRINGS = NS_R + "/sharedStrings"
@@ -159,14 +159,14 @@ def patch_sheet(writer: Marker, patch: SheetPatch) -> PatchResult:
     :class:`SalesxlError` when writing would damage the sheet (a shared formula only partly
     overwritten, no room beside a Table).
     """
-    sheet, named_table = _locate(writer, patch.sheet)
+    sheet, named_table = locate_sheet(writer, patch.sheet)
     assert sheet.part is not None
     if not isinstance(patch.header_row, int) or not 1 <= patch.header_row < MAX_ROW:
         raise BadArguments(f"表头行无效：{patch.header_row}", f"Invalid header row: {patch.header_row}")
     _check_columns(patch)
     if not patch.columns:  # nothing to write (e.g. a sheet without cards): leave the sheet be
         return PatchResult(sheet=sheet.name)
-    tables = _tables(writer, sheet)
+    tables = sheet_tables(writer, sheet)
     target = next((t for t in tables if t.part == named_table), None)
     n_new = sum(1 for c in patch.columns if c.letter is None)
     min_start = 0
@@ -247,7 +247,9 @@ def _no_room(sheet: str, col: int) -> SalesxlError:
 
 
 @dataclass
-class _TableInfo:
+class TableInfo:
+    """An Excel Table on a sheet: its part, parsed root, name, 1-based corners, header row."""
+
     part: str
     root: etree._Element
     name: str
@@ -258,7 +260,7 @@ class _TableInfo:
     has_header: bool
 
 
-def _locate(writer: Marker, name: str) -> tuple[SheetEntry, str | None]:
+def locate_sheet(writer: Marker, name: str) -> tuple[SheetEntry, str | None]:
     """The worksheet named ``name`` — or holding the Excel Table of that name — and the Table's
     part.  A sheet wins over a Table of the same name, as in the reader."""
     sheets = [s for s in writer.sheets() if s.is_worksheet and s.part is not None]
@@ -268,13 +270,14 @@ def _locate(writer: Marker, name: str) -> tuple[SheetEntry, str | None]:
             if same(s):
                 return s, None
     for s in sheets:
-        for t in _tables(writer, s):
+        for t in sheet_tables(writer, s):
             if normalize_name(t.name) == key:
                 return s, t.part
     raise BadArguments(f"工作簿中找不到工作表或表格「{name}」", f"No sheet or table '{name}' in the workbook")
 
 
-def _tables(writer: Marker, sheet: SheetEntry) -> list[_TableInfo]:
+def sheet_tables(writer: Marker, sheet: SheetEntry) -> list[TableInfo]:
+    """The Excel Tables on ``sheet`` (its table parts, read through the relationships)."""
     assert sheet.part is not None
     out = []
     for _, part in Rels(writer.pkg, sheet.part).of_type(RT_TABLE):
@@ -285,7 +288,7 @@ def _tables(writer: Marker, sheet: SheetEntry) -> list[_TableInfo]:
         bounds = _bounds(root.get("ref", ""))
         if bounds is None:
             continue
-        out.append(_TableInfo(real, root, root.get("displayName") or root.get("name") or "", *bounds,
+        out.append(TableInfo(real, root, root.get("displayName") or root.get("name") or "", *bounds,
                               has_header=root.get("headerRowCount", "1") != "0"))
     return out
 
@@ -301,7 +304,7 @@ def _bounds(ref: str) -> tuple[int, int, int, int] | None:
 
 
 def _first_free(writer: Marker, sheet: SheetEntry, patch: SheetPatch, ahead: _ReadAhead,
-                target: _TableInfo | None, n_new: int, min_start: int) -> int:
+                target: TableInfo | None, n_new: int, min_start: int) -> int:
     """The column where appended columns start.
 
     Beside a named Table: right after it (the reader only sees the Table's range), and those
@@ -332,8 +335,8 @@ def _may_hold(dimension: tuple[int, int, int, int] | None, col: int) -> bool:
     return dimension is None or dimension[2] >= col
 
 
-def _table_to_extend(tables: list[_TableInfo], target: _TableInfo | None, header_row: int,
-                     start: int) -> _TableInfo | None:
+def _table_to_extend(tables: list[TableInfo], target: TableInfo | None, header_row: int,
+                     start: int) -> TableInfo | None:
     for t in [target] if target is not None else tables:
         if t is not None and t.has_header and t.r1 == header_row and t.c2 == start - 1:
             return t
@@ -536,7 +539,7 @@ class _Plan:
     widths: dict[int, float]  # appended column → width
 
     @classmethod
-    def build(cls, patch: SheetPatch, start: int, ahead: _ReadAhead, table: _TableInfo | None) -> _Plan:
+    def build(cls, patch: SheetPatch, start: int, ahead: _ReadAhead, table: TableInfo | None) -> _Plan:
         taken = set()
         if table is not None:
             taken = {normalize_name(el.get("name", "")) for el in table.root.iter(qname("tableColumn"))}
@@ -1083,7 +1086,7 @@ def _spans_over(spans: bytes, lo: int, hi: int) -> bytes:
 # Around the sheet: its Table, the calculation chain
 
 
-def _extend_table(writer: Marker, table: _TableInfo, plan: _Plan) -> None:
+def _extend_table(writer: Marker, table: TableInfo, plan: _Plan) -> None:
     """Widen ``table`` over the appended columns (ref, autoFilter, one tableColumn each)."""
     added = [c for c in plan.cols if c.appended]
     last = max(c.index for c in added)

@@ -80,7 +80,7 @@ from salesxl.io.ooxml.text import col_letters, display_width, normalize_name, oo
 from salesxl.io.safety import is_date1904
 
 __all__ = [
-    "LEDGER_SHEETS", "Column", "ResultSheet", "WriteResult", "ledger_sheets", "write_result_sheets",
+    "LEDGER_SHEETS", "Column", "ResultSheet", "SheetWriter", "WriteResult", "ledger_sheets", "write_result_sheets",
 ]
 
 Kind = Literal["text", "amount", "date", "int", "number", "datetime", "coordinate"]
@@ -214,7 +214,7 @@ def write_result_sheets(
             target, copied_zh, copied_en = resolve_target(
                 pkg, book, out, in_place, copy_tag=copy_tag, what_zh=what_zh, what_en=what_en, force=force
             )
-            writer = _SheetWriter(pkg)
+            writer = SheetWriter(pkg)
             done = writer.write(sheets, add_if_missing, patch)
 
             if in_place and target == book and not pkg.dirty:
@@ -251,7 +251,7 @@ class _Written:
     renamed: dict[str, str] = field(default_factory=dict)
 
 
-class _SheetWriter(Marker):
+class SheetWriter(Marker):
     """The workbook-structure half of the marker: remove sheets by name, add new ones."""
 
     def __init__(self, pkg: Package) -> None:
