@@ -60,6 +60,11 @@ row) marks no cell; it is listed in ``校验结果`` (linked to column A of that
 exists).  Several findings on one cell give one comment with one line per message, red if any is
 an error.  A cell whose fill the user changed after marking is left as it is.
 
+Layers: this module owns the marking idea — findings to fills, comments, the record and the
+``校验结果`` sheet (:class:`Marker`).  The package editing it stands on (zip, relationships,
+content types, styles, the streaming sheet patcher, comments and VML, the checked atomic save)
+is the :mod:`salesxl.io.ooxml` layer, used only through its public API.
+
 Writing (all of it through :mod:`salesxl.io.files`): under the book's lock, ``out=`` writes a
 new file (a folder gets a named file inside it; an existing file only with ``force``, after a
 backup; never the book itself); ``in_place=True`` refuses a workbook that is open (naming who

@@ -16,7 +16,10 @@ from salesxl.io.ooxml.rels import NS_MAIN
 from salesxl.io.ooxml.sheet import Malformed
 from salesxl.io.ooxml.text import ooxml_text, ref_key
 
-__all__ = ['AUTHOR', 'Comments', 'NOTE_SHAPETYPE', 'NoteRec', 'SHAPE_RE', 'vml_add_notes', 'vml_new', 'vml_remove_notes', 'vml_remove_shapetype']
+__all__ = [
+    "AUTHOR", "Comments", "NOTE_SHAPETYPE", "NoteRec", "SHAPE_RE", "vml_add_notes", "vml_new",
+    "vml_remove_notes", "vml_remove_shapetype",
+]
 
 AUTHOR = "salesxl"
 

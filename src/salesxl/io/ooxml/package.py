@@ -22,7 +22,9 @@ from typing import IO, cast
 from salesxl.errors import SalesxlError, UnreadableWorkbook
 from salesxl.io.safety import bad_crc, member_key
 
-__all__ = ['CHUNK', 'DeflateSink', 'Package', 'inflate_lib']
+__all__ = [
+    "CHUNK", "DeflateSink", "Package", "inflate_lib",
+]
 
 CHUNK = 1 << 20
 _SMALL_PART_LIMIT = 512 << 20  # parts read whole (styles, comments, rels…); sheets are streamed

@@ -17,7 +17,13 @@ from lxml import etree
 from salesxl.errors import UnreadableWorkbook
 from salesxl.io.ooxml.package import Package
 
-__all__ = ['CT_COMMENTS', 'CT_CUSTOM_XML_PROPS', 'CT_STYLES', 'CT_VML', 'CT_WORKSHEET', 'CT_XML', 'ContentTypes', 'NS_CT', 'NS_DS', 'NS_MAIN', 'NS_MARKS', 'NS_PKG_REL', 'NS_R', 'NS_STRICT', 'PARSER', 'RT_CALC_CHAIN', 'RT_COMMENTS', 'RT_CUSTOM_XML', 'RT_CUSTOM_XML_PROPS', 'RT_OFFICE_DOC', 'RT_STYLES', 'RT_VML', 'RT_WORKSHEET', 'Rels', 'parse_xml', 'qname', 'serialize_xml']
+__all__ = [
+    "CT_COMMENTS", "CT_CUSTOM_XML_PROPS", "CT_STYLES", "CT_VML", "CT_WORKSHEET", "CT_XML",
+    "ContentTypes", "NS_CT", "NS_DS", "NS_MAIN", "NS_MARKS", "NS_PKG_REL", "NS_R", "NS_STRICT",
+    "PARSER", "RT_CALC_CHAIN", "RT_COMMENTS", "RT_CUSTOM_XML", "RT_CUSTOM_XML_PROPS",
+    "RT_OFFICE_DOC", "RT_STYLES", "RT_VML", "RT_WORKSHEET", "Rels", "parse_xml", "qname",
+    "serialize_xml",
+]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

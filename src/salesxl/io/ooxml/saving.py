@@ -22,7 +22,9 @@ from salesxl.io.ooxml import package as ooxml_package
 from salesxl.io.ooxml.package import Package
 from salesxl.io.ooxml.rels import ContentTypes, parse_xml, qname
 
-__all__ = ['KINDS', 'check_write_call', 'resolve_target', 'save_package']
+__all__ = [
+    "KINDS", "check_write_call", "resolve_target", "save_package",
+]
 
 def check_write_call(book: Path | str, out: Path | str | None, in_place: bool) -> tuple[Path, bool]:
     """Exactly one of ``out`` / ``in_place``; the book exists and is an .xlsx/.xlsm.  In place,

@@ -21,7 +21,10 @@ from salesxl.io.ooxml.rels import NS_R
 from salesxl.io.ooxml.styles import Styles
 from salesxl.io.ooxml.text import col_index, col_letters
 
-__all__ = ['CELL_R_RE', 'CUSTOM_FORMAT_RE', 'CellRec', 'Malformed', 'PatchTask', 'ROW_R_RE', 'SHEETDATA_RE', 'S_ATTR_RE', 'SheetEntry', 'SheetPatcher', 'tail_insert_at']
+__all__ = [
+    "CELL_R_RE", "CUSTOM_FORMAT_RE", "CellRec", "Malformed", "PatchTask", "ROW_R_RE",
+    "SHEETDATA_RE", "S_ATTR_RE", "SheetEntry", "SheetPatcher", "tail_insert_at",
+]
 
 # The record of what we changed, kept in the workbook as a custom XML part
 

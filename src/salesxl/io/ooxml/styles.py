@@ -26,7 +26,9 @@ from salesxl.io.ooxml.rels import (
     serialize_xml,
 )
 
-__all__ = ['FILL_RGB', 'LINK_RGB', 'Spec', 'Styles', 'spec_from_json', 'with_attrs']
+__all__ = [
+    "FILL_RGB", "LINK_RGB", "Spec", "Styles", "spec_from_json", "with_attrs",
+]
 
 #: Fills: Excel's own "light red fill" and "yellow fill" of conditional formatting.
 FILL_RGB = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C"}

@@ -12,7 +12,10 @@ import functools
 import re
 import unicodedata
 
-__all__ = ['BAD_XML_CHARS', 'MAX_COL', 'MAX_ROW', 'MAX_TEXT', 'NEEDS_ESCAPE', 'col_index', 'col_letters', 'display_width', 'normalize_name', 'ooxml_str', 'ooxml_text', 'ref_key', 'sheet_ref']
+__all__ = [
+    "BAD_XML_CHARS", "MAX_COL", "MAX_ROW", "MAX_TEXT", "NEEDS_ESCAPE", "col_index", "col_letters",
+    "display_width", "normalize_name", "ooxml_str", "ooxml_text", "ref_key", "sheet_ref",
+]
 
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
