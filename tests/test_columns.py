@@ -23,9 +23,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from salesxl.errors import BadArguments, SalesxlError
-from salesxl.io import marking
 from salesxl.io.columns import ColumnPatch, SheetPatch
-from salesxl.io.marking import _Marker, _Package
+from salesxl.io.marking import Marker
+from salesxl.io.ooxml import package as ooxml_package
+from salesxl.io.ooxml.package import Package
+from salesxl.io.ooxml.sheet import SheetPatcher
 from salesxl.io.reading import read_book
 from salesxl.io.results import Column, ResultSheet, write_result_sheets
 
@@ -44,8 +46,8 @@ def members(path: Path) -> dict[str, bytes]:
 
 def part_of(path: Path, sheet: str) -> str:
     """The zip member of worksheet ``sheet``, resolved the way the writer resolves it."""
-    with _Package(path) as pkg:
-        return {s.name: s.part for s in _Marker(pkg, "zh").sheets()}[sheet]  # type: ignore[return-value]
+    with Package(path) as pkg:
+        return {s.name: s.part for s in Marker(pkg, "zh").sheets()}[sheet]  # type: ignore[return-value]
 
 
 def sheet_xml(path: Path, sheet: str) -> bytes:
@@ -230,7 +232,7 @@ def test_chunk_boundaries_do_not_matter(tmp_path: Path, monkeypatch: pytest.Monk
     book = build_customers(tmp_path / "客户.xlsx")
     patch = classify_patch(book, values_for(range(3, 14)))
     normal = write_result_sheets(book, [], out=tmp_path / "n.xlsx", patch=patch)
-    monkeypatch.setattr(marking, "_CHUNK", 53)
+    monkeypatch.setattr(ooxml_package, "CHUNK", 53)
     tiny = write_result_sheets(book, [], out=tmp_path / "t.xlsx", patch=patch)
     assert tiny.written.read_bytes() == normal.written.read_bytes()
 
@@ -693,12 +695,12 @@ def test_rows_found_near_their_guess_or_by_search_alike(tmp_path: Path, monkeypa
     patch = SheetPatch("客户档案", 1, [ColumnPatch("客户名称", "B", "text", names),
                                        ColumnPatch("备注", "C", "text", notes)])
     guessed = write_result_sheets(book, [], out=tmp_path / "guessed.xlsx", patch=patch)
-    near = marking._SheetPatcher._near
-    monkeypatch.setattr(marking._SheetPatcher, "_near", lambda self, *a: None)
+    near = SheetPatcher._near
+    monkeypatch.setattr(SheetPatcher, "_near", lambda self, *a: None)
     searched = write_result_sheets(book, [], out=tmp_path / "searched.xlsx", patch=patch)
     assert members(guessed.written) == members(searched.written)
-    monkeypatch.setattr(marking._SheetPatcher, "_near", near)
-    monkeypatch.setattr(marking, "_CHUNK", 997)
+    monkeypatch.setattr(SheetPatcher, "_near", near)
+    monkeypatch.setattr(ooxml_package, "CHUNK", 997)
     chunked = write_result_sheets(book, [], out=tmp_path / "chunked.xlsx", patch=patch)
     assert members(guessed.written) == members(chunked.written)
 

@@ -26,6 +26,8 @@ from salesxl.core.findings import Code, Finding
 from salesxl.errors import BadArguments, UnreadableWorkbook
 from salesxl.io import marking
 from salesxl.io.marking import RESULTS_SHEET, safe_csv_cell, write_marks
+from salesxl.io.ooxml import package as ooxml_package
+from salesxl.io.ooxml.package import DeflateSink
 
 FORMULA_TEXT = '=HYPERLINK("http://x","点我")'
 
@@ -489,7 +491,7 @@ def test_chunk_boundaries_do_not_matter(tmp_path: Path, monkeypatch: pytest.Monk
          for r in range(2, 3100, 37)]
     normal = tmp_path / "normal.xlsx"
     write_marks(book, f, out=normal)
-    monkeypatch.setattr(marking, "_CHUNK", 61)
+    monkeypatch.setattr(ooxml_package, "CHUNK", 61)
     tiny = tmp_path / "tiny.xlsx"
     write_marks(book, f, out=tiny)
     assert tiny.read_bytes() == normal.read_bytes()
@@ -600,7 +602,7 @@ def test_deflate_sink_output_does_not_depend_on_how_it_is_fed() -> None:
     data = b"".join(f'<row r="{i}"><c r="A{i}"><v>{i * 7 % 1000}</v></c></row>'.encode() for i in range(40000))
     outs = []
     for step in (53, 4096, 1 << 20, len(data)):
-        sink = marking._DeflateSink()
+        sink = DeflateSink()
         for at in range(0, len(data), step):
             sink.write(data[at: at + step])
         sink.finish()
@@ -675,7 +677,7 @@ def test_our_sheet_renamed_by_the_user_is_theirs(tmp_path: Path) -> None:
 def test_sheet_from_before_the_mark_is_recognised_by_its_header(tmp_path: Path) -> None:
     """Books marked by earlier salesxl versions have no mark: salesxl's exact header row is."""
     for lang in ("zh", "en"):
-        book = book_with_own_results(tmp_path / f"old-{lang}.xlsx", header=list(marking._HEADERS[lang]))
+        book = book_with_own_results(tmp_path / f"old-{lang}.xlsx", header=list(marking.HEADERS[lang]))
         out = tmp_path / f"new-{lang}.xlsx"
         result = write_marks(book, [PHONE], out=out)
         assert result.results_sheet == RESULTS_SHEET and result.renamed == {} and result.kept_note() is None
@@ -683,7 +685,7 @@ def test_sheet_from_before_the_mark_is_recognised_by_its_header(tmp_path: Path) 
         assert wb.sheetnames == ["客户档案", RESULTS_SHEET]
         assert wb[RESULTS_SHEET]["A2"].value == "客户档案"
     # one header cell different: the user's
-    header = list(marking._HEADERS["zh"])
+    header = list(marking.HEADERS["zh"])
     header[-1] = "处理意见"
     book = book_with_own_results(tmp_path / "own.xlsx", header=header)
     assert write_marks(book, [PHONE], out=tmp_path / "o.xlsx").results_sheet == "校验结果(2)"

@@ -211,7 +211,9 @@ def test_text_cells_fast_path_writes_what_full_escaping_writes(tmp_path: Path, m
     import re
     import unicodedata
 
-    from salesxl.io import marking, results
+    from salesxl.io import results
+    from salesxl.io.ooxml import text as ooxml_text
+    from salesxl.io.ooxml.text import display_width
 
     src = tmp_path / "a.xlsx"
     wb = xlsxwriter.Workbook(src)
@@ -223,7 +225,7 @@ def test_text_cells_fast_path_writes_what_full_escaping_writes(tmp_path: Path, m
     rows += [[None, "", 0], [date(2026, 1, 2), 42, None]]
     sheet = ResultSheet("测试", [Column("文本"), Column("名称"), Column("数", "int")], rows)
     fast = write_result_sheets(src, [sheet], out=tmp_path / "fast.xlsx")
-    monkeypatch.setattr(marking, "_NEEDS_ESCAPE", re.compile(""))  # every text through the full escape
+    monkeypatch.setattr(ooxml_text, "NEEDS_ESCAPE", re.compile(""))  # every text through the full escape
     monkeypatch.setattr(results, "_TEXT_CACHE", 2)
     monkeypatch.setattr(results, "_ROWS_PER_WRITE", 3)
     full = write_result_sheets(src, [sheet], out=tmp_path / "full.xlsx")
@@ -241,7 +243,7 @@ def test_text_cells_fast_path_writes_what_full_escaping_writes(tmp_path: Path, m
     # 客户4: 2 + 2 + 1 columns, + 2; 文本: the 40,000 x are capped at 60
     assert ws.column_dimensions["B"].width == 7 and ws.column_dimensions["A"].width == 60
     for text in ["abc", "客户", "ＡＢ全角", "ｱｲ半角", "é́", "😀x", "", "\x01"]:
-        assert marking._display_width(text) == sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        assert display_width(text) == sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,11 +47,13 @@ from salesxl.core.tables import ROW, Book, Table
 from salesxl.core.templates import CARD_FIELDS, VISIT_FIELDS
 from salesxl.errors import SalesxlError
 from salesxl.io import files
-from salesxl.io.columns import ColumnPatch, SheetPatch, _locate, _tables, patch_sheet
+from salesxl.io.columns import ColumnPatch, SheetPatch, locate_sheet, patch_sheet, sheet_tables
 from salesxl.io.files import owner_of, sha256_of
-from salesxl.io.marking import _col_letters, _Package, _q, _serialize
+from salesxl.io.ooxml.package import Package
+from salesxl.io.ooxml.rels import qname, serialize_xml
+from salesxl.io.ooxml.text import col_letters
 from salesxl.io.reading import read_book
-from salesxl.io.results import Column, ResultSheet, _SheetWriter
+from salesxl.io.results import Column, ResultSheet, SheetWriter
 from salesxl.io.safety import inspect_workbook
 
 LOG_SHEET = "变更记录"
@@ -122,7 +124,7 @@ def _own_sheet(raw: RawSheet | None, name: str, columns: Sequence[str]) -> OwnSh
     for j, cell in enumerate(header):
         text = (cell or "").strip()
         if text in columns and text not in letters:
-            letters[text] = _col_letters(j + 1)
+            letters[text] = col_letters(j + 1)
     index = {text: j for j, cell in enumerate(header) if (text := (cell or "").strip()) in columns}
     rows = []
     for raw_row in raw.rows[1:]:
@@ -291,8 +293,8 @@ def write_master(master: Path, plan: MasterWrite, *, sha256: str,
     :class:`~salesxl.errors.SalesxlError` when the write itself fails (master untouched).
     """
     pause = _pause()
-    with files.book_lock(master) as lock, _Package(master) as pkg:
-        writer = _SheetWriter(pkg)
+    with files.book_lock(master) as lock, Package(master) as pkg:
+        writer = SheetWriter(pkg)
         for patch, before, after in plan.patches:
             patch_sheet(writer, patch)
             if after > before:
@@ -351,17 +353,17 @@ class _Pausing:
         return getattr(self.fp, name)
 
 
-def _extend_tables(writer: _SheetWriter, sheet_name: str, header_row: int, before: int, after: int) -> None:
+def _extend_tables(writer: SheetWriter, sheet_name: str, header_row: int, before: int, after: int) -> None:
     """Stretch an Excel Table that ends at the old last data row over the appended rows (the
     reader reads a Table by its range, so rows below it would otherwise be invisible)."""
-    sheet, _ = _locate(writer, sheet_name)
-    for t in _tables(writer, sheet):
+    sheet, _ = locate_sheet(writer, sheet_name)
+    for t in sheet_tables(writer, sheet):
         if not t.has_header or t.r1 != header_row or t.r2 != before:
             continue
         root = t.root
-        c1, c2 = _col_letters(t.c1), _col_letters(t.c2)
+        c1, c2 = col_letters(t.c1), col_letters(t.c2)
         root.set("ref", f"{c1}{t.r1}:{c2}{after}")
-        af = root.find(_q("autoFilter"))
+        af = root.find(qname("autoFilter"))
         if af is not None:
             af.set("ref", f"{c1}{t.r1}:{c2}{after}")
-        writer.pkg.put(t.part, _serialize(root))
+        writer.pkg.put(t.part, serialize_xml(root))

@@ -3,7 +3,7 @@
 ``salesxl classify`` must put its answers into the customer sheet the user keeps typing into, and
 spec §4 allows it to change nothing else there.  So, as :mod:`salesxl.io.marking` does for marks,
 the package is patched rather than re-saved: the sheet's XML is streamed through the marker's
-:class:`~salesxl.io.marking._SheetPatcher` (which skips, byte for byte, every row without work)
+:class:`~salesxl.io.ooxml.sheet.SheetPatcher` (which skips, byte for byte, every row without work)
 and only the cells of the patched columns are rewritten.  Shared strings, other sheets, cached
 formula results, data validation, conditional formats, merged cells… all stay as they are.
 
@@ -54,38 +54,35 @@ from lxml import etree
 
 from salesxl.core.cells import excel_serial
 from salesxl.errors import BadArguments, SalesxlError, UnreadableWorkbook
-from salesxl.io import marking
-from salesxl.io.marking import (
-    _BAD_XML_CHARS,
-    _CELL_R_RE,
-    _CUSTOM_FORMAT_RE,
-    _MAX_ROW,
-    _MAX_TEXT,
-    _ROW_R_RE,
-    _S_ATTR_RE,
-    _SHEETDATA_RE,
-    NS_R,
-    RT_CALC_CHAIN,
-    _col_index,
-    _col_letters,
-    _DeflateSink,
-    _display_width,
-    _Malformed,
-    _Marker,
-    _normalize_name,
-    _ooxml_text,
-    _parse,
-    _q,
-    _Rels,
-    _serialize,
-    _Sheet,
-    _SheetPatcher,
-    _Styles,
-    _with_attrs,
+from salesxl.io.marking import Marker
+from salesxl.io.ooxml import package as ooxml_package
+from salesxl.io.ooxml.package import DeflateSink
+from salesxl.io.ooxml.rels import NS_R, RT_CALC_CHAIN, Rels, parse_xml, qname, serialize_xml
+from salesxl.io.ooxml.sheet import (
+    CELL_R_RE,
+    CUSTOM_FORMAT_RE,
+    ROW_R_RE,
+    S_ATTR_RE,
+    SHEETDATA_RE,
+    Malformed,
+    SheetEntry,
+    SheetPatcher,
+)
+from salesxl.io.ooxml.styles import Styles, with_attrs
+from salesxl.io.ooxml.text import (
+    BAD_XML_CHARS,
+    MAX_COL,
+    MAX_ROW,
+    MAX_TEXT,
+    col_index,
+    col_letters,
+    display_width,
+    normalize_name,
+    ooxml_text,
 )
 from salesxl.io.safety import is_date1904
 
-__all__ = ["ColumnPatch", "PatchResult", "SheetPatch", "patch_sheet"]
+__all__ = ["ColumnPatch", "PatchResult", "SheetPatch", "TableInfo", "locate_sheet", "patch_sheet", "sheet_tables"]
 
 RT_TABLE = NS_R + "/table"
 RT_SHARED_STRINGS = NS_R + "/sharedStrings"
@@ -114,7 +111,7 @@ class ColumnPatch:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise BadArguments(f"未知的列类型：{self.kind}", f"Unknown column kind: {self.kind}")
-        if self.letter is not None and _col_index(self.letter) is None:
+        if self.letter is not None and col_index(self.letter) is None:
             raise BadArguments(f"列字母无效：{self.letter!r}", f"Invalid column letter: {self.letter!r}")
         if self.letter is None and not self.header.strip():
             raise BadArguments("新增列须有表头", "An appended column needs a header")
@@ -153,7 +150,7 @@ class PatchResult:
 # Entry point (called by salesxl.io.results inside its single package write)
 
 
-def patch_sheet(writer: _Marker, patch: SheetPatch) -> PatchResult:
+def patch_sheet(writer: Marker, patch: SheetPatch) -> PatchResult:
     """Write ``patch`` into its sheet of the package ``writer`` is building.
 
     Only the sheet part (and, when columns are appended, its Table part; when a formula is
@@ -162,20 +159,20 @@ def patch_sheet(writer: _Marker, patch: SheetPatch) -> PatchResult:
     :class:`SalesxlError` when writing would damage the sheet (a shared formula only partly
     overwritten, no room beside a Table).
     """
-    sheet, named_table = _locate(writer, patch.sheet)
+    sheet, named_table = locate_sheet(writer, patch.sheet)
     assert sheet.part is not None
-    if not isinstance(patch.header_row, int) or not 1 <= patch.header_row < _MAX_ROW:
+    if not isinstance(patch.header_row, int) or not 1 <= patch.header_row < MAX_ROW:
         raise BadArguments(f"表头行无效：{patch.header_row}", f"Invalid header row: {patch.header_row}")
     _check_columns(patch)
     if not patch.columns:  # nothing to write (e.g. a sheet without cards): leave the sheet be
         return PatchResult(sheet=sheet.name)
-    tables = _tables(writer, sheet)
+    tables = sheet_tables(writer, sheet)
     target = next((t for t in tables if t.part == named_table), None)
     n_new = sum(1 for c in patch.columns if c.letter is None)
     min_start = 0
     shared = _SharedStrings(writer)
     for _ in range(3):  # a conflict found while streaming moves the new columns once more
-        sink = _DeflateSink()
+        sink = DeflateSink()
         try:
             with writer.pkg.open(sheet.part) as src:
                 ahead = _ReadAhead(src, patch.header_row)
@@ -192,7 +189,7 @@ def patch_sheet(writer: _Marker, patch: SheetPatch) -> PatchResult:
             found = _content_columns(writer, sheet.part, exc.col, patch.header_row)
             min_start = max(found, default=exc.col) + 1
             continue
-        except (_Malformed, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except (Malformed, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             sink.close()
             raise UnreadableWorkbook(
                 f"工作表「{sheet.name}」的内容无法解析，未写入",
@@ -224,11 +221,11 @@ def patch_sheet(writer: _Marker, patch: SheetPatch) -> PatchResult:
 def _check_columns(patch: SheetPatch) -> None:
     """Refuse a patch that would write one column twice or above its header."""
     letters = [c.letter.strip().upper() for c in patch.columns if c.letter is not None]
-    headers = [_normalize_name(c.header) for c in patch.columns]
+    headers = [normalize_name(c.header) for c in patch.columns]
     if len(set(letters)) != len(letters) or len(set(headers)) != len(headers):
         raise BadArguments("同一列不能写入两次", "The same column is written twice")
     for c in patch.columns:
-        bad = [r for r in c.values if not patch.header_row < r <= _MAX_ROW]
+        bad = [r for r in c.values if not patch.header_row < r <= MAX_ROW]
         if bad:
             raise BadArguments(
                 f"列 {c.header} 的行号 {bad[0]} 不在表头行 {patch.header_row} 之下",
@@ -237,7 +234,7 @@ def _check_columns(patch: SheetPatch) -> None:
 
 
 def _no_room(sheet: str, col: int) -> SalesxlError:
-    letters = _col_letters(col)
+    letters = col_letters(col)
     return SalesxlError(
         f"「{sheet}」右侧的 {letters} 列已有内容，无法在表格末尾新增列；请在表格右侧留出空列后再运行",
         f"Column {letters} right of '{sheet}' holds data, so no column can be added to the table; "
@@ -250,7 +247,9 @@ def _no_room(sheet: str, col: int) -> SalesxlError:
 
 
 @dataclass
-class _TableInfo:
+class TableInfo:
+    """An Excel Table on a sheet: its part, parsed root, name, 1-based corners, header row."""
+
     part: str
     root: etree._Element
     name: str
@@ -261,34 +260,35 @@ class _TableInfo:
     has_header: bool
 
 
-def _locate(writer: _Marker, name: str) -> tuple[_Sheet, str | None]:
+def locate_sheet(writer: Marker, name: str) -> tuple[SheetEntry, str | None]:
     """The worksheet named ``name`` — or holding the Excel Table of that name — and the Table's
     part.  A sheet wins over a Table of the same name, as in the reader."""
     sheets = [s for s in writer.sheets() if s.is_worksheet and s.part is not None]
-    key = _normalize_name(name)
-    for same in (lambda s: s.name == name, lambda s: _normalize_name(s.name) == key):
+    key = normalize_name(name)
+    for same in (lambda s: s.name == name, lambda s: normalize_name(s.name) == key):
         for s in sheets:
             if same(s):
                 return s, None
     for s in sheets:
-        for t in _tables(writer, s):
-            if _normalize_name(t.name) == key:
+        for t in sheet_tables(writer, s):
+            if normalize_name(t.name) == key:
                 return s, t.part
     raise BadArguments(f"工作簿中找不到工作表或表格「{name}」", f"No sheet or table '{name}' in the workbook")
 
 
-def _tables(writer: _Marker, sheet: _Sheet) -> list[_TableInfo]:
+def sheet_tables(writer: Marker, sheet: SheetEntry) -> list[TableInfo]:
+    """The Excel Tables on ``sheet`` (its table parts, read through the relationships)."""
     assert sheet.part is not None
     out = []
-    for _, part in _Rels(writer.pkg, sheet.part).of_type(RT_TABLE):
+    for _, part in Rels(writer.pkg, sheet.part).of_type(RT_TABLE):
         real = writer.pkg.actual(part)
         if real is None:
             continue
-        root = _parse(writer.pkg.read(real), real)
+        root = parse_xml(writer.pkg.read(real), real)
         bounds = _bounds(root.get("ref", ""))
         if bounds is None:
             continue
-        out.append(_TableInfo(real, root, root.get("displayName") or root.get("name") or "", *bounds,
+        out.append(TableInfo(real, root, root.get("displayName") or root.get("name") or "", *bounds,
                               has_header=root.get("headerRowCount", "1") != "0"))
     return out
 
@@ -298,13 +298,13 @@ def _bounds(ref: str) -> tuple[int, int, int, int] | None:
     ends = [_REF_RE.fullmatch(p.strip()) for p in ref.split(":")]
     if not 1 <= len(ends) <= 2 or not all(ends):
         return None
-    cols = [_col_index(m.group(1)) or 0 for m in ends if m]
+    cols = [col_index(m.group(1)) or 0 for m in ends if m]
     rows = [int(m.group(2)) for m in ends if m]
     return cols[0], rows[0], cols[-1], rows[-1]
 
 
-def _first_free(writer: _Marker, sheet: _Sheet, patch: SheetPatch, ahead: _ReadAhead,
-                target: _TableInfo | None, n_new: int, min_start: int) -> int:
+def _first_free(writer: Marker, sheet: SheetEntry, patch: SheetPatch, ahead: _ReadAhead,
+                target: TableInfo | None, n_new: int, min_start: int) -> int:
     """The column where appended columns start.
 
     Beside a named Table: right after it (the reader only sees the Table's range), and those
@@ -335,8 +335,8 @@ def _may_hold(dimension: tuple[int, int, int, int] | None, col: int) -> bool:
     return dimension is None or dimension[2] >= col
 
 
-def _table_to_extend(tables: list[_TableInfo], target: _TableInfo | None, header_row: int,
-                     start: int) -> _TableInfo | None:
+def _table_to_extend(tables: list[TableInfo], target: TableInfo | None, header_row: int,
+                     start: int) -> TableInfo | None:
     for t in [target] if target is not None else tables:
         if t is not None and t.has_header and t.r1 == header_row and t.c2 == start - 1:
             return t
@@ -345,7 +345,7 @@ def _table_to_extend(tables: list[_TableInfo], target: _TableInfo | None, header
 
 def _letters_from(n: int) -> bytes:
     """A regex for column letters naming column ``n`` or any column right of it."""
-    letters = _col_letters(n)
+    letters = col_letters(n)
     k = len(letters)
     alts = [letters]
     for i, ch in enumerate(letters):
@@ -356,7 +356,7 @@ def _letters_from(n: int) -> bytes:
     return ("(?:" + "|".join(alts) + ")").encode()
 
 
-def _content_columns(writer: _Marker, part: str, min_col: int, min_row: int) -> set[int]:
+def _content_columns(writer: Marker, part: str, min_col: int, min_row: int) -> set[int]:
     """Columns ≥ ``min_col`` holding a non-empty cell in a row ≥ ``min_row``: one scan of the
     sheet with a regex that only stops at such cells (rare: this only runs when needed)."""
     cell = re.compile(
@@ -367,12 +367,12 @@ def _content_columns(writer: _Marker, part: str, min_col: int, min_row: int) -> 
     rest = b""
     with writer.pkg.open(part) as src:
         while True:
-            chunk = src.read(marking._CHUNK)
+            chunk = src.read(ooxml_package.CHUNK)
             buf = rest + chunk
             cut = buf.rfind(b"<") if chunk else len(buf)
             for m in cell.finditer(buf, 0, max(cut, 0)):
                 if not m.group(0).endswith(b"/>") and int(m.group(2)) >= min_row:
-                    found.add(_col_index(m.group(1).decode()) or 0)
+                    found.add(col_index(m.group(1).decode()) or 0)
             if not chunk:
                 return found
             rest = buf[cut:] if cut >= 0 else b""
@@ -395,7 +395,7 @@ class _ReadAhead:
         self.data = b""
         self.eof = False
         while True:
-            m = _SHEETDATA_RE.search(self.data)
+            m = SHEETDATA_RE.search(self.data)
             if m is not None and self.data.find(b">", m.end()) >= 0:
                 break
             self._more("no sheetData")
@@ -409,8 +409,8 @@ class _ReadAhead:
 
     def _more(self, what: str) -> None:
         if self.eof:
-            raise _Malformed(what)
-        chunk = self.src.read(marking._CHUNK)
+            raise Malformed(what)
+        chunk = self.src.read(ooxml_package.CHUNK)
         self.eof = not chunk
         self.data += chunk
 
@@ -429,7 +429,7 @@ class _ReadAhead:
                 continue
             if self.data[m.start() + 1] == 0x2F:  # </sheetData>
                 return
-            rm = _ROW_R_RE.search(self.data, m.end(), tag_end)
+            rm = ROW_R_RE.search(self.data, m.end(), tag_end)
             n = int(rm.group(1)) if rm else last + 1
             last = n
             if n > header_row:
@@ -459,10 +459,10 @@ def _walk(body: bytes, p: bytes) -> Iterator[tuple[int, int, int, int, bool]]:
     while (m := cell_re.search(body, pos)) is not None:
         te = body.find(b">", m.end())
         if te < 0:
-            raise _Malformed("cell tag")
+            raise Malformed("cell tag")
         pos = _cell_end(body, te, end_cell)
-        rm = _CELL_R_RE.search(body, m.start(), te + 1)
-        last = (_col_index(rm.group(1).decode()) or 0) if rm else last + 1
+        rm = CELL_R_RE.search(body, m.start(), te + 1)
+        last = (col_index(rm.group(1).decode()) or 0) if rm else last + 1
         yield m.start(), te, pos, last, rm is not None
 
 
@@ -477,13 +477,13 @@ def _cell_end(body: bytes, te: int, end_cell: bytes) -> int:
         return te + 1
     ce = body.find(end_cell, te)
     if ce < 0:
-        raise _Malformed("cell")
+        raise Malformed("cell")
     return ce + len(end_cell)
 
 
 def _s_of(tag: bytes) -> bytes | None:
     """The ``s`` attribute of a start tag."""
-    return _attr(tag, b"s", _S_ATTR_RE)
+    return _attr(tag, b"s", S_ATTR_RE)
 
 
 def _attr(tag: bytes, name: bytes, pattern: re.Pattern[bytes] | None = None) -> bytes | None:
@@ -539,22 +539,22 @@ class _Plan:
     widths: dict[int, float]  # appended column → width
 
     @classmethod
-    def build(cls, patch: SheetPatch, start: int, ahead: _ReadAhead, table: _TableInfo | None) -> _Plan:
+    def build(cls, patch: SheetPatch, start: int, ahead: _ReadAhead, table: TableInfo | None) -> _Plan:
         taken = set()
         if table is not None:
-            taken = {_normalize_name(el.get("name", "")) for el in table.root.iter(_q("tableColumn"))}
+            taken = {normalize_name(el.get("name", "")) for el in table.root.iter(qname("tableColumn"))}
         cols = []
         at = start
         for c in patch.columns:
             if c.letter is not None:
-                index = _col_index(c.letter) or 0
-                cols.append(_Col(index, _col_letters(index).encode(), c.kind, c.values, c.header, False))
+                index = col_index(c.letter) or 0
+                cols.append(_Col(index, col_letters(index).encode(), c.kind, c.values, c.header, False))
                 continue
             header = _unique(c.header.strip(), taken)
-            taken.add(_normalize_name(header))
-            cols.append(_Col(at, _col_letters(at).encode(), c.kind, c.values, header, True))
+            taken.add(normalize_name(header))
+            cols.append(_Col(at, col_letters(at).encode(), c.kind, c.values, header, True))
             at += 1
-        if at > marking._MAX_COL + 1:
+        if at > MAX_COL + 1:
             raise BadArguments("新增列超出 Excel 的列数上限", "The appended columns go past Excel's last column")
         cols.sort(key=lambda c: c.index)
         full = [i for i, _, has in ahead.header if has and i < start]
@@ -579,7 +579,7 @@ def _unique(header: str, taken: set[str]) -> str:
     """``header``, numbered when a Table already has a column of that name (Excel needs
     unique names, compared case-insensitively)."""
     name, n = header, 2
-    while _normalize_name(name) in taken:
+    while normalize_name(name) in taken:
         name, n = f"{header}{n}", n + 1
     return name
 
@@ -618,24 +618,24 @@ def _typed(kind: str, value: object, *, date1904: bool = False) -> tuple[str, fl
     return (str(int(serial)) if float(serial).is_integer() else repr(serial)), serial
 
 
-def _date_xf(styles: _Styles, code: str = _DATE_FORMAT) -> int:
+def _date_xf(styles: Styles, code: str = _DATE_FORMAT) -> int:
     """The cell format ``code`` (``yyyy-mm-dd``; the workbook's default font and fill), found or added."""
     sec = styles._section("numFmts")
-    ids = [int(el.get("numFmtId", "0")) for el in sec.findall(_q("numFmt")) if el.get("numFmtId", "").isdigit()]
-    fid = next((el.get("numFmtId") for el in sec.findall(_q("numFmt")) if el.get("formatCode") == code), None)
+    ids = [int(el.get("numFmtId", "0")) for el in sec.findall(qname("numFmt")) if el.get("numFmtId", "").isdigit()]
+    fid = next((el.get("numFmtId") for el in sec.findall(qname("numFmt")) if el.get("formatCode") == code), None)
     if fid is None:
         fid = str(max([163, *ids]) + 1)
-        el = sec.makeelement(_q("numFmt"), {"numFmtId": fid, "formatCode": code})
+        el = sec.makeelement(qname("numFmt"), {"numFmtId": fid, "formatCode": code})
         sec.append(el)
-        sec.set("count", str(len(sec.findall(_q("numFmt")))))
+        sec.set("count", str(len(sec.findall(qname("numFmt")))))
         styles.dirty = True
-    return styles._find_or_add("cellXfs", _with_attrs(styles._base_xf(0), numFmtId=fid, applyNumberFormat="1"))
+    return styles._find_or_add("cellXfs", with_attrs(styles._base_xf(0), numFmtId=fid, applyNumberFormat="1"))
 
 
 def _width(col: _Col) -> float:
     """A width fitting the header and the values (CJK counts double), within reason."""
     shown = {str(v) for v in col.values.values() if not _blank(v)}
-    widest = max([_display_width(col.header), *(_display_width(s) for s in shown)])
+    widest = max([display_width(col.header), *(display_width(s) for s in shown)])
     return float(min(max(widest + 2, 8), _MAX_WIDTH))
 
 
@@ -650,7 +650,7 @@ def _patch_head(head: bytes, p: bytes, plan: _Plan) -> bytes:
             c1, r1, c2, r2 = old
             new = (min(c1, *written), min(r1, plan.header_row), max(c2, *written), max(r2, plan.last_row))
             if new != old:
-                ref = f"{_col_letters(new[0])}{new[1]}:{_col_letters(new[2])}{new[3]}".encode()
+                ref = f"{col_letters(new[0])}{new[1]}:{col_letters(new[2])}{new[3]}".encode()
                 head = head[: dm.start(2)] + ref + head[dm.end(2):]
     if not plan.widths:
         return head
@@ -708,7 +708,7 @@ def _same_tail(tail: bytes, *_: object) -> bytes:
     return tail
 
 
-class _CellPatcher(_SheetPatcher):
+class _CellPatcher(SheetPatcher):
     """The marker's sheet streamer, setting cell values instead of cell styles.
 
     The streamer finds the rows with work (a fast byte search per row) and hands each one to
@@ -717,7 +717,7 @@ class _CellPatcher(_SheetPatcher):
     ``r``, other attribute orders) go through a full parse of the row.
     """
 
-    def __init__(self, plan: _Plan, styles: _Styles, shared: _SharedStrings | None = None, *,
+    def __init__(self, plan: _Plan, styles: Styles, shared: _SharedStrings | None = None, *,
                  date1904: bool = False) -> None:
         super().__init__(dict.fromkeys(plan.rows, {}), styles, _same_tail)
         self.plan = plan
@@ -777,11 +777,11 @@ class _CellPatcher(_SheetPatcher):
         if kind != "text" and not isinstance(value, str):
             shown, exact = _typed(kind, value, date1904=self.date1904)
             return b"", b"<" + p + b"v>" + shown.encode() + b"</" + p + b"v>", exact
-        text = _BAD_XML_CHARS.sub("", str(value))
+        text = BAD_XML_CHARS.sub("", str(value))
         if not text:
             return None
-        return (b' t="inlineStr"', b"<" + p + b"is><" + p + b't xml:space="preserve">' + _ooxml_text(text)
-                + b"</" + p + b"t></" + p + b"is>", text[:_MAX_TEXT])
+        return (b' t="inlineStr"', b"<" + p + b"is><" + p + b't xml:space="preserve">' + ooxml_text(text)
+                + b"</" + p + b"t></" + p + b"is>", text[:MAX_TEXT])
 
     def _date_style(self, col: _Col, s: bytes | None) -> bytes | None:
         """The style of a date cell: its own, else the column's nearest above, else yyyy-mm-dd
@@ -914,7 +914,7 @@ class _CellPatcher(_SheetPatcher):
         end_tag = b"</" + p + b"row>"
         body = b"" if self_closing else text[tag_end + 1: len(text) - len(end_tag)]
         row_style = None
-        if _CUSTOM_FORMAT_RE.search(start_tag):
+        if CUSTOM_FORMAT_RE.search(start_tag):
             s = _s_of(start_tag)
             row_style = int(s) if s is not None and s.isdigit() else None
         new_body = self._quick(body, n, jobs, row_style)
@@ -966,7 +966,7 @@ class _CellPatcher(_SheetPatcher):
                 continue
             te = body.find(b">", i)
             if te < 0:
-                raise _Malformed("cell tag")
+                raise Malformed("cell tag")
             ce = _cell_end(body, te, end_c)
             pieces.append(body[cur:i])
             pieces.append(self._replace(n, col, enc, forced, body[i:ce], body[i: te + 1]))
@@ -994,7 +994,7 @@ class _CellPatcher(_SheetPatcher):
                 cur = ce
             elif not named:
                 at = len(p) + 2
-                pieces += [body[cur:cs], tag[:at] + b' r="' + _col_letters(col).encode() + row + b'"' + tag[at:],
+                pieces += [body[cur:cs], tag[:at] + b' r="' + col_letters(col).encode() + row + b'"' + tag[at:],
                            body[te + 1: ce]]
                 cur = ce
         pieces.append(body[cur:])
@@ -1006,7 +1006,7 @@ _XML_ESCAPE_RE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _unescape(text: str) -> str:
-    """OOXML text as shown: ``_xHHHH_`` escapes decoded (what :func:`_ooxml_text` encodes)."""
+    """OOXML text as shown: ``_xHHHH_`` escapes decoded (what :func:`ooxml_text` encodes)."""
     return _XML_ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
@@ -1029,7 +1029,7 @@ class _SharedStrings:
 
     _SI_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?si(?:\s[^>]*)?(?:/>|>(.*?)</(?:[A-Za-z_][\w.\-]*:)?si\s*>)", re.S)
 
-    def __init__(self, writer: _Marker) -> None:
+    def __init__(self, writer: Marker) -> None:
         self.writer = writer
         self._items: list[bytes] | None = None
         self._texts: dict[int, str | None] = {}  # a column's old values share a few items
@@ -1061,8 +1061,8 @@ def _last_col(body: bytes, start: int, p: bytes) -> int | None:
         if body[k + len(opening): k + len(opening) + 1] in (b" ", b"\t", b"\r", b"\n", b"/", b">"):
             break
     te = body.find(b">", k)
-    rm = _CELL_R_RE.search(body, k, te) if te >= 0 else None
-    return (_col_index(rm.group(1).decode()) or None) if rm else None
+    rm = CELL_R_RE.search(body, k, te) if te >= 0 else None
+    return (col_index(rm.group(1).decode()) or None) if rm else None
 
 
 _SPANS_RE = re.compile(rb"""(\sspans\s*=\s*["'])([\d:\s]*)(["'])""")
@@ -1086,30 +1086,30 @@ def _spans_over(spans: bytes, lo: int, hi: int) -> bytes:
 # Around the sheet: its Table, the calculation chain
 
 
-def _extend_table(writer: _Marker, table: _TableInfo, plan: _Plan) -> None:
+def _extend_table(writer: Marker, table: TableInfo, plan: _Plan) -> None:
     """Widen ``table`` over the appended columns (ref, autoFilter, one tableColumn each)."""
     added = [c for c in plan.cols if c.appended]
     last = max(c.index for c in added)
     root = table.root
-    root.set("ref", f"{_col_letters(table.c1)}{table.r1}:{_col_letters(last)}{table.r2}")
-    af = root.find(_q("autoFilter"))
+    root.set("ref", f"{col_letters(table.c1)}{table.r1}:{col_letters(last)}{table.r2}")
+    af = root.find(qname("autoFilter"))
     if af is not None:
         bounds = _bounds(af.get("ref", ""))
         if bounds is not None:
-            af.set("ref", f"{_col_letters(bounds[0])}{bounds[1]}:{_col_letters(last)}{bounds[3]}")
-    columns = root.find(_q("tableColumns"))
+            af.set("ref", f"{col_letters(bounds[0])}{bounds[1]}:{col_letters(last)}{bounds[3]}")
+    columns = root.find(qname("tableColumns"))
     if columns is None:
         raise UnreadableWorkbook(f"表格「{table.name}」已损坏（没有列）", f"Table '{table.name}' is damaged (no columns)")
-    ids = [int(el.get("id", "0")) for el in columns.findall(_q("tableColumn")) if el.get("id", "").isdigit()]
+    ids = [int(el.get("id", "0")) for el in columns.findall(qname("tableColumn")) if el.get("id", "").isdigit()]
     next_id = max(ids, default=0) + 1
     for i, c in enumerate(added):
-        el = columns.makeelement(_q("tableColumn"), {"id": str(next_id + i), "name": c.header})
+        el = columns.makeelement(qname("tableColumn"), {"id": str(next_id + i), "name": c.header})
         columns.append(el)
-    columns.set("count", str(len(columns.findall(_q("tableColumn")))))
-    writer.pkg.put(table.part, _serialize(root))
+    columns.set("count", str(len(columns.findall(qname("tableColumn")))))
+    writer.pkg.put(table.part, serialize_xml(root))
 
 
-def _drop_calc_chain(writer: _Marker) -> None:
+def _drop_calc_chain(writer: Marker) -> None:
     """Excel rebuilds a missing calculation chain; one naming a formula we removed needs repair."""
     for rid, part in writer.wb_rels.of_type(RT_CALC_CHAIN):
         writer.pkg.delete(part)

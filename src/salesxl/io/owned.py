@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 if TYPE_CHECKING:
-    from salesxl.io.marking import _Marker
+    from salesxl.io.marking import Marker
 
 __all__ = ["MARK_PREFIX", "claim", "free_name", "is_mark", "is_result_of", "kept_note", "mark", "marked_sheets", "sheet_of"]
 
@@ -67,7 +67,7 @@ def sheet_of(formula: str) -> str | None:
     return None if not name or name.startswith("#") else name
 
 
-def _marks(m: _Marker) -> list[tuple[etree._Element, str | None]]:
+def _marks(m: Marker) -> list[tuple[etree._Element, str | None]]:
     """Our mark names in the workbook, each with the sheet it refers to."""
     names = m.wb.find(_q("definedNames"))
     if names is None:
@@ -81,19 +81,19 @@ def is_mark(name: str) -> bool:
     return _MARK_RE.fullmatch(name.rsplit("!", 1)[-1]) is not None
 
 
-def _sheet_names(m: _Marker) -> list[str]:
+def _sheet_names(m: Marker) -> list[str]:
     """The workbook's sheet names (cheaper than ``m.sheets()``: no relationship lookups)."""
     container = m.wb.find(_q("sheets"))
     return [el.get("name", "") for el in container.findall(_q("sheet"))] if container is not None else []
 
 
-def marked_sheets(m: _Marker) -> set[str]:
+def marked_sheets(m: Marker) -> set[str]:
     """The (case-folded) names of the sheets that carry salesxl's result mark."""
     present = {name.casefold() for name in _sheet_names(m)}
     return {ref.casefold() for _, ref in _marks(m) if ref is not None and ref.casefold() in present}
 
 
-def _drop_marks(m: _Marker, sheet: str | None) -> None:
+def _drop_marks(m: Marker, sheet: str | None) -> None:
     """Remove the marks of ``sheet`` (None: the marks whose sheet no longer exists)."""
     names = m.wb.find(_q("definedNames"))
     if names is None:
@@ -108,7 +108,7 @@ def _drop_marks(m: _Marker, sheet: str | None) -> None:
         m.wb.remove(names)
 
 
-def mark(m: _Marker, sheet: str) -> None:
+def mark(m: Marker, sheet: str) -> None:
     """Mark ``sheet`` as a result salesxl wrote (see the module documentation)."""
     names = m.wb.find(_q("definedNames"))
     if names is None:
@@ -132,7 +132,7 @@ def is_result_of(name: str, sheet: str) -> bool:
     return folded == want or re.fullmatch(re.escape(want) + r"\(\d+\)", folded) is not None
 
 
-def claim(m: _Marker, name: str, headers: Iterable[Sequence[str]] = (), *, replace: bool = True,
+def claim(m: Marker, name: str, headers: Iterable[Sequence[str]] = (), *, replace: bool = True,
           reserved: Iterable[str] = ()) -> str:
     """Make room for the result sheet ``name``; returns the name to write it under.
 
@@ -187,7 +187,7 @@ def kept_note(renamed: dict[str, str], lang: str = "zh") -> str | None:
 # The first row of a sheet (books from before the mark)
 
 
-def _first_row(m: _Marker, part: str) -> list[str] | None:
+def _first_row(m: Marker, part: str) -> list[str] | None:
     """The texts of row 1 of a worksheet part (None when the sheet has no row 1 or cannot be
     read).  Streams the part and stops after the first row: a user's sheet may be large."""
     cells: list[tuple[int, str | tuple[int]]] = []
@@ -238,7 +238,7 @@ def _col_of(ref: str | None, i: int) -> int:
     return n
 
 
-def _shared_strings(m: _Marker, upto: int) -> list[str]:
+def _shared_strings(m: Marker, upto: int) -> list[str]:
     """Shared strings 0…``upto`` (the table is read only as far as needed)."""
     found = m.wb_rels.of_type(RT_SHARED_STRINGS)
     if not found or not m.pkg.has(found[0][1]):

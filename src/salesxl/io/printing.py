@@ -17,7 +17,7 @@ the tail ``<printOptions>``, ``<pageMargins>``, ``<pageSetup>``, ``<headerFooter
 ``<autoFilter>``/``<hyperlinks>``.  The print titles go in ``workbook.xml``:
 :func:`set_print_titles` replaces an earlier one of the same sheet index, never duplicates it
 (Excel refuses a workbook with two).  A replaced result sheet's print titles are dropped with the
-sheet by :meth:`salesxl.io.marking._Marker._after_sheet_removed` (it drops every name scoped to
+sheet by :meth:`salesxl.io.marking.Marker._after_sheet_removed` (it drops every name scoped to
 the removed sheet and renumbers the later ones).
 """
 
@@ -109,7 +109,7 @@ def set_print_titles(wb: etree._Element, sheet: str, index: int, *, rows: int = 
     """Repeat rows ``1…rows`` and columns ``A…`` (``cols`` of them) of ``sheet`` (the
     ``index``-th sheet of ``<sheets>``) on every printed page; replaces that sheet's earlier
     print titles."""
-    from salesxl.core.grid import column_letter  # pandas: only when key columns repeat
+    from salesxl.io.ooxml.text import col_letters
 
     names = wb.find(_q("definedNames"))
     if names is None:
@@ -123,7 +123,7 @@ def set_print_titles(wb: etree._Element, sheet: str, index: int, *, rows: int = 
             names.remove(dn)
     refs = []
     if cols:
-        refs.append(f"{_quoted(sheet)}!$A:${column_letter(cols - 1)}")
+        refs.append(f"{_quoted(sheet)}!$A:${col_letters(cols)}")
     if rows:
         refs.append(f"{_quoted(sheet)}!$1:${rows}")
     if not refs:

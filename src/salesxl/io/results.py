@@ -71,31 +71,16 @@ from salesxl.core.money import fen_to_decimal
 from salesxl.errors import BadArguments
 from salesxl.io import files, owned, printing
 from salesxl.io.columns import SheetPatch, patch_sheet
-from salesxl.io.marking import (
-    CT_WORKSHEET,
-    NS_MAIN,
-    NS_R,
-    RT_WORKSHEET,
-    _check_call,
-    _col_letters,
-    _DeflateSink,
-    _display_width,
-    _Marker,
-    _normalize_name,
-    _ooxml_str,
-    _ooxml_text,
-    _Package,
-    _q,
-    _resolve_target,
-    _save,
-    _serialize,
-    _Styles,
-    _with_attrs,
-)
+from salesxl.io.marking import Marker
+from salesxl.io.ooxml.package import DeflateSink, Package
+from salesxl.io.ooxml.rels import CT_WORKSHEET, NS_MAIN, NS_R, RT_WORKSHEET, qname, serialize_xml
+from salesxl.io.ooxml.saving import check_write_call, resolve_target, save_package
+from salesxl.io.ooxml.styles import Styles, with_attrs
+from salesxl.io.ooxml.text import col_letters, display_width, normalize_name, ooxml_str, ooxml_text
 from salesxl.io.safety import is_date1904
 
 __all__ = [
-    "LEDGER_SHEETS", "Column", "ResultSheet", "WriteResult", "ledger_sheets", "write_result_sheets",
+    "LEDGER_SHEETS", "Column", "ResultSheet", "SheetWriter", "WriteResult", "ledger_sheets", "write_result_sheets",
 ]
 
 Kind = Literal["text", "amount", "date", "int", "number", "datetime", "coordinate"]
@@ -214,28 +199,28 @@ def write_result_sheets(
     ``force`` replaces an existing ``out`` after backing it up (no backup when not
     ``keep_replaced``: for files salesxl itself rewrites each run, like the batch's feedback).
     """
-    book, in_place = _check_call(book, out, in_place)
+    book, in_place = check_write_call(book, out, in_place)
     names = [s.name for s in sheets]
     _check_names(names + [s.name for s in add_if_missing])
-    if patch is not None and _normalize_name(patch.sheet) in {
-        _normalize_name(n) for n in names + [s.name for s in add_if_missing]
+    if patch is not None and normalize_name(patch.sheet) in {
+        normalize_name(n) for n in names + [s.name for s in add_if_missing]
     }:
         raise BadArguments(
             f"「{patch.sheet}」是结果工作表，不能写入列", f"'{patch.sheet}' is a result sheet; no columns can be written into it"
         )
     with files.book_lock(book) as lock:
         files.remove_stale_temps(lock.path)  # what a killed earlier write of this book left
-        with _Package(book) as pkg:
-            target, copied_zh, copied_en = _resolve_target(
+        with Package(book) as pkg:
+            target, copied_zh, copied_en = resolve_target(
                 pkg, book, out, in_place, copy_tag=copy_tag, what_zh=what_zh, what_en=what_en, force=force
             )
-            writer = _SheetWriter(pkg)
+            writer = SheetWriter(pkg)
             done = writer.write(sheets, add_if_missing, patch)
 
             if in_place and target == book and not pkg.dirty:
                 return WriteResult(book, done.sheets, done.rows, kept=done.kept, cells=done.cells,
                                    columns=done.columns, renamed=done.renamed)
-            backup = _save(pkg, book, target, lock, force=force or in_place,
+            backup = save_package(pkg, book, target, lock, force=force or in_place,
                            keep_replaced=keep_replaced and not in_place)
     return WriteResult(target, done.sheets, done.rows, backup, copied_zh, copied_en, kept=done.kept,
                        cells=done.cells, columns=done.columns, renamed=done.renamed)
@@ -266,10 +251,10 @@ class _Written:
     renamed: dict[str, str] = field(default_factory=dict)
 
 
-class _SheetWriter(_Marker):
+class SheetWriter(Marker):
     """The workbook-structure half of the marker: remove sheets by name, add new ones."""
 
-    def __init__(self, pkg: _Package) -> None:
+    def __init__(self, pkg: Package) -> None:
         super().__init__(pkg, "zh")
 
     def run(self, sheets: Sequence[ResultSheet]) -> dict[str, int]:  # type: ignore[override]
@@ -279,16 +264,16 @@ class _SheetWriter(_Marker):
               patch: SheetPatch | None = None) -> _Written:
         """Patch the user's sheet, add the missing starting sheets, replace the result sheets;
         then save the workbook's structure parts once."""
-        container = self.wb.find(_q("sheets"))
-        present = [el.get("name", "") for el in (container.findall(_q("sheet")) if container is not None else [])]
-        loose = {_normalize_name(name) for name in present}
+        container = self.wb.find(qname("sheets"))
+        present = [el.get("name", "") for el in (container.findall(qname("sheet")) if container is not None else [])]
+        loose = {normalize_name(name) for name in present}
         done = _Written([], {}, [])
         if patch is not None:  # first: a patch that cannot be written stops before anything else
             patched = patch_sheet(self, patch)
             done.cells, done.columns = patched.cells, patched.letters
         missing = []
         for s in add_if_missing:
-            if _normalize_name(s.name) in loose:
+            if normalize_name(s.name) in loose:
                 done.kept.append(s.name)
             else:
                 missing.append(s)
@@ -311,21 +296,21 @@ class _SheetWriter(_Marker):
                 owned.mark(self, name)
         self.styles.save()
         if self.wb_dirty:
-            self.pkg.put(self.wb_part, _serialize(self.wb))
+            self.pkg.put(self.wb_part, serialize_xml(self.wb))
         self.wb_rels.save()
         self.root_rels.save()
         self.ct.save()
         return done
 
     def _add_sheet(self, sheet: ResultSheet, xf: _Formats, name: str) -> int:
-        container = self.wb.find(_q("sheets"))
+        container = self.wb.find(qname("sheets"))
         if container is None:
-            container = self.wb.makeelement(_q("sheets"), {})
+            container = self.wb.makeelement(qname("sheets"), {})
             self.wb.append(container)
-        ids = [int(el.get("sheetId", "0")) for el in container.findall(_q("sheet"))
+        ids = [int(el.get("sheetId", "0")) for el in container.findall(qname("sheet"))
                if el.get("sheetId", "").isdigit()]
         part = self.pkg.unique("xl/worksheets/sheet{}.xml")
-        sink = _DeflateSink()
+        sink = DeflateSink()
         try:
             n = _write_sheet(sink, sheet, xf)
         except BaseException:
@@ -333,14 +318,14 @@ class _SheetWriter(_Marker):
             raise
         self.pkg.put_stream(part, sink.finish())
         rid = self.wb_rels.add(RT_WORKSHEET, part)
-        el = container.makeelement(_q("sheet"), {})
+        el = container.makeelement(qname("sheet"), {})
         container.append(el)
         el.set("name", name)
         el.set("sheetId", str(max(ids, default=0) + 1))
-        el.set(_q("id", NS_R), rid)
+        el.set(qname("id", NS_R), rid)
         self.ct.set_override(part, CT_WORKSHEET)
         headers = [c.header for c in sheet.columns]
-        printing.set_print_titles(self.wb, name, len(container.findall(_q("sheet"))) - 1,
+        printing.set_print_titles(self.wb, name, len(container.findall(qname("sheet"))) - 1,
                                   rows=1, cols=printing.key_columns(headers))
         self.wb_dirty = True
         return n
@@ -349,7 +334,7 @@ class _SheetWriter(_Marker):
 class _Formats:
     """Cell formats (``s`` indexes) of the result sheets, found or appended in styles.xml."""
 
-    def __init__(self, styles: _Styles, *, date1904: bool = False) -> None:
+    def __init__(self, styles: Styles, *, date1904: bool = False) -> None:
         self.styles = styles
         self.date1904 = date1904  # the book's date system: date cells are serials counted from it
         base = styles._base_xf(0)
@@ -357,10 +342,10 @@ class _Formats:
         self._header_right: int | None = None
         self.text = styles.results_xf("text")
         self.amount = styles._find_or_add(
-            "cellXfs", _with_attrs(base, numFmtId=str(_AMOUNT_FMT_ID), applyNumberFormat="1"))
+            "cellXfs", with_attrs(base, numFmtId=str(_AMOUNT_FMT_ID), applyNumberFormat="1"))
         date_id = self._num_fmt(DATE_FORMAT)
         self.date = styles._find_or_add(
-            "cellXfs", _with_attrs(base, numFmtId=str(date_id), applyNumberFormat="1"))
+            "cellXfs", with_attrs(base, numFmtId=str(date_id), applyNumberFormat="1"))
         self.int = 0
         self._number: int | None = None
         self._datetime: int | None = None
@@ -381,7 +366,7 @@ class _Formats:
     def coordinate(self) -> int:
         """The ``0.000000`` format of latitudes and longitudes, added only when a sheet uses it."""
         if self._coordinate is None:
-            self._coordinate = self.styles._find_or_add("cellXfs", _with_attrs(
+            self._coordinate = self.styles._find_or_add("cellXfs", with_attrs(
                 self.styles._base_xf(0), numFmtId=str(self._num_fmt(COORDINATE_FORMAT)), applyNumberFormat="1"))
         return self._coordinate
 
@@ -389,7 +374,7 @@ class _Formats:
     def datetime(self) -> int:
         """The ``yyyy-mm-dd hh:mm:ss`` format, added only when a sheet uses it."""
         if self._datetime is None:
-            self._datetime = self.styles._find_or_add("cellXfs", _with_attrs(
+            self._datetime = self.styles._find_or_add("cellXfs", with_attrs(
                 self.styles._base_xf(0), numFmtId=str(self._num_fmt(DATETIME_FORMAT)), applyNumberFormat="1"))
         return self._datetime
 
@@ -399,16 +384,16 @@ class _Formats:
         a number column are written exactly as before)."""
         if self._number is None:
             self._number = self.styles._find_or_add(
-                "cellXfs", _with_attrs(self.styles._base_xf(0), numFmtId=str(_NUMBER_FMT_ID), applyNumberFormat="1"))
+                "cellXfs", with_attrs(self.styles._base_xf(0), numFmtId=str(_NUMBER_FMT_ID), applyNumberFormat="1"))
         return self._number
 
     def _num_fmt(self, code: str) -> int:
         """The id of a custom number format ``code``, added to ``<numFmts>`` when missing."""
         root = self.styles.root
-        sec = root.find(_q("numFmts"))
+        sec = root.find(qname("numFmts"))
         used = [163]
         if sec is not None:
-            for el in sec.findall(_q("numFmt")):
+            for el in sec.findall(qname("numFmt")):
                 fid = el.get("numFmtId", "")
                 if fid.isdigit():
                     if el.get("formatCode") == code:
@@ -416,9 +401,9 @@ class _Formats:
                     used.append(int(fid))
         sec = self.styles._section("numFmts")
         new_id = max(used) + 1
-        el = sec.makeelement(_q("numFmt"), {"numFmtId": str(new_id), "formatCode": code})
+        el = sec.makeelement(qname("numFmt"), {"numFmtId": str(new_id), "formatCode": code})
         sec.append(el)
-        sec.set("count", str(len(sec.findall(_q("numFmt")))))
+        sec.set("count", str(len(sec.findall(qname("numFmt")))))
         self.styles.dirty = True
         return new_id
 
@@ -497,7 +482,7 @@ def _cell(ref: str, kind: str, v: Any, xf: _Formats) -> tuple[str, str]:
             text = str(int(v)) if not isinstance(v, float) else repr(v)
         return f'<c r="{ref}"><v>{text}</v></c>', text
     s = str(v)
-    return f'<c r="{ref}" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">{_ooxml_str(s)}</t></is></c>', s
+    return f'<c r="{ref}" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">{ooxml_str(s)}</t></is></c>', s
 
 
 #: Kinds whose values Excel aligns left: a left header (numbers, amounts and dates: right).
@@ -507,7 +492,7 @@ _ROWS_PER_WRITE = 2048  # rows joined and encoded together: few, large writes
 _TEXT_CACHE = 1 << 16  # distinct texts remembered per sheet (escaped form and width)
 
 
-def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
+def _write_sheet(sink: DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
     """Write ``sheet``'s part into ``sink``; returns its data rows.
 
     The column widths fit the content, and ``<cols>`` comes before the rows, so the rows go to
@@ -520,8 +505,8 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
     cols = list(sheet.columns)
     if not cols:
         raise BadArguments(f"工作表 {sheet.name} 没有列", f"Sheet {sheet.name} has no columns")
-    letters = [_col_letters(i) for i in range(1, len(cols) + 1)]
-    widths = [_display_width(c.header) + 2 for c in cols]
+    letters = [col_letters(i) for i in range(1, len(cols) + 1)]
+    widths = [display_width(c.header) + 2 for c in cols]
     text_cols = [c.kind == "text" for c in cols]
     opens = [f'<c r="{letter}' for letter in letters]  # + row + text_mid + escaped text + _TEXT_END
     text_mid = f'" s="{xf.text}" t="inlineStr"><is><t xml:space="preserve">'
@@ -551,7 +536,7 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
                     if known is None:
                         if len(texts) >= _TEXT_CACHE:
                             texts.clear()
-                        known = texts[v] = (_ooxml_str(v), _display_width(v) + 2)
+                        known = texts[v] = (ooxml_str(v), display_width(v) + 2)
                     parts += (opens[i], r, text_mid, known[0], _TEXT_END)
                     if known[1] > widths[i]:
                         widths[i] = known[1]
@@ -560,7 +545,7 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
                     continue
                 data, shown = _cell(letters[i] + r, cols[i].kind, v, xf)
                 parts.append(data)
-                w = _display_width(shown) + 2
+                w = display_width(shown) + 2
                 if w > widths[i]:
                     widths[i] = w
             parts.append("</row>")
@@ -587,7 +572,7 @@ def _write_sheet(sink: _DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
         sink.write(b'<row r="1">' + b"".join(
             f'<c r="{letters[i]}1" s="{xf.header if c.kind in _LEFT_KINDS else xf.header_right}" t="inlineStr">'
             '<is><t xml:space="preserve">'.encode()
-            + _ooxml_text(c.header) + b"</t></is></c>" for i, c in enumerate(cols)
+            + ooxml_text(c.header) + b"</t></is></c>" for i, c in enumerate(cols)
         ) + b"</row>")
         body.seek(0)
         while chunk := body.read(1 << 20):
