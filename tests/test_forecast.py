@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_ledger import write_book
 
 from salesxl import api
 from salesxl.cli import run
@@ -36,6 +35,7 @@ from salesxl.core.forecast import forecast, shift_days
 from salesxl.core.forecast_backtest import backtest, month_ends
 from salesxl.core.ledger import offset
 from salesxl.io.reading import read_book
+from test_ledger import write_book
 
 D = dt.date
 AS_OF = D(2026, 3, 31)
@@ -197,7 +197,7 @@ def test_report_forecast_sheet_prints(book_path: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(report) as z:
         assert "回款预测" in z.read("xl/workbook.xml").decode()
     out = tmp_path / "fc.xlsx"
-    api.forecast_to_book(book_path, as_of=AS_OF, out=out)
+    api.forecast(book_path, as_of=AS_OF, out=out)
     subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(out)], check=True, capture_output=True, timeout=180,
                    env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"})

@@ -28,6 +28,7 @@ from salesxl.commands import (
     classify,
     classify_to_book,
     describe,
+    forecast,
     ledger,
     offset,
     offset_to_book,
@@ -51,7 +52,7 @@ __all__ = [
     "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
     "OFFSET_SHEETS", "SUMMARY_REQUIRES", "SUMMARY_SHEETS", "TEMPLATE_SHEETS", "VALIDATE_REQUIRES",
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
-    "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
+    "classify_to_book", "describe", "forecast", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
 ]
 

@@ -853,6 +853,64 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     return 0
 
 
+@app.command(help=T(
+    "回款预测：按每个客户近12个月的付款迟延天数，预计未来8周、3个月每期的回款额及构成客户；"
+    "用 --out 写成回款预测工作簿（读取有错误时退出码为 1）。",
+    "Collections forecast: from each customer's average days paid late over the last 12 months, the "
+    "collections expected in each of the next 8 weeks and 3 months and the customers making them up; "
+    "--out writes the forecast workbook (exit status 1 when reading found errors)."),
+    short_help=T("回款预测：未来8周、3个月的预计回款（读取有错误时退出码为 1）。",
+                 "Collections forecast: the next 8 weeks and 3 months."))
+@book_arg
+@as_of_opt
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("回款预测工作簿路径（给文件夹时为其中的 回款预测-YYYY-MM-DD.xlsx；原工作簿不变）",
+                     "The forecast workbook (a folder: a file named after the date inside it; the book is not changed)"))
+@force_opt
+@json_opt
+@lang_opt
+def forecast(book: Path, as_of: str | None, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """回款预测：未来8周、3个月每期的预计回款额及构成客户（读取有错误时退出码为 1）。"""
+    day = parse_as_of(as_of)
+    zh = lang != "en"
+    with progress_bar("回款预测" if zh else "Forecast") as progress:
+        result = api.forecast(book, as_of=day, out=out_path, progress=progress, force=force)
+    if json_out:
+        from salesxl.io.forecast_documents import forecast_document
+
+        emit_json(forecast_document(result))
+        return _exit_for(result.findings)
+    _print_forecast(result, lang)
+    return _reading_errors(result.findings, lang)
+
+
+def _print_forecast(fc: Any, lang: str) -> None:
+    """The two views with their largest customers, later and doubtful amounts, the workbook."""
+    zh = lang != "en"
+    company = ("无" if zh else "none") if fc.company_days is None else f"{fc.company_days:+.1f}"
+    out.print(f"截至 {fc.as_of}：应收余额 {money(fc.open_total)} 元；公司平均付款迟延 {company} 天" if zh
+              else f"As of {fc.as_of}: receivable {money(fc.open_total)} CNY; company average days late {company}")
+    for view, head, later in ((fc.weeks, ("周次", "Week"), ("8 周之后", "After 8 weeks")),
+                              (fc.months, ("月份", "Month"), ("3 个月之后", "After 3 months"))):
+        heads = (head[0], "起", "止", "预计回款", "客户数", "主要客户") if zh else (
+            head[1], "From", "To", "Expected", "Customers", "Largest")
+        table = console_table(heads, right=heads[3:5])
+        for r in view.table.itertuples(index=False):
+            g = view.customers_of(str(r.period)).head(3)
+            names = ("、" if zh else ", ").join(str(n if isinstance(n, str) and n else c)
+                                               for c, n in zip(g["customer_id"], g["customer_name"], strict=True))
+            table.add_row(str(r.period), str(r.start.date()), str(r.end.date()), money(r.amount), str(r.customers),
+                          names)
+        table.add_row(later[0 if zh else 1], "", "", money(view.later), "", "")
+        out.print(table)
+    if fc.doubtful:
+        out.print(f"存疑（逾期超过 {fc.doubtful_after} 天，未计入各期）：{money(fc.doubtful)} 元" if zh
+                  else f"Doubtful (over {fc.doubtful_after} days overdue, in no period): {money(fc.doubtful)}",
+                  style="yellow")
+    if fc.written is not None:
+        out.print(f"{'已写入回款预测：' if zh else 'Forecast written: '}{fc.written}")
+
+
 def _fail(message: str) -> int:
     line = " ".join(str(message).split())
     err.print(f"salesxl: {line}", highlight=False, markup=False, soft_wrap=True)

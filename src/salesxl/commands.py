@@ -313,6 +313,9 @@ def summary(
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:
+        from salesxl.core.forecast import forecast as forecast_of  # the report's 回款预测 sheet
+
+        result.forecast = forecast_of(book, as_of=result.as_of)
         files.replace_existing(target, force=True)  # backs up the report it replaces, if any
         result.written = write_report(result, target)
     return result
@@ -377,3 +380,46 @@ def salesperson_templates(
 
     book, issued = _template_book(path, as_of, progress)
     return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+
+
+# The collections forecast (issue 19, item 5), appended here.
+from salesxl.core.forecast import FORECAST_REQUIRES, FORECAST_SHEETS, CollectionsForecast  # noqa: E402
+from salesxl.core.forecast import forecast as forecast_book  # noqa: E402
+
+
+def forecast(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> CollectionsForecast:
+    """回款预测 of the workbook at ``path`` as of ``as_of`` (default today): each customer's
+    payment behaviour from the ledger's allocations and the collections expected in each of the
+    next 8 ISO weeks and 3 months, with the customers making up each (see
+    :mod:`salesxl.core.forecast` for the method).
+
+    With ``out`` the forecast workbook (回款预测, 付款习惯) is also written there (a folder gets
+    ``回款预测-YYYY-MM-DD.xlsx`` inside it; the book itself is never written to; an existing file is
+    replaced only with ``force``, after a backup); ``result.written`` is its path.
+    :func:`salesxl.io.forecast_documents.forecast_document` gives the ``--json`` document.
+    ``result.findings``: the reader's findings, for the CLI's exit status.
+    """
+    as_of = as_of or date.today()
+    target = None
+    if out is not None:
+        target = files.resolve_out(out, book=Path(path), default_name=f"回款预测-{as_of.isoformat()}.xlsx", create=True)
+        if target.suffix.lower() != ".xlsx":
+            raise BadArguments(f"回款预测只能保存为 .xlsx 文件：{target}", f"the forecast is an .xlsx file: {target}")
+        if not force:
+            files.replace_existing(target, force=False)
+    book = read_book(path, sheets=FORECAST_SHEETS, require=FORECAST_REQUIRES, progress=progress)
+    result = forecast_book(book, as_of=as_of)
+    result.findings = order_findings(list(book.findings), book)
+    if target is not None:
+        from salesxl.io.forecast_report import write_forecast
+
+        files.replace_existing(target, force=True)
+        result.written = write_forecast(result, target)
+    return result

@@ -141,6 +141,8 @@ class CollectionsForecast:
     findings: list[Finding] = field(default_factory=list)
     path: str | None = None
     company: str = ""
+    written: Any = None
+    """Where the forecast workbook went, when it was written (a :class:`pathlib.Path`)."""
 
     @property
     def open_total(self) -> int:

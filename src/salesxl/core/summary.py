@@ -311,6 +311,9 @@ class MonthlySummary:
     caveats: list[str] = field(default_factory=list)
     """Warnings the report shows in red at the top of its first page (概览): what its figures do
     not include — e.g. the batch could not update the master, so returned files are missing."""
+    forecast: Any = None
+    """The 回款预测 as of ``as_of`` (:class:`salesxl.core.forecast.CollectionsForecast`), set by
+    whoever writes the report workbook (it adds a 回款预测 sheet); None otherwise."""
 
     @property
     def month_text(self) -> str:

@@ -188,6 +188,9 @@ def run_summary(gateway: WorkbookGateway, month: date | str | None = None,
     book = gateway.read_book(sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES)
     result = monthly_summary(book, first)
     result.findings = order_findings(list(book.findings), book)
+    from salesxl.core.forecast import forecast as forecast_of  # the report's 回款预测 sheet
+
+    result.forecast = forecast_of(book, as_of=result.as_of)
     target = Path(out_dir or gateway.output_folder()) / report_name(first)
     result.written = write_report(result, target)
     gateway.report(f"{first:%Y年%m月}月报已保存：{result.written}（销售 {_yuan(result.sales)}）"

@@ -14,7 +14,9 @@
   customers, ranked, attainment coloured;
 * 费用分析 — expenses by salesperson and category against 费用预算, over-budget flagged, and by
   category;
-* 客户动态 — the new, reactivated and lost customers with names.
+* 客户动态 — the new, reactivated and lost customers with names;
+* 回款预测 — the collections expected in the next 8 weeks and 3 months
+  (:mod:`salesxl.io.forecast_report`), when the summary carries its forecast.
 
 Report conventions: amounts are numbers (fen / 100, the nearest double, as Excel stores a typed
 amount) with ``#,##0.00``, shares ``0.0%``; every text, including the user's names, is written
@@ -47,7 +49,7 @@ from salesxl.io import files
 __all__ = ["SHEETS", "UNASSIGNED", "write_report"]
 
 #: The report's sheets, in order.
-SHEETS = ("概览", "等级构成", "产品构成", "区域构成", "信用分析", "业务员业绩", "费用分析", "客户动态")
+SHEETS = ("概览", "等级构成", "产品构成", "区域构成", "信用分析", "业务员业绩", "费用分析", "客户动态", "回款预测")
 #: How the group without a salesperson is shown.
 UNASSIGNED = "（未指定）"
 
@@ -697,6 +699,10 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
         fmt = _Fmt(wb)
         for build in (_overview, _levels, _products, _regions, _credit, _salespeople, _expenses, _movements):
             build(wb, fmt, summary)
+        if summary.forecast is not None:  # 回款预测 (issue 19): its own module lays it out
+            from salesxl.io.forecast_report import add_forecast_sheet
+
+            add_forecast_sheet(wb, summary.forecast, company=summary.company)
         created = datetime.combine(summary.as_of, datetime.min.time())
         wb.set_properties({"title": f"{summary.month.year}年{summary.month.month}月销售月报",
                            "company": summary.company, "author": "salesxl", "created": created})
