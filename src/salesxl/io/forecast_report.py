@@ -110,6 +110,7 @@ def _periods_table(ws: Worksheet, f: Formats, r: int, view: Periods, head: str, 
         ws.write_number(r, 3, _yuan(rec.amount), f.money)
         ws.write_number(r, 4, int(rec.customers), f.count)
         _text(ws, r, 5, _names(view, str(rec.period)), f.wrap)
+        ws.set_row(r, 27)  # two lines of names (a wrapped cell's height is not fitted on opening)
         r += 1
     last = r - 1
     for label, amount in ((later_label, view.later), ("存疑（逾期过久，不计入预测）", doubtful)):
