@@ -27,6 +27,8 @@ from salesxl.commands import (
     ValidationReport,
     classify,
     classify_to_book,
+    customer_report,
+    customer_reports,
     describe,
     forecast,
     ledger,
@@ -52,7 +54,7 @@ __all__ = [
     "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
     "OFFSET_SHEETS", "SUMMARY_REQUIRES", "SUMMARY_SHEETS", "TEMPLATE_SHEETS", "VALIDATE_REQUIRES",
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
-    "classify_to_book", "describe", "forecast", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
+    "classify_to_book", "customer_report", "customer_reports", "describe", "forecast", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
 ]
 

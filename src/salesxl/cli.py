@@ -911,6 +911,60 @@ def _print_forecast(fc: Any, lang: str) -> None:
         out.print(f"{'已写入回款预测：' if zh else 'Forecast written: '}{fc.written}")
 
 
+@app.group(name="report", help=T(
+    "生成报告工作簿：客户业务报告（customer）。",
+    "Make report workbooks: the customer report (customer)."))
+@group_lang_opt
+def report() -> None:
+    """The report commands."""
+
+
+@report.command("customer", help=T(
+    "客户业务报告：一至两页可打印的客户档案——档案卡四组信息、等级状态与信用、近12个月销售（按月、按产品，带图表）、"
+    "应收逾期与账龄、付款习惯、拜访与下一步、合同执行（读取有错误时退出码为 1）。",
+    "Customer report: a printable one-to-two-page dossier — the card's four groups, level, status and "
+    "credit grade, 12 months' sales by month and product with a chart, receivable, overdue and aging, "
+    "payment behaviour, visits and next steps, contracts (exit status 1 when reading found errors)."),
+    short_help=T("客户业务报告：一至两页可打印的客户档案。", "Customer report: a printable dossier."))
+@book_arg
+@click.option("--customer", "customer_id", default=None, metavar=T("客户编号", "ID"), cls=Option,
+              help=T("客户编号（与 --all 二选一）", "The customer ID (or --all)"))
+@click.option("--all", "every", is_flag=True, cls=Option,
+              help=T("为客户档案中的每个客户各生成一份：--out 是目录", "One for every customer on file: --out is a folder"))
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("路径", "PATH"),
+              help=T("输出的 .xlsx 文件（默认：工作簿旁的 客户报告_<客户编号>.xlsx；用 --all 时为目录，必填）",
+                     "The .xlsx to write (default: a file named after the customer beside the book; with --all: "
+                     "a folder, required)"))
+@as_of_opt
+@force_opt
+@json_opt
+@lang_opt
+def report_customer(book: Path, customer_id: str | None, every: bool, out_path: str | None, as_of: str | None,
+                    force: bool, json_out: bool, lang: str) -> int:
+    """客户业务报告：一至两页可打印的客户档案（读取有错误时退出码为 1）。"""
+    if every == (customer_id is not None):
+        raise BadArguments("请给出 --customer 客户编号 或 --all（二选一）", "give either --customer ID or --all")
+    if every and out_path is None:
+        raise BadArguments("用 --all 时请用 --out 给出输出目录", "with --all, give the output folder with --out")
+    day = parse_as_of(as_of)
+    zh = lang != "en"
+    with progress_bar("客户报告" if zh else "Customer reports") as progress:
+        if every:
+            paths = api.customer_reports(book, out_dir=str(out_path), as_of=day, progress=progress)
+        else:
+            paths = [api.customer_report(book, customer_id=str(customer_id), out=out_path, as_of=day,
+                                         progress=progress, force=force)]
+    if json_out:
+        emit_json({"as_of": day.isoformat(), "reports": [str(p) for p in paths]})
+        return 0
+    out.print(f"已生成 {len(paths)} 份客户业务报告：" if zh else f"{len(paths)} customer report(s) written:")
+    for p in paths[:10]:
+        out.print(f"  {p}")
+    if len(paths) > 10:
+        out.print(f"  ……（共 {len(paths)} 份）" if zh else f"  … ({len(paths)} in all)")
+    return 0
+
+
 def _fail(message: str) -> int:
     line = " ".join(str(message).split())
     err.print(f"salesxl: {line}", highlight=False, markup=False, soft_wrap=True)

@@ -423,3 +423,68 @@ def forecast(
         files.replace_existing(target, force=True)
         result.written = write_forecast(result, target)
     return result
+
+
+# The customer report (issue 19, item 4), appended here.
+from salesxl.core.customer_report import REPORT_SHEETS, DossierBuilder  # noqa: E402
+
+
+def _dossiers(path: str | Path, as_of: date | None, progress: Progress | None) -> DossierBuilder:
+    book = read_book(path, sheets=REPORT_SHEETS, require=("客户档案",), progress=progress)
+    return DossierBuilder(book, as_of=as_of or date.today())
+
+
+def customer_report(
+    path: str | Path,
+    *,
+    customer_id: str,
+    out: str | Path | None = None,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> Path:
+    """客户业务报告 of one customer of the workbook at ``path`` as of ``as_of`` (default today):
+    a printable one-to-two-page workbook (see :mod:`salesxl.io.customer_report`) at ``out``
+    (default ``客户报告_<客户编号>.xlsx`` beside the book; a folder gets that name inside it).
+    Raises :class:`~salesxl.errors.BadArguments` for an unknown customer, a non-.xlsx ``out``,
+    or an existing file without ``force`` (with it, the file is backed up first)."""
+    from salesxl.io.customer_report import report_file_name, write_customer_report
+
+    name = report_file_name(str(customer_id))
+    target = files.resolve_out(out if out is not None else Path(path).parent / name, book=Path(path),
+                               default_name=name, create=True)
+    if target.suffix.lower() != ".xlsx":
+        raise BadArguments(f"客户报告只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
+    if not force:
+        files.replace_existing(target, force=False)
+    builder = _dossiers(path, as_of, progress)
+    try:
+        dossier = builder.dossier(str(customer_id))
+    except KeyError:
+        raise BadArguments(f"找不到客户 {customer_id}", f"no such customer: {customer_id}") from None
+    files.replace_existing(target, force=True)
+    return write_customer_report(dossier, target)
+
+
+def customer_reports(
+    path: str | Path,
+    *,
+    out_dir: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """One 客户业务报告 per customer of 客户档案 (sheet order) as ``out_dir/客户报告_<ID>.xlsx``,
+    replacing earlier ones; ``progress(stage, done, total)`` after each.  Returns the files."""
+    from salesxl.io.customer_report import report_file_name, write_customer_report
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadArguments(f"{out_dir} 是文件，不是文件夹", f"{out_dir} is a file, not a folder")
+    builder = _dossiers(path, as_of, progress)
+    ids = builder.customer_ids()
+    written = []
+    for i, cid in enumerate(ids):
+        written.append(write_customer_report(builder.dossier(cid), out_dir / report_file_name(cid)))
+        if progress is not None:
+            progress("写入", i + 1, len(ids))
+    return written
