@@ -18,14 +18,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_forecast import AS_OF, BOOK
-from test_ledger import write_book
 
 from salesxl import api
 from salesxl.cli import run
-from salesxl.core.customer_report import DossierBuilder, REPORT_SHEETS
+from salesxl.core.customer_report import REPORT_SHEETS, DossierBuilder
 from salesxl.core.schema import CARD_GROUPS
 from salesxl.io.reading import read_book
+from test_forecast import AS_OF, BOOK
+from test_ledger import write_book
 
 D = dt.date
 
