@@ -223,7 +223,6 @@ def forecast_from_input(inp: ledger.LedgerInput, as_of: date, *, weeks: int = WE
 
     names, reps = _texts(inp.names, np.arange(n)), _texts(inp.salespeople, np.arange(n))
     ids = np.array(inp.ids.to_pylist(), dtype=object)
-    docs = np.array(inp.docs.to_pylist(), dtype=object)
     receivable = ledger.group_sums(o.cust, left, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         avg = np.where(own, np.round(weighted / np.where(own, paid, 1), 1), np.nan)
@@ -235,7 +234,7 @@ def forecast_from_input(inp: ledger.LedgerInput, as_of: date, *, weeks: int = WE
     items = pd.DataFrame({
         "customer_id": ids[o.cust] if len(o) else np.array([], dtype=object),
         "customer_name": names[o.cust] if len(o) else np.array([], dtype=object),
-        "doc_no": _doc_texts(docs, o.doc),
+        "doc_no": _doc_texts(inp.docs, o.doc),
         "kind": np.array(ledger.KINDS, dtype=object)[o.kind],
         "row": o.row,
         "date": _as_dates(o.day),
@@ -273,11 +272,10 @@ def forecast_from_input(inp: ledger.LedgerInput, as_of: date, *, weeks: int = WE
     )
 
 
-def _doc_texts(docs: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    out = np.full(len(codes), None, dtype=object)
-    known = codes >= 0
-    out[known] = docs[codes[known]]
-    return out
+def _doc_texts(docs: pa.Array, codes: np.ndarray) -> np.ndarray:
+    """The doc nos of the open items only (a book has a million distinct ones), None for blank."""
+    taken = docs.take(pa.array(np.maximum(codes, 0), mask=codes < 0)) if len(docs) else pa.nulls(len(codes))
+    return np.array(taken.to_pylist(), dtype=object)
 
 
 def _as_dates(days: np.ndarray) -> np.ndarray:
