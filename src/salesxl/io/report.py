@@ -702,7 +702,7 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
         if summary.forecast is not None:  # 回款预测 (issue 19): its own module lays it out
             from salesxl.io.forecast_report import add_forecast_sheet
 
-            add_forecast_sheet(wb, summary.forecast, company=summary.company)
+            add_forecast_sheet(wb, summary.forecast, company=summary.company, top=5)
         created = datetime.combine(summary.as_of, datetime.min.time())
         wb.set_properties({"title": f"{summary.month.year}年{summary.month.month}月销售月报",
                            "company": summary.company, "author": "salesxl", "created": created})
