@@ -853,6 +853,47 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     return 0
 
 
+# v1.1, issue 18: contracts (and below: summary over a quarter or year, the weekly report).
+@app.command(help=T(
+    "合同执行：每份合同的已执行金额、剩余、执行率和到期提醒（即将到期 / 已逾期）；写成合同执行与合同签订统计"
+    "工作簿，原工作簿不变（读取有错误时退出码为 1）。",
+    "Contracts: each contract's executed amount, remaining, execution rate and flag (expiring / overdue); "
+    "written as a workbook with the 合同执行 and contract statistics sheets; the book is not changed "
+    "(exit status 1 when reading found errors)."),
+    short_help=T("合同执行：已执行、剩余、执行率和到期提醒。", "Contracts: execution and expiry flags."))
+@book_arg
+@as_of_opt
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("合同执行工作簿路径（默认：工作簿旁的 合同执行-YYYY-MM-DD.xlsx；与 --json 同用时，给出 --out 才写）",
+                     "The contract workbook (default: 合同执行-YYYY-MM-DD.xlsx beside the book; with --json it is "
+                     "written only when --out is given)"))
+@force_opt
+@json_opt
+@lang_opt
+def contracts(book: Path, as_of: str | None, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """合同执行：已执行、剩余、执行率和到期提醒。"""
+    from salesxl.io.contract_report import contract_report_name
+
+    day = parse_as_of(as_of)
+    target: str | Path | None = out_path
+    if target is None and not json_out:
+        target = book.parent / contract_report_name(day)
+    zh = lang != "en"
+    with progress_bar("合同" if zh else "Contracts") as progress:
+        result = api.contracts(book, as_of=day, out=target, progress=progress, force=force)
+    if json_out:
+        emit_json(result.to_json())
+        return _exit_for(result.findings)
+    n = result.counts()
+    out.print(f"截至 {day}：合同 {n['contracts']} 份，即将到期 {n['expiring']} 份，已逾期 {n['overdue']} 份，"
+              f"超合同执行 {n['over']} 份" if zh else
+              f"As of {day}: {n['contracts']} contracts, {n['expiring']} expiring, {n['overdue']} overdue, "
+              f"{n['over']} over-executed")
+    if result.written is not None:
+        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
+    return _reading_errors(result.findings, lang)
+
+
 def _fail(message: str) -> int:
     line = " ".join(str(message).split())
     err.print(f"salesxl: {line}", highlight=False, markup=False, soft_wrap=True)

@@ -147,13 +147,18 @@ class ContractReport:
                 c["contract_no"].tolist(), c["customer_id"].tolist(), c["salesperson"].tolist(),
                 c["execution_rate"].tolist(), c["status"].tolist(), c["flag"].tolist(), strict=True)):
             rows.append({
-                "contract_no": no, "customer_id": cust, "salesperson": sp,
+                "contract_no": _plain(no), "customer_id": _plain(cust), "salesperson": _plain(sp),
                 "amount": fen_to_str(amount[i]), "executed": fen_to_str(executed[i]),
                 "remaining": fen_to_str(remaining[i]),
                 "execution_rate": None if rate is None or rate != rate else rate,
-                "status": status, "flag": flag,
+                "status": status, "flag": _plain(flag),
             })
         return {"as_of": self.as_of.isoformat(), "contracts": rows}
+
+
+def _plain(v: Any) -> Any:
+    """None for pandas' blanks (NaN, NA), the value otherwise: JSON has no NaN."""
+    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
 
 
 def _rate4(num: np.ndarray, den: np.ndarray) -> list[float | None]:
