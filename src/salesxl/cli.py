@@ -464,8 +464,12 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
     short_help=T("月度汇总：写成带图表的月报工作簿（读取有错误时退出码为 1）。",
                  "Monthly summary: a report workbook with charts."))
 @book_arg
-@click.option("--month", "month", required=True, metavar="YYYY-MM", cls=Option,
+@click.option("--month", "month", default=None, metavar="YYYY-MM", cls=Option,
               help=T("汇总月份，如 2026-10（余额截至该月最后一天）", "The month, e.g. 2026-10 (balances at its last day)"))
+@click.option("--quarter", "quarter", default=None, metavar="YYYYQn", cls=Option,
+              help=T("或汇总一个季度，如 2026Q4（季报）", "Or a quarter, e.g. 2026Q4 (the quarterly report)"))
+@click.option("--year", "year", default=None, metavar="YYYY", cls=Option,
+              help=T("或汇总一年，如 2026（年报）", "Or a year, e.g. 2026 (the annual report)"))
 @click.option(
     "--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
     help=T("月报工作簿路径（默认：工作簿旁的 月报-YYYY-MM.xlsx；与 --json 同用时，给出 --out 才写月报）",
@@ -475,21 +479,24 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
 @force_opt
 @json_opt
 @lang_opt
-def summary(book: Path, month: str, out_path: str | Path | None, force: bool, json_out: bool, lang: str) -> int:
+def summary(book: Path, month: str | None, quarter: str | None, year: str | None, out_path: str | Path | None,
+            force: bool, json_out: bool, lang: str) -> int:
     """月度汇总：销售、回款、应收/预收、客户构成、业务员业绩与费用，写成带图表的月报工作簿（读取有错误时退出码为 1）。
 
     Without --json the report 月报-YYYY-MM.xlsx is written beside BOOK (or at --out) and the key
     figures are printed; with --json the spec's summary document is printed and the report is
     written only when --out is given.  The workbook itself is never changed.
     """
-    from salesxl.core.summary import parse_month, report_name
+    from salesxl.commands import summary_period
+    from salesxl.core.plans import period_report_name
 
-    first = parse_month(month)
+    period = summary_period(month, quarter, year)  # exactly one of them (v1.1: 季报, 年报)
     if out_path is None and not json_out:
-        out_path = book.parent / report_name(first)
+        out_path = book.parent / period_report_name(period)
     zh = lang != "en"
     with progress_bar("月报" if zh else "Summary") as progress:
-        result = api.summary(book, month=first, out=out_path, progress=progress, force=force)
+        result = api.summary(book, month=month, quarter=quarter, year=year, out=out_path, progress=progress,
+                             force=force)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
     if json_out:
         emit_json(result.to_json())
@@ -520,7 +527,11 @@ def _print_summary(result: Any, lang: str) -> None:
 
     heads = (("指标", "本月", "上月", "环比", "去年同月", "同比") if zh
              else ("Figure", "This month", "Last month", "MoM", "A year ago", "YoY"))
-    table = console_table(heads, title=(f"{result.month_text} 月度汇总（截至 {result.as_of}）" if zh
+    if getattr(result, "period", None) is not None:  # v1.1 季报 / 年报
+        heads = (("指标", "本期", "上期", "环比", "去年同期", "同比") if zh
+                 else ("Figure", "This period", "Previous", "Change", "A year ago", "YoY"))
+    table = console_table(heads, title=(f"{result.month_text} {'汇总' if result.period else '月度汇总'}（截至 {result.as_of}）"
+                                        if zh
                                         else f"Summary of {result.month_text} (as of {result.as_of})"),
                           right=heads[1:])
     for r in result.kpis.itertuples(index=False):
@@ -530,7 +541,7 @@ def _print_summary(result: Any, lang: str) -> None:
                       show(r.kind, prev), pct(change(cur, prev)), show(r.kind, year), pct(change(cur, year)))
     out.print(table)
     if result.written is not None:
-        out.print(f"{'已写入月报：' if zh else 'Report written: '}{result.written}")
+        out.print(f"{'已写入报表：' if zh else 'Report written: '}{result.written}")
 
 
 @app.command(help=T(

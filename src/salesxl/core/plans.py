@@ -30,11 +30,14 @@ import numpy as np
 import pandas as pd
 
 from salesxl.core.findings import Code, Finding
+from salesxl.core.identifiers import normalized_provinces
 from salesxl.core.money import fen_to_str
 from salesxl.core.periods import Period, parse_period, period_keys
 from salesxl.core.tables import ROW, Table
+from salesxl.errors import BadArguments
 
-__all__ = ["TARGET_COLUMNS", "Plan", "plan_findings", "read_plan"]
+__all__ = ["TARGET_COLUMNS", "Plan", "period_argument", "period_report_name", "plan_findings", "read_plan",
+           "sub_target_frame"]
 
 #: The amount columns of 目标 a period's target is found for.
 TARGET_COLUMNS = ("销售目标", "回款目标", "费用预算")
@@ -153,3 +156,71 @@ def plan_findings(t: Table) -> list[Finding]:
                         "total": fen_to_str(total)},
             ))
     return out
+
+
+def sub_target_frame(plan: Plan, period: Period, salesperson: np.ndarray, product: np.ndarray,
+                     province: np.ndarray, value: np.ndarray) -> pd.DataFrame:
+    """Each 细分目标 of ``period`` against the matching sales: the period's sales lines given as
+    aligned arrays (the line's salesperson — its 业务员, else the customer's —, 产品, the
+    customer's normalised 省份, signed fen).  A sub-target's 省份 is normalised the same way
+    (``浙江`` → ``浙江省``), so it matches however it was typed.
+
+    Columns: salesperson, product, region, target, sales, attainment (4 decimals, None for a
+    zero target).
+    """
+    subs = plan.sub_targets(period)
+    columns = ["salesperson", "product", "region", "target", "sales", "attainment"]
+    if not subs:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    regions = pd.Series([g[2] for g, _ in subs], dtype="string")
+    normal, _ = normalized_provinces(regions)
+    sp = pd.Series(salesperson, dtype=object)
+    prod = pd.Series(product, dtype=object)
+    prov = pd.Series(province, dtype=object)
+    fen = np.asarray(value, dtype=np.int64)
+    rows = []
+    for (group, target), region in zip(subs, normal.tolist(), strict=True):
+        person, want_product, typed_region = group
+        want_region = None if typed_region is None else (region if region is not None and region is not pd.NA
+                                                          else typed_region)
+        hit = (sp == person).to_numpy(dtype=bool).copy()
+        if want_product is not None:
+            hit &= (prod == want_product).to_numpy(dtype=bool)
+        if want_region is not None:
+            hit &= (prov == want_region).to_numpy(dtype=bool)
+        sales = int(fen[hit].sum())
+        rows.append({"salesperson": person, "product": want_product, "region": want_region, "target": target,
+                     "sales": sales, "attainment": _ratio4(sales, target)})
+    return pd.DataFrame(rows, columns=columns).astype(object)
+
+
+def _ratio4(num: int, den: int) -> float | None:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if den == 0:
+        return None
+    return float((Decimal(num) / Decimal(den)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
+def period_argument(text: str | Period, kind: str) -> Period:
+    """``--quarter 2026Q4`` (also ``2026-Q4``, ``2026年第4季度``) or ``--year 2026`` → the
+    period; anything else, or a period of another kind, is a bad argument (exit 2)."""
+    if isinstance(text, Period) and text.kind == kind:
+        return text
+    try:
+        found = parse_period(str(text))
+    except ValueError:
+        found = None
+    if found is None or found.kind != kind:
+        if kind == "quarter":
+            raise BadArguments(f"--quarter 的季度「{text}」无效，应为 YYYYQn，如 2026Q4",
+                               f"--quarter '{text}' is not a quarter; use YYYYQn, e.g. 2026Q4")
+        raise BadArguments(f"--year 的年份「{text}」无效，应为 YYYY，如 2026",
+                           f"--year '{text}' is not a year; use YYYY, e.g. 2026")
+    return found
+
+
+def period_report_name(period: Period) -> str:
+    """``季报-2026Q4.xlsx``, ``年报-2026.xlsx`` (a month keeps ``月报-2026-10.xlsx``)."""
+    kind = {"month": "月报", "quarter": "季报", "year": "年报"}[period.kind]
+    return f"{kind}-{period.key}.xlsx"
