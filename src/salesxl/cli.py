@@ -905,6 +905,48 @@ def contracts(book: Path, as_of: str | None, out_path: str | None, force: bool, 
     return _reading_errors(result.findings, lang)
 
 
+@app.command(help=T(
+    "销售周报：按 ISO 周（如 2026-W44）统计每位业务员的拜访、潜在客户、签订合同、销售、回款、本月目标进度和下周待办；"
+    "写成团队页加每人一页的可打印工作簿（读取有错误时退出码为 1）。",
+    "Weekly report: per salesperson for an ISO week (e.g. 2026-W44) the visits, prospects, contracts signed, "
+    "sales, collections, progress towards the month's target and next week's next steps; written as a "
+    "printable workbook with a team page and a sheet per salesperson (exit status 1 when reading found errors)."),
+    short_help=T("销售周报：每位业务员一周的拜访与业绩。", "Weekly report per salesperson."))
+@book_arg
+@click.option("--week", "week", required=True, metavar="YYYY-Www", cls=Option,
+              help=T("ISO 周，如 2026-W44（周一至周日）", "The ISO week, e.g. 2026-W44 (Monday to Sunday)"))
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("周报工作簿路径（默认：工作簿旁的 周报-YYYY-Www.xlsx；与 --json 同用时，给出 --out 才写）",
+                     "The report workbook (default: 周报-YYYY-Www.xlsx beside the book; with --json it is written "
+                     "only when --out is given)"))
+@force_opt
+@json_opt
+@lang_opt
+def weekly(book: Path, week: str, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """销售周报：每位业务员一周的拜访与业绩。"""
+    from salesxl.core.weekly import parse_week
+    from salesxl.io.weekly_report import weekly_report_name
+
+    key, _, _ = parse_week(week)  # a week the year lacks (2025-W53) stops here: exit 2
+    target: str | Path | None = out_path
+    if target is None and not json_out:
+        target = book.parent / weekly_report_name(key)
+    zh = lang != "en"
+    with progress_bar("周报" if zh else "Weekly") as progress:
+        result = api.weekly(book, week=key, out=target, progress=progress, force=force)
+    if json_out:
+        emit_json(result.to_json())
+        return _exit_for(result.findings)
+    t = result.team()
+    out.print(f"{key}（{result.monday} 至 {result.sunday}）：拜访 {t['visits']} 次，销售 {money(t['sales'])}，"
+              f"回款 {money(t['collections'])}，签订合同 {t['contracts_signed']} 份" if zh else
+              f"{key} ({result.monday} to {result.sunday}): {t['visits']} visits, sales {money(t['sales'])}, "
+              f"collections {money(t['collections'])}, {t['contracts_signed']} contracts signed")
+    if result.written is not None:
+        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
+    return _reading_errors(result.findings, lang)
+
+
 def _fail(message: str) -> int:
     line = " ".join(str(message).split())
     err.print(f"salesxl: {line}", highlight=False, markup=False, soft_wrap=True)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from salesxl.commands import order_findings
 from salesxl.core.contracts import CONTRACT_SHEETS, ContractReport, contract_report
+from salesxl.core.weekly import WEEKLY_SHEETS, WeeklyReport, parse_week, weekly_report
 from salesxl.errors import BadArguments
 from salesxl.io import files
 from salesxl.io.reading import Progress, read_book
 
-__all__ = ["contracts"]
+__all__ = ["contracts", "weekly"]
 
 #: Without these the contract figures would be silently wrong.
 CONTRACT_REQUIRES = ("合同",)
@@ -59,4 +60,34 @@ def contracts(
     if target is not None:
         files.replace_existing(target, force=True)
         result.written = write_contract_report(result, target, company=book.settings.company_name or "")
+    return result
+
+
+def weekly(
+    path: str | Path,
+    *,
+    week: str,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> WeeklyReport:
+    """周报 of the workbook at ``path`` for ISO week ``week`` (``"2026-W44"``): per salesperson the
+    week's visits, prospects visited, contracts signed, sales, collections, the week's share of
+    the month's target and the month to date, and the next steps due in the following week
+    (:mod:`salesxl.core.weekly`).  ``to_json()`` is the ``--json`` document.
+
+    With ``out`` the 周报 workbook (团队, one sheet per salesperson) is written there (a folder
+    gets ``周报-2026-W44.xlsx``).  A week the year does not have (2025-W53) raises
+    :class:`~salesxl.errors.BadArguments`.
+    """
+    from salesxl.io.weekly_report import weekly_report_name, write_weekly_report
+
+    key, _, _ = parse_week(week)
+    target = None if out is None else _out(path, out, weekly_report_name(key), force, "周报")
+    book = read_book(path, sheets=WEEKLY_SHEETS, require=("拜访",), progress=progress)
+    result = weekly_report(book, key)
+    result.findings = order_findings(list(book.findings), book)
+    if target is not None:
+        files.replace_existing(target, force=True)
+        result.written = write_weekly_report(result, target)
     return result
