@@ -191,7 +191,7 @@ def sub_target_frame(plan: Plan, period: Period, salesperson: np.ndarray, produc
         sales = int(fen[hit].sum())
         rows.append({"salesperson": person, "product": want_product, "region": want_region, "target": target,
                      "sales": sales, "attainment": _ratio4(sales, target)})
-    return pd.DataFrame(rows, columns=columns).astype(object)
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
 
 
 def _ratio4(num: int, den: int) -> float | None:
