@@ -169,3 +169,17 @@ def test_contract_quarterly_weekly_workbooks_print(books: dict[str, Path], tmp_p
         info = subprocess.run(["pdfinfo", str(pdf / f"{name}.pdf")], capture_output=True, text=True, check=True)
         pages = int(next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages:")))
         assert pages >= 2, name
+
+
+def test_template_carries_own_contracts_read_only(books: dict[str, Path], tmp_path: Path) -> None:
+    import openpyxl
+
+    out = api.salesperson_template(books["hand"], salesperson="张三", out=tmp_path / "t.xlsx", as_of=AS_OF)
+    wb = openpyxl.load_workbook(out)
+    ws = wb["我的合同"]
+    assert ws.protection.sheet
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    assert [(r[0], r[6], r[7], r[10]) for r in rows] == [("HT1", 800, 400, "即将到期"), ("HT5", 0, 1000, "已逾期")]
+    other = openpyxl.load_workbook(api.salesperson_template(books["hand"], salesperson="李四",
+                                                            out=tmp_path / "l.xlsx", as_of=AS_OF))
+    assert [r[0].value for r in other["我的合同"].iter_rows(min_row=3)] == ["HT3"]  # never 张三's

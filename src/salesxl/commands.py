@@ -350,7 +350,12 @@ from datetime import datetime, time  # noqa: E402
 def _template_book(path: str | Path, as_of: date | None, progress: Progress | None) -> tuple[Book, datetime]:
     """The master read for templates, and the issue time: the as-of date at 00:00 (so the same
     issue gives the same file), else now to the second."""
-    book = read_book(path, sheets=TEMPLATE_SHEETS, progress=progress)
+    book = read_book(path, sheets=(*TEMPLATE_SHEETS, "合同"), progress=progress)
+    contracts = book.table("合同")
+    if contracts is not None and len(contracts):  # v1.1: 我的合同 needs the lines that execute them
+        sales = read_book(path, sheets=("销售",)).table("销售")
+        if sales is not None:
+            book.tables["销售"] = sales
     if book.table("客户档案") is None:
         raise BadArguments(f"「{Path(path).name}」中没有「客户档案」工作表，无法生成业务员模板",
                            f"'{Path(path).name}' has no 客户档案 sheet; no template can be made")
