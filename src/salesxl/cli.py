@@ -869,7 +869,7 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     "合同执行：每份合同的已执行金额、剩余、执行率和到期提醒（即将到期 / 已逾期）；写成合同执行与合同签订统计"
     "工作簿，原工作簿不变（读取有错误时退出码为 1）。",
     "Contracts: each contract's executed amount, remaining, execution rate and flag (expiring / overdue); "
-    "written as a workbook with the 合同执行 and contract statistics sheets; the book is not changed "
+    "written as a workbook with the contract execution and contract statistics sheets; the book is not changed "
     "(exit status 1 when reading found errors)."),
     short_help=T("合同执行：已执行、剩余、执行率和到期提醒。", "Contracts: execution and expiry flags."))
 @book_arg
