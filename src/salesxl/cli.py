@@ -490,6 +490,9 @@ def summary(book: Path, month: str | None, quarter: str | None, year: str | None
     from salesxl.commands import summary_period
     from salesxl.core.plans import period_report_name
 
+    if month is None and quarter is None and year is None:  # as before v1.1: --month is what is missing
+        ctx = click.get_current_context()
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "month"))
     period = summary_period(month, quarter, year)  # exactly one of them (v1.1: 季报, 年报)
     if out_path is None and not json_out:
         out_path = book.parent / period_report_name(period)
