@@ -183,3 +183,27 @@ def test_template_carries_own_contracts_read_only(books: dict[str, Path], tmp_pa
     other = openpyxl.load_workbook(api.salesperson_template(books["hand"], salesperson="李四",
                                                             out=tmp_path / "l.xlsx", as_of=AS_OF))
     assert [r[0].value for r in other["我的合同"].iter_rows(min_row=3)] == ["HT3"]  # never 张三's
+
+
+def test_demo_contracts_and_plans(tmp_path: Path) -> None:
+    from salesxl.demo import build_demo
+    from salesxl.demo.contracts import OVER_CONTRACT_ROW
+
+    demo = build_demo(tmp_path)
+    found = api.validate(demo, as_of=D(2026, 10, 31)).findings
+    new = [(f.sheet, f.row, f.code.value) for f in found
+           if f.code in (Code.OVER_CONTRACT, Code.UNKNOWN_CONTRACT, Code.CONTRACT_MISMATCH, Code.PLAN_MISMATCH)
+           or f.sheet in ("合同", "目标")]
+    assert new == [("合同", OVER_CONTRACT_ROW, "over-contract")]  # the one planted, nothing else
+    n = api.contracts(demo, as_of=D(2026, 10, 31)).counts()
+    assert n["over"] == 1 and n["expiring"] >= 1 and n["overdue"] >= 1 and n["contracts"] >= 24
+    sales = read_sales_contracts(demo)
+    assert 0 < sales < 8000  # some lines are linked, not all
+    doc = api.summary(demo, quarter="2026Q4")
+    assert len(doc.sub_targets) >= 2 and all(t is not None for t in doc.salespeople["target"][:6])
+
+
+def read_sales_contracts(path: Path) -> int:
+    from salesxl.io.reading import read_book
+
+    return int(read_book(path, sheets=["销售"])["销售"].frame["合同编号"].notna().sum())
