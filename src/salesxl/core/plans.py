@@ -174,23 +174,26 @@ def sub_target_frame(plan: Plan, period: Period, salesperson: np.ndarray, produc
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     regions = pd.Series([g[2] for g, _ in subs], dtype="string")
     normal, _ = normalized_provinces(regions)
-    sp = pd.Series(salesperson, dtype=object)
-    prod = pd.Series(product, dtype=object)
-    prov = pd.Series(province, dtype=object)
-    fen = np.asarray(value, dtype=np.int64)
+    lines = pd.DataFrame({"sp": pd.Series(salesperson, dtype=object).fillna(""),
+                          "product": pd.Series(product, dtype=object).fillna(""),
+                          "region": pd.Series(province, dtype=object).fillna(""),
+                          "fen": np.asarray(value, dtype=np.int64)})
+    # One grouping per kind of breakdown (the scale book's year has half a million lines).
+    sums = {keys: lines.groupby(list(keys), sort=False)["fen"].sum().to_dict()
+            for keys in (("sp", "product"), ("sp", "region"), ("sp", "product", "region"))}
     rows = []
     for (group, target), region in zip(subs, normal.tolist(), strict=True):
         person, want_product, typed_region = group
         want_region = None if typed_region is None else (region if region is not None and region is not pd.NA
                                                           else typed_region)
-        hit = (sp == person).to_numpy(dtype=bool).copy()
-        if want_product is not None:
-            hit &= (prod == want_product).to_numpy(dtype=bool)
-        if want_region is not None:
-            hit &= (prov == want_region).to_numpy(dtype=bool)
-        sales = int(fen[hit].sum())
+        if want_product is not None and want_region is not None:
+            sales = sums[("sp", "product", "region")].get((person, want_product, want_region), 0)
+        elif want_product is not None:
+            sales = sums[("sp", "product")].get((person, want_product), 0)
+        else:
+            sales = sums[("sp", "region")].get((person, want_region), 0)
         rows.append({"salesperson": person, "product": want_product, "region": want_region, "target": target,
-                     "sales": sales, "attainment": _ratio4(sales, target)})
+                     "sales": int(sales), "attainment": _ratio4(int(sales), target)})
     return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
 
 
