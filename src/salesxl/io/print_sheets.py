@@ -111,23 +111,34 @@ class PrintSheet:
             ws.write_number(r, c, float(value), fmt)
 
     def table(self, headers: Sequence[str], kinds: Sequence[str], rows: Sequence[Sequence[Any]],
-              total: Sequence[Any] | None = None, *, repeat: bool = False) -> tuple[int, int, int]:
+              total: Sequence[Any] | None = None, *, repeat: bool = False,
+              spans: Sequence[int] | None = None) -> tuple[int, int, int]:
         """Header, rows and an optional 合计 row from the cursor, then a blank row; returns
         (header row, first data row, last data row).  ``repeat``: this header is the one
-        repeated on every printed page."""
+        repeated on every printed page.  ``spans``: how many sheet columns each field takes
+        (merged cells; a long text under narrow columns)."""
+        widths = list(spans) if spans is not None else [1] * len(headers)
+        starts = [sum(widths[:i]) for i in range(len(widths))]
         head = self.row
         self.ws.set_row(head, 30)
-        for c, h in enumerate(headers):
-            self.ws.write_string(head, c, h, self.fmt.head)
+
+        def cell(r: int, i: int, value: Any, kind: str, fmt: Any) -> None:
+            c = starts[i]
+            if widths[i] > 1:
+                self.ws.merge_range(r, c, r, c + widths[i] - 1, "", fmt)
+            self.put(r, c, value, kind, fmt)
+
+        for i, h in enumerate(headers):
+            cell(head, i, h, "text", self.fmt.head)
         r = head + 1
         for values in rows:
-            for c, (v, kind) in enumerate(zip(values, kinds, strict=True)):
-                self.put(r, c, v, kind, self.fmt.kinds[kind])
+            for i, (v, kind) in enumerate(zip(values, kinds, strict=True)):
+                cell(r, i, v, kind, self.fmt.kinds[kind])
             r += 1
         last = r - 1
         if total is not None:
-            for c, (v, kind) in enumerate(zip(total, kinds, strict=True)):
-                self.put(r, c, v, kind, self.fmt.totals[kind])
+            for i, (v, kind) in enumerate(zip(total, kinds, strict=True)):
+                cell(r, i, v, kind, self.fmt.totals[kind])
             r += 1
         if repeat:
             self.repeat = (head, head)

@@ -62,7 +62,7 @@ def _subtitle(rep: WeeklyReport) -> str:
 
 
 def _team(wb: Workbook, fmt: Formats, rep: WeeklyReport) -> None:
-    sh = PrintSheet(wb, fmt, TEAM_SHEET, [12, 8, 9, 9, 8, 12, 12, 12, 12, 9, 10],
+    sh = PrintSheet(wb, fmt, TEAM_SHEET, [12, 10, 9, 9, 8, 12, 12, 12, 12, 9, 10],
                     print_title(f"销售周报 {rep.week}", None, rep.company))
     sh.title(f"{rep.company + ' ' if rep.company else ''}销售周报 {rep.week} · 团队", _subtitle(rep))
     rows = [_line(r["salesperson"] or "（未指定）", r) for r in rep.people.to_dict("records")]
@@ -77,7 +77,7 @@ def _team(wb: Workbook, fmt: Formats, rep: WeeklyReport) -> None:
     sh.section("下周待办（拜访记录的下次计划）")
     sh.table(("业务员", "拜访日期", "客户", "下次计划", "计划日期"), ("text", "date", "text", "text", "date"),
              [[s["salesperson"], s["visit_date"], s["customer_name"] or s["customer"], s["next_step"], s["due"]]
-              for s in steps.to_dict("records")])
+              for s in steps.to_dict("records")], spans=(1, 1, 3, 4, 2))
     sh.finish(freeze_row=4)
 
 
@@ -108,16 +108,14 @@ def _person(wb: Workbook, fmt: Formats, rep: WeeklyReport, r: dict[str, Any], na
     signed = rep.contracts[rep.contracts["salesperson"] == who]
     if len(signed):
         sh.section("本周签订合同")
-        sh.table(("签订日期", "合同编号", "客户编号", "", "", "", "合同金额"),
-                 ("date", "text", "text", "text", "text", "text", "money"),
-                 [[c["signed"], c["contract_no"], c["customer_id"], None, None, None, c["amount"]]
-                  for c in signed.to_dict("records")])
+        sh.table(("签订日期", "合同编号", "客户编号", "合同金额"), ("date", "text", "text", "money"),
+                 [[c["signed"], c["contract_no"], c["customer_id"], c["amount"]] for c in signed.to_dict("records")],
+                 spans=(1, 1, 3, 2))
     steps = rep.next_steps[rep.next_steps["salesperson"] == who]
     sh.section("下周待办")
-    sh.table(("拜访日期", "客户", "客户名称", "", "下次计划", "", "计划日期"),
-             ("date", "text", "text", "text", "text", "text", "date"),
-             [[s["visit_date"], s["customer"], s["customer_name"], None, s["next_step"], None, s["due"]]
-              for s in steps.to_dict("records")])
+    sh.table(("拜访日期", "客户", "客户名称", "下次计划", "计划日期"), ("date", "text", "text", "text", "date"),
+             [[s["visit_date"], s["customer"], s["customer_name"], s["next_step"], s["due"]]
+              for s in steps.to_dict("records")], spans=(1, 1, 2, 2, 1))
     sh.finish()
 
 
