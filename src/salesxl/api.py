@@ -49,6 +49,7 @@ from salesxl.core.summary import (
     report_name,
 )
 from salesxl.io.reading import Progress
+from salesxl.plan_commands import contracts, weekly  # v1.1: issue 18
 
 __all__ = [
     "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
@@ -56,6 +57,7 @@ __all__ = [
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
     "classify_to_book", "customer_report", "customer_reports", "describe", "forecast", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
+    "contracts", "weekly",
 ]
 
 

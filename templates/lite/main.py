@@ -13,9 +13,10 @@ inlined here verbatim from its core: the identifier rules (统一社会信用代
 ``salesxl/core/idrules.py``, the module salesxl's own vectorised checks are built from, and the
 amount, date, level and aging rules from ``salesxl/core/plain_rules.py``, whose patterns and
 defaults salesxl's column readers and settings use; they need only the standard library and
-``phonenumbers`` (a pure-Python wheel Lite installs from PyPI).  What remains written here is
-the glue of a worksheet function (shapes, headers, messages) and the ledger netting and
-customer checks over a pasted range; ``tests/test_lite.py`` holds every function to salesxl's
+``phonenumbers`` (a pure-Python wheel Lite installs from PyPI).  The header spellings, receipt
+types, customer natures and required customer fields are written in as literals from
+``salesxl/core/schema.py``.  What remains written here is the glue of a worksheet function
+(shapes, messages) and the ledger netting and customer checks over a pasted range; ``tests/test_lite.py`` holds every function to salesxl's
 own implementation on the same inputs, and this file to what the generator produces.
 
 The rules (spec ``workbook-format.md``): amounts as in §1 (``1.2万``, ``¥1,234``, ``1,234.50``,
@@ -792,11 +793,13 @@ def salesxl_aging(dates: Any, amounts: Any, as_of: Any, buckets: Any = None) -> 
 
 # -- balances --------------------------------------------------------------------------------
 
-_HEADERS = {
-    "日期": ("日期", "date"), "客户编号": ("客户编号", "customer id"), "数量": ("数量", "qty", "quantity"),
-    "单价": ("单价", "unit price", "price"), "金额": ("金额", "amount"), "类型": ("类型", "type"),
-}
-_KINDS = {"预收": "预收", "prepayment": "预收", "回款": "回款", "payment": "回款", "退款": "退款", "refund": "退款"}
+# --- written from salesxl/core/schema.py by salesxl.excel.lite.build_lite: do not edit ---
+_HEADERS = {'日期': ('日期', 'date'), '客户编号': ('客户编号', 'customer id'), '数量': ('数量', 'qty', 'quantity'), '单价': ('单价', 'unit price', 'price'), '金额': ('金额', 'amount'), '类型': ('类型', 'type')}
+_KINDS = {'预收': '预收', 'prepayment': '预收', '回款': '回款', 'payment': '回款', '退款': '退款', 'refund': '退款'}
+_CUSTOMER_HEADERS = {'客户编号': ('客户编号', 'customer id'), '客户名称': ('客户名称', 'customer name'), '客户性质': ('客户性质', 'nature'), '统一社会信用代码': ('统一社会信用代码', 'uscc', '信用代码', '社会信用代码'), '联系电话': ('联系电话', 'phone', '电话', '手机', 'telephone', 'mobile'), '业务员': ('业务员', 'salesperson', '销售员', 'sales rep')}
+_NATURES = {'政府机构': '政府机构', 'government': '政府机构', '特殊公司': '特殊公司', 'special company': '特殊公司', '一般公司': '一般公司', 'general company': '一般公司', '个人': '个人', 'individual': '个人', '合作伙伴': '合作伙伴', 'partner': '合作伙伴'}
+_REQUIRED = ('客户编号', '客户名称', '客户性质', '业务员')
+# --- end of the schema's vocabulary ---
 
 
 def _label(text: Any) -> str:
@@ -908,16 +911,6 @@ def salesxl_balance(customer_id: Any, sales: Any, receipts: Any = None, as_of: A
 # Scripts
 
 _CUSTOMER_SHEETS = ("客户档案", "customers")
-_REQUIRED = ("客户编号", "客户名称", "客户性质", "业务员")
-_CUSTOMER_HEADERS = {
-    "客户编号": ("客户编号", "customer id"), "客户名称": ("客户名称", "customer name"),
-    "客户性质": ("客户性质", "nature"), "统一社会信用代码": ("统一社会信用代码", "uscc", "信用代码", "社会信用代码"),
-    "联系电话": ("联系电话", "phone", "电话", "手机", "telephone", "mobile"),
-    "业务员": ("业务员", "salesperson", "销售员", "sales rep"),
-}
-_NATURES = {"政府机构": "政府机构", "government": "政府机构", "特殊公司": "特殊公司", "special company": "特殊公司",
-            "一般公司": "一般公司", "general company": "一般公司", "个人": "个人", "individual": "个人",
-            "合作伙伴": "合作伙伴", "partner": "合作伙伴"}
 RESULTS_SHEET = "校验结果"
 
 
