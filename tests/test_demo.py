@@ -221,7 +221,7 @@ def test_same_bytes_in_another_process(tmp_path: Path, small_path: Path) -> None
 
 
 def test_progress_and_scale_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo, "SCALE_COUNTS", SMALL_SCALE)
+    monkeypatch.setattr("salesxl.demo.build.SCALE_COUNTS", SMALL_SCALE)  # where build_demo reads it
     calls: list[tuple[str, int, int]] = []
     path = build_demo(tmp_path, scale=True, progress=lambda s, d, t: calls.append((s, d, t)))
     assert path == tmp_path / "demo-scale.xlsx"
