@@ -132,7 +132,71 @@ def test_groups_go_through_the_template_and_the_batch(book: Path, tmp_path: Path
     log = openpyxl.load_workbook(master)[LOG_SHEET]
     logged = {(r[3], r[4], r[6]) for r in log.iter_rows(min_row=2, values_only=True)}
     assert {("K2", "服务区域", "宁波"), ("K2", "销售队伍", "12"), ("K2", "发展潜力", "中")} <= logged
+    # the feedback lists 张三's incomplete cards, after the merge (K2: name + 3 groups fields = 16%)
+    todo = openpyxl.load_workbook(tmp_path / "out" / "反馈-张三.xlsx")["档案待完善"]
+    rows = [r[:4] for r in todo.iter_rows(min_row=2, values_only=True)]
+    assert rows == [("K2", "宁波乙公司", None, "16%"), ("K1", "杭州甲商贸有限公司", None, "52%")]
 
 
 def _json(obj: Any) -> Any:
     return json.loads(json.dumps(obj, ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Completeness
+
+
+def test_completeness_by_hand(book: Path) -> None:
+    """K1 fills 13 of the 25: 客户名称 联系电话 地址 负责人 成立日期 资产规模(0) · 服务区域 销售队伍(0)
+    发展潜力 公司规模 · 合作态度 · 经营现状 信誉评价."""
+    doc = _json(api.cards(book, as_of=AS_OF).to_json())
+    assert doc["as_of"] == "2026-10-31"
+    cards = {c["customer_id"]: c for c in doc["cards"]}
+    assert list(cards) == ["K1", "K2", "K3", "K4"]
+    k1 = cards["K1"]
+    assert (k1["status"], k1["completeness"], k1["stale"]) == ("current", 0.52, False)
+    assert k1["missing"] == {"基本信息": ["经营经理", "法定代表人", "首次交易日期", "组织类型", "行业"],
+                             "客户特征": ["经营理念", "经营方针", "经营特点"], "业务状况": ["主要竞争对手", "人员素质"],
+                             "交易活动": ["存在问题", "应对计划"]}
+    assert (cards["K2"]["status"], cards["K2"]["completeness"]) == ("prospect", 0.04)  # the name alone
+    assert (cards["K3"]["status"], cards["K3"]["completeness"]) == ("past", 0.2)
+    assert (cards["K4"]["status"], cards["K4"]["completeness"]) == ("new", 0.16)  # 销售队伍 3, 发展潜力, name, phone
+    assert sum(len(v) for v in cards["K4"]["missing"].values()) == 21
+    result = api.cards(book, as_of=AS_OF)
+    assert result.cards.set_index("customer_id")["incomplete"].to_dict() == {"K1": True, "K2": False, "K3": False,
+                                                                             "K4": True}
+
+
+def test_settings_and_stale(tmp_path: Path) -> None:
+    """参数 档案更新天数 30 makes K1 (updated 60 days before D) stale; 档案完整度目标 50% lets its 0.52
+    pass; a current card without 更新日期 is stale too."""
+    cards = [row[:] for row in CARDS]
+    cards[3][CARD_HEADERS.index("更新日期")] = None
+    path = write_book(tmp_path / "参数.xlsx", cards, settings=[["档案更新天数", 30], ["档案完整度目标", "50%"]])
+    result = api.cards(path, as_of=AS_OF)
+    c = result.cards.set_index("customer_id")
+    assert c.loc["K1", "stale"] and not c.loc["K1", "incomplete"]
+    assert not c.loc["K4", "stale"]  # new, not current: never stale
+    far = api.cards(path, as_of=date(2027, 3, 31)).cards.set_index("customer_id")
+    assert far.loc["K1", "status"] == "current" and far.loc["K1", "stale"]
+
+
+def test_cards_cli_json_and_sheet(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from salesxl.cli import run
+
+    assert run(["cards", str(book), "--as-of", "2026-10-31", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == _json(api.cards(book, as_of=AS_OF).to_json())
+    out = tmp_path / "完整度.xlsx"
+    assert run(["cards", str(book), "--as-of", "2026-10-31", "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out)["档案完整度"]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    head = [c.value for c in ws[1]]
+    at = {h: i for i, h in enumerate(head)}
+    summary = {(r[at["业务员"]], r[at["客户状态"]]): (r[at["卡片数"]], r[at["平均完整度"]]) for r in rows
+               if r[at["类别"]] == "汇总"}
+    assert summary[("全部", "现有客户")] == (1, 0.52) and summary[("张三", "潜在客户")] == (1, 0.04)
+    todo = [(r[at["业务员"]], r[at["客户编号"]], r[at["缺少的栏目"]]) for r in rows if r[at["类别"]] == "待完善"]
+    assert [t[:2] for t in todo] == [("张三", "K1"), ("李四", "K4")]
+    assert todo[0][2].startswith("基本信息：经营经理、法定代表人")
+    assert ws.oddHeader.center.text.startswith("档案完整度")  # printable: the title on every page

@@ -17,14 +17,18 @@ from pathlib import Path
 from salesxl.batch.outcome import BatchReport
 from salesxl.batch.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from salesxl.commands import (
+    CARDS_SHEETS,
     CLASSIFY_REQUIRES,
     CLASSIFY_SHEETS,
     OFFSET_REQUIRES,
     OFFSET_SHEETS,
     TEMPLATE_SHEETS,
     VALIDATE_REQUIRES,
+    CardsResult,
     SheetSummary,
     ValidationReport,
+    cards,
+    cards_to_book,
     classify,
     classify_to_book,
     describe,
@@ -53,6 +57,7 @@ __all__ = [
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
     "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
+    "CARDS_SHEETS", "CardsResult", "cards", "cards_to_book",
 ]
 
 

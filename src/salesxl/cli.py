@@ -853,6 +853,73 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
     return 0
 
 
+@app.command(help=T(
+    "档案完整度：每张客户档案卡四组内容（基本信息、客户特征、业务状况、交易活动）的完整度、缺少的栏目、"
+    "客户状态和是否过期未更新；用 --out 或 --in-place 时写入档案完整度工作表（读取有错误时退出码为 1）。",
+    "Card completeness: each customer card's share of the four content groups filled, the blank "
+    "columns, its status and whether it is stale; with --out or --in-place the sheet 档案完整度 is "
+    "written (exit status 1 when reading found errors)."),
+    short_help=T("档案完整度：每张客户卡的完整度、缺项和是否过期（读取有错误时退出码为 1）。",
+                 "Card completeness: filled share, gaps, stale cards."))
+@book_writer_options
+def cards(
+    book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str
+) -> int:
+    """档案完整度：每张客户档案卡的完整度、缺项和是否过期（读取有错误时退出码为 1）。"""
+    day = parse_as_of(as_of)
+    check_out(out_path, in_place)
+    zh = lang != "en"
+    written = None
+    with progress_bar("档案完整度" if zh else "Cards") as progress:
+        if out_path is not None or in_place:
+            result, written = api.cards_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
+                                                force=force)
+        else:
+            result = api.cards(book, as_of=day, progress=progress)
+    if json_out:
+        sys.stdout.flush()
+        from salesxl.io.json_documents import write_cards_json
+
+        write_cards_json(result, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return _exit_for(result.findings)
+    _print_cards(result, lang)
+    if written is not None:
+        _print_written(written, lang)
+    return _reading_errors(result.findings, lang)
+
+
+def _print_cards(result: Any, lang: str, limit: int = 10) -> None:
+    """Cards per status with their average completeness, then the least complete chased cards."""
+    from salesxl.core.cards import missing_text
+    from salesxl.core.classification import STATUS_NAMES
+
+    zh = lang != "en"
+    c = result.cards
+    target = f"{float(result.target):.0%}"
+    out.print(f"截至 {result.as_of}：客户档案卡 {len(c)} 张（目标完整度 {target}，{result.stale_days} 天未更新为过期）" if zh
+              else f"As of {result.as_of}: {len(c)} cards (target {target}; stale after {result.stale_days} days)")
+    heads = ("客户状态", "卡片数", "平均完整度", "低于目标", "过期") if zh else ("Status", "Cards", "Average", "Below target", "Stale")
+    table = console_table(heads, title="档案完整度" if zh else "Completeness", right=heads[1:])
+    for key, name in STATUS_NAMES.items():
+        s = c[c["status"] == key]
+        if len(s):
+            table.add_row(name if zh else key, str(len(s)), f"{s['completeness'].mean():.0%}",
+                          str(int(s["incomplete"].sum())), str(int(s["stale"].sum())))
+    out.print(table)
+    low = c[c["incomplete"]].sort_values(["completeness", "row"], kind="stable")
+    if len(low):
+        heads = ("客户编号", "客户名称", "业务员", "完整度", "缺少") if zh else ("ID", "Name", "Salesperson", "Filled", "Missing")
+        t = console_table(heads, title="待完善（现有与新客户）" if zh else "To complete (current and new)", right=heads[3:4])
+        for r in low.head(limit).itertuples(index=False):
+            t.add_row(str(r.customer_id), str(r.customer_name or ""), str(r.salesperson or ""),
+                      f"{r.completeness:.0%}", missing_text(r.missing))
+        out.print(t)
+        if len(low) > limit:
+            out.print(f"……另有 {len(low) - limit} 张，见 --out 写出的档案完整度工作表或 --json" if zh
+                      else f"… {len(low) - limit} more: see the 档案完整度 sheet (--out) or --json")
+
+
 def _fail(message: str) -> int:
     line = " ".join(str(message).split())
     err.print(f"salesxl: {line}", highlight=False, markup=False, soft_wrap=True)

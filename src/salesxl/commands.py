@@ -377,3 +377,48 @@ def salesperson_templates(
 
     book, issued = _template_book(path, as_of, progress)
     return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+
+
+# 档案完整度 (issue 19), appended here.
+from salesxl.core.cards import CardsResult, card_completeness  # noqa: E402
+
+#: What card completeness reads: the cards, the sales that give each customer its status, 参数.
+CARDS_SHEETS = ("客户档案", "销售", "参数")
+CARDS_REQUIRES = ("客户档案",)
+
+
+def cards(path: str | Path, *, as_of: date | None = None, progress: Progress | None = None) -> CardsResult:
+    """档案完整度 of the workbook at ``path`` as of ``as_of`` (default today): each card's
+    completeness over the four content groups, its blank columns per group, its status and
+    whether it is stale (spec v1.1 §2, §5 ``cards``; rules in :mod:`salesxl.core.cards`).
+
+    ``result.to_json()`` is the spec §5 document; ``result.findings`` the reader's findings
+    (unreadable cells, missing sheets or columns), for the CLI's exit status.
+    """
+    as_of = as_of or date.today()
+    book = read_book(path, sheets=CARDS_SHEETS, require=CARDS_REQUIRES, progress=progress)
+    result = card_completeness(book, as_of=as_of)
+    result.findings = order_findings(list(book.findings), book)
+    return result
+
+
+def cards_to_book(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> tuple[CardsResult, WriteResult]:
+    """Run :func:`cards` and write the 档案完整度 sheet (:mod:`salesxl.io.cards`) into the
+    workbook: a copy at ``out`` or, with ``in_place``, the file itself (after a timestamped
+    backup); a re-run replaces the sheet.  ``out`` and ``force`` as for :func:`validate`.
+    Returns ``(result, WriteResult)``."""
+    from salesxl.io.cards import cards_sheet
+
+    with _writing(path, out, in_place):
+        result = cards(path, as_of=as_of, progress=progress)
+        written = write_result_sheets(Path(path), [cards_sheet(result, result.settings.company_name or None)],
+                                      out=out, in_place=in_place, copy_tag="档案完整度", force=force)
+    return result, written

@@ -155,6 +155,9 @@ class BatchReport:
     problems: list[tuple[str, str]] = field(default_factory=list)
     """Other problems (a feedback file that could not be written …), (zh, en)."""
     removed_temps: list[Path] = field(default_factory=list)
+    incomplete: dict[str, list[list[Any]]] = field(default_factory=dict)
+    """Salesperson → their cards below 参数 档案完整度目标 after the merge (issue 19), as rows of
+    their feedback's 档案待完善 sheet (:func:`salesxl.core.cards.incomplete_after_merge`)."""
 
     def total(self, name: str) -> int:
         return sum(int(getattr(f, name)) for f in self.files if f.status in MERGED or f.status == "not-written")

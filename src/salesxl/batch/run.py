@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from salesxl.batch.feedback import FeedbackJob, write_feedback, write_report
 from salesxl.batch.inbox import (
@@ -131,6 +132,7 @@ def run_batch(
         if progress:
             progress("合并" if lang != "en" else "Merging", 0, 1)
         merged = merge(returned, state, time=now, batch=report.batch)
+        report.incomplete = incomplete_cards(book, merged)
         metas = {r.file: r.meta for r in returned}
         for fm in merged.files:
             status = "damaged" if fm.damage else "applied" if fm.applied else "nothing-applied"
@@ -157,6 +159,19 @@ def run_batch(
             report.monthly = _monthly(master, out, first, month_end, lang, progress, _stale_note(report))
         report.report = write_report(report, lang)
     return report
+
+
+def incomplete_cards(book: Book, merged: MergeResult) -> dict[str, list[list[Any]]]:
+    """Each salesperson of this batch's files: their cards still below 参数 档案完整度目标 once the
+    merge is applied (issue 19: the feedback lists them)."""
+    from salesxl.core.cards import incomplete_after_merge
+
+    people = {fm.salesperson for fm in merged.files if not fm.damage}
+    cards = book.table("客户档案")
+    if not people or cards is None:
+        return {}
+    return incomplete_after_merge(cards.frame, people, target=book.settings.card_target, updates=merged.updates,
+                                  new_cards=merged.new_cards)
 
 
 def _master_state(master: Path, records: MasterRecords) -> tuple[Book, MasterState]:
