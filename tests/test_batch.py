@@ -360,7 +360,7 @@ def test_rejections_conflicts_and_log(scenario: dict[str, Any]) -> None:
 def test_feedback_report_and_monthly_job(scenario: dict[str, Any]) -> None:
     out, report = scenario["out"], scenario["report"]
     fb = openpyxl.load_workbook(out / "反馈-李静.xlsx")
-    assert fb.sheetnames == ["概要", "已采纳", "冲突", "未采纳", "问题"]
+    assert fb.sheetnames == ["概要", "已采纳", "冲突", "未采纳", "问题", "档案待完善"]
     rejected = [r for r in fb["未采纳"].iter_rows(min_row=2, values_only=True)]
     assert any("KH00003" in str(r[3]) and "张伟" in r[6] for r in rejected)  # says whose customer it is
     assert [r[3] for r in fb["冲突"].iter_rows(min_row=2, values_only=True)] == ["KH00002"]
