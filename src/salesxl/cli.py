@@ -666,6 +666,47 @@ def template_salesperson(book: Path, salesperson: str | None, every: bool, out_p
     return 0
 
 
+@template.command("customer", help=T(
+    "生成给客户本人填写的客户信息表（.xlsx，无宏，受保护）：只预填该客户自己的基本资料，"
+    "交回后由 salesxl batch 列入待审核，审核同意后才更新档案。",
+    "Make the customer's own form (.xlsx, no macros, protected), pre-filled with that customer's own "
+    "basic data only; returned through salesxl batch, its answers wait on 待审核 until the office approves."),
+    short_help=T("生成给客户填写的客户信息表（.xlsx，无宏）。", "Make a customer's own form (.xlsx, no macros)."))
+@click.option("--from", "book", required=True, type=click.Path(path_type=Path, dir_okay=False), cls=Option,
+              metavar=T("工作簿", "BOOK"), help=T("母版工作簿（含客户档案）", "The master workbook (with 客户档案)"))
+@click.option("--customer", default=None, metavar=T("客户编号", "ID"), cls=Option,
+              help=T("客户编号（与 --all 二选一）", "The customer's ID (or --all)"))
+@click.option("--all", "every", is_flag=True, cls=Option,
+              help=T("为每个客户各生成一份：--out 是目录", "One for every customer: --out is a folder"))
+@click.option("--out", "out_path", required=True, type=click.Path(), cls=Option, metavar=T("路径", "PATH"),
+              help=T("输出的 .xlsx 文件（用 --all 时为目录）", "The .xlsx to write (with --all: a folder)"))
+@force_opt
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", cls=Option,
+              help=T("发放日期（默认现在）", "Issue date (default: now)"))
+@json_opt
+@lang_opt
+def template_customer(book: Path, customer: str | None, every: bool, out_path: str, as_of: str | None,
+                      force: bool, json_out: bool, lang: str) -> int:
+    """生成给客户本人填写的客户信息表（.xlsx，无宏，受保护）。"""
+    if every == (customer is not None):
+        raise BadArguments("请给出 --customer 客户编号 或 --all（二选一）", "give either --customer ID or --all")
+    issued = parse_as_of(as_of) if as_of is not None else None
+    zh = lang != "en"
+    with progress_bar("客户信息表" if zh else "Customer forms") as progress:
+        if every:
+            paths = api.customer_forms(book, out_dir=out_path, as_of=issued, progress=progress)
+        else:
+            paths = [api.customer_form(book, customer=str(customer), out=out_path, as_of=issued, progress=progress,
+                                       force=force)]
+    if json_out:
+        emit_json({"forms": [str(p) for p in paths]})
+        return 0
+    out.print(f"已生成 {len(paths)} 份客户信息表：" if zh else f"{len(paths)} customer form(s) written:")
+    for p in paths[:20]:
+        out.print(f"  {p}")
+    return 0
+
+
 @template.command("lite", help=T(
     "生成 xlwings Lite 用的 main.py 和 requirements.txt（校验规则取自 salesxl 本身，不是另一份抄本）。",
     "Write xlwings Lite's main.py and requirements.txt (the rules are salesxl's own, not a copy)."),
@@ -918,6 +959,33 @@ def _print_cards(result: Any, lang: str, limit: int = 10) -> None:
         if len(low) > limit:
             out.print(f"……另有 {len(low) - limit} 张，见 --out 写出的档案完整度工作表或 --json" if zh
                       else f"… {len(low) - limit} more: see the 档案完整度 sheet (--out) or --json")
+
+
+@app.command(help=T(
+    "审核客户信息表：把母版「待审核」工作表中标为同意的修改写入客户档案（信息来源记为客户填写，并记入变更记录），"
+    "驳回的永不写入；写入前备份，原子替换（有同意的修改无法采纳时退出码为 1）。",
+    "Review customer forms: apply the changes approved on the master's 待审核 sheet to the cards (source: "
+    "the customer's form; logged in 变更记录); rejected ones never; backup first, one atomic write (exit "
+    "status 1 when an approved change could not be applied)."),
+    short_help=T("审核客户信息表：采纳待审核中同意的修改。", "Apply the approved customer-form changes."))
+@click.argument("master", type=click.Path(path_type=Path), cls=Argument, metavar=T("母版", "MASTER"))
+@json_opt
+@lang_opt
+def review(master: Path, json_out: bool, lang: str) -> int:
+    """审核客户信息表：把待审核中标为同意的修改写入客户档案。"""
+    zh = lang != "en"
+    report = api.review(master)
+    if json_out:
+        emit_json(report.to_json(lang))
+        return report.exit_code
+    out.print(f"已采纳 {len(report.applied)} 项，驳回 {report.rejected} 项，未审核 {report.open} 项" if zh
+              else f"Applied {len(report.applied)}, rejected {report.rejected}, awaiting a decision {report.open}")
+    for p in report.problems:
+        out.print(f"  第 {p['row']} 行 {p['customer_id']} {p['field']}：{p['zh']}" if zh
+                  else f"  row {p['row']} {p['customer_id']} {p['field']}: {p['en']}", style="yellow")
+    if report.backup is not None:
+        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{report.backup}")
+    return report.exit_code
 
 
 def _fail(message: str) -> int:
