@@ -888,6 +888,14 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
         (f"salesxl template salesperson --from {path} --all --out 业务员模板", "给每位业务员的模板",
          "a template per salesperson"),
     ]
+    returned = Path(path).parent / "客户信息表-回传"
+    if returned.is_dir():  # issue 19: the cards, and a customer's form come back for review
+        steps += [
+            (f"salesxl cards {path} --as-of {demo_mod.DEMO_END}", "档案完整度", "card completeness"),
+            (f"salesxl batch {returned} --master {path} --month {month} --out 批处理", "客户交回的信息表列入待审核",
+             "a customer's returned form onto 待审核"),
+            (f"salesxl review {path}", "采纳待审核中标为同意的修改", "apply the approved changes"),
+        ]
     out.print("下一步：" if zh else "Next:")
     for command, what_zh, what_en in steps:
         out.print(f"  {command}    # {what_zh if zh else what_en}", highlight=False, markup=False)

@@ -66,10 +66,12 @@ def _card(book: Book, customer_id: str) -> dict[str, Any]:
     return hit.iloc[0].to_dict()
 
 
-def write_customer_form(book: Book, customer_id: str, out: Path, *, issued_at: datetime, master_name: str) -> Path:
+def write_customer_form(book: Book, customer_id: str, out: Path, *, issued_at: datetime, master_name: str,
+                        answers: dict[str, Any] | None = None) -> Path:
     """Write the 客户信息表 of ``customer_id`` (a card of ``book``) to ``out`` (``.xlsx``),
-    atomically.  Raises :class:`~salesxl.errors.BadArguments` for an unknown customer or an
-    ``out`` that is not ``.xlsx``."""
+    atomically.  ``answers`` (field → value) fill the form as a customer would, over the issued
+    values it records (the demo's returned form).  Raises :class:`~salesxl.errors.BadArguments`
+    for an unknown customer or an ``out`` that is not ``.xlsx``."""
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise BadArguments(f"客户信息表只能保存为 .xlsx 文件：{out}", f"a customer form is an .xlsx file: {out}")
@@ -79,7 +81,7 @@ def write_customer_form(book: Book, customer_id: str, out: Path, *, issued_at: d
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
     try:
         ws = wb.add_worksheet(FORM_SHEET)
-        cells = _form_sheet(wb, ws, card, company, issued_at.date())
+        cells = _form_sheet(wb, ws, {**card, **(answers or {})}, company, issued_at.date())
         meta = FormMeta(str(card["客户编号"]), issued_at, master_name,
                         {f: (canonical_text(card.get(f), f), cells[f]) for f in FORM_FIELDS})
         meta_ws = wb.add_worksheet(META_SHEET)
