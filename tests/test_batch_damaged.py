@@ -318,7 +318,7 @@ def test_template_states_the_rule_the_batch_enforces(demo_master: Path, tmp_path
     for name in ("客户名称", "客户性质"):
         letter = column_letter(name)
         [f] = [f for ref, fs in rules.items() if ref.startswith(f"{letter}3:") for f in fs]
-        assert f == f"AND(COUNTA($C3:$T3)>0,LEN(TRIM({letter}3))=0)"
+        assert f == f"AND(COUNTA($C3:${column_letter(EDITABLE_FIELDS[-1])}3)>0,LEN(TRIM({letter}3))=0)"
     wb.close()
 
 
