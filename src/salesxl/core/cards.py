@@ -231,10 +231,15 @@ def incomplete_after_merge(cards: pd.DataFrame, people: Iterable[str], *, target
     count = filled.sum(axis=1)
     target_hundredths = int((target * 2500).to_integral_value(rounding="ROUND_CEILING"))
     gaps = missing_groups(filled)
+    chased = ~np.isin(np.array(status, dtype=object), NOT_CHASED)
+    keep = np.flatnonzero((count * 100 < target_hundredths) & chased)
+    texts: dict[int, str] = {}  # one text per gap pattern (cards share the pattern's dict)
     out: dict[str, list[list[Any]]] = {}
-    for i in np.argsort(count, kind="stable").tolist():
-        if count[i] * 100 >= target_hundredths or status[i] in NOT_CHASED:
-            continue
+    for i in keep[np.argsort(count[keep], kind="stable")].tolist():
+        gap = gaps[i]
+        text = texts.get(id(gap))
+        if text is None:
+            text = texts[id(gap)] = missing_text(gap)
         out.setdefault(people_of[i], []).append(
-            [ids[i], names[i], status[i], f"{count[i] / len(GROUP_COLUMNS):.0%}", missing_text(gaps[i])])
+            [ids[i], names[i], status[i], f"{count[i] / len(GROUP_COLUMNS):.0%}", text])
     return out
