@@ -7,6 +7,7 @@ the 批处理报告 workbook.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -161,7 +162,7 @@ class BatchReport:
     forms: list[Any] = field(default_factory=list)
     """The customer forms of this batch (:class:`salesxl.batch.forms.FormOutcome`), whose rows
     go to the master's 待审核 sheet."""
-    incomplete: dict[str, list[list[Any]]] = field(default_factory=dict)
+    incomplete: dict[str, list[Sequence[Any]]] = field(default_factory=dict)
     """Salesperson → their cards below 参数 档案完整度目标 after the merge (issue 19), as rows of
     their feedback's 档案待完善 sheet (:func:`salesxl.core.cards.incomplete_after_merge`)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
@@ -184,7 +184,7 @@ def form_report(o: FormOutcome, batch: str) -> FileReport:
                       warnings=o.warnings, batch=batch, message_zh=zh, message_en=en)
 
 
-def incomplete_cards(book: Book, merged: MergeResult) -> dict[str, list[list[Any]]]:
+def incomplete_cards(book: Book, merged: MergeResult) -> dict[str, list[Sequence[Any]]]:
     """Each salesperson of this batch's files: their cards still below 参数 档案完整度目标 once the
     merge is applied (issue 19: the feedback lists them)."""
     from salesxl.core.cards import incomplete_after_merge

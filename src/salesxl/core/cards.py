@@ -186,10 +186,10 @@ NOT_CHASED = ("潜在客户", "流失客户")
 
 def incomplete_after_merge(cards: pd.DataFrame, people: Iterable[str], *, target: Decimal,
                            updates: Mapping[str, Mapping[str, str | None]] = {},
-                           new_cards: Sequence[Mapping[str, str | None]] = ()) -> dict[str, list[list[Any]]]:
+                           new_cards: Sequence[Mapping[str, str | None]] = ()) -> dict[str, list[Sequence[Any]]]:
     """Per salesperson of ``people``: their cards below ``target`` once the batch's ``updates``
     (客户编号 → field → canonical text, None = cleared) and ``new_cards`` are applied, least
-    complete first, as rows ``[客户编号, 客户名称, 客户状态, 完整度, 缺少的栏目]``.
+    complete first, as rows ``(客户编号, 客户名称, 客户状态, 完整度, 缺少的栏目)``.
 
     The batch reads no sales, so a card's status is the one the master records (客户状态, the
     out column classify writes): 潜在客户 and 流失客户 are left out like the 档案完整度 sheet
@@ -202,44 +202,46 @@ def incomplete_after_merge(cards: pd.DataFrame, people: Iterable[str], *, target
     owner = custs["业务员"].astype("string").str.strip().fillna("")
     mine = custs[owner.isin(wanted).to_numpy(dtype=bool)].reset_index(drop=True)
     filled = filled_mask(mine)
-    ids = mine["客户编号"].astype(str).tolist()
-    names = mine["客户名称"].astype(object).where(mine["客户名称"].notna(), None).tolist()
-    people_of = mine["业务员"].astype("string").str.strip().tolist()
-    status = mine["客户状态"].astype(object).where(mine["客户状态"].notna(), None).tolist() \
-        if "客户状态" in mine else [None] * len(mine)
+    ids = mine["客户编号"].astype(str).to_numpy(dtype=object)
+    names = mine["客户名称"].astype(object).where(mine["客户名称"].notna(), None).to_numpy(dtype=object)
+    people_of = mine["业务员"].astype("string").str.strip().to_numpy(dtype=object)
+    status = (mine["客户状态"].astype(object).where(mine["客户状态"].notna(), None).to_numpy(dtype=object)
+              if "客户状态" in mine else np.full(len(mine), None, dtype=object))
     column = {name: j for j, name in enumerate(GROUP_COLUMNS)}
-    at = {cid: i for i, cid in enumerate(ids)}
-    for cid, fields in updates.items():
-        i = at.get(cid)
-        if i is None:
-            continue
-        for name, text in fields.items():
-            if name in column:
-                filled[i, column[name]] = text is not None
-                if name == "客户名称":
-                    names[i] = text
+    if updates:  # only the changed cards are looked up
+        at = pd.Index(ids).get_indexer(list(updates))
+        for i, fields in zip(at.tolist(), updates.values(), strict=True):
+            if i < 0:
+                continue
+            for name, text in fields.items():
+                if name in column:
+                    filled[i, column[name]] = text is not None
+                    if name == "客户名称":
+                        names[i] = text
     extra = [c for c in new_cards if (c.get("业务员") or "") in wanted]
     if extra:
         filled = np.vstack([filled, np.array([[c.get(n) is not None for n in GROUP_COLUMNS] for c in extra],
                                              dtype=bool)])
-        ids += [str(c.get("客户编号")) for c in extra]
-        names += [c.get("客户名称") for c in extra]
-        people_of += [str(c.get("业务员")) for c in extra]
-        status += [None] * len(extra)
+        ids = np.concatenate([ids, np.array([str(c.get("客户编号")) for c in extra], dtype=object)])
+        names = np.concatenate([names, np.array([c.get("客户名称") for c in extra], dtype=object)])
+        people_of = np.concatenate([people_of, np.array([str(c.get("业务员")) for c in extra], dtype=object)])
+        status = np.concatenate([status, np.full(len(extra), None, dtype=object)])
     if not len(ids):
         return {}
     count = filled.sum(axis=1)
     target_hundredths = int((target * 2500).to_integral_value(rounding="ROUND_CEILING"))
-    gaps = missing_groups(filled)
-    chased = ~np.isin(np.array(status, dtype=object), NOT_CHASED)
-    keep = np.flatnonzero((count * 100 < target_hundredths) & chased)
-    texts: dict[int, str] = {}  # one text per gap pattern (cards share the pattern's dict)
-    out: dict[str, list[list[Any]]] = {}
-    for i in keep[np.argsort(count[keep], kind="stable")].tolist():
-        gap = gaps[i]
-        text = texts.get(id(gap))
-        if text is None:
-            text = texts[id(gap)] = missing_text(gap)
-        out.setdefault(people_of[i], []).append(
-            [ids[i], names[i], status[i], f"{count[i] / len(GROUP_COLUMNS):.0%}", text])
-    return out
+    keep = np.flatnonzero((count * 100 < target_hundredths) & ~np.isin(status, NOT_CHASED))
+    if not len(keep):
+        return {}
+    # per salesperson, least complete first: one sort, then each person's slice
+    person_code, person_names = pd.factorize(people_of[keep], sort=True)
+    order = keep[np.lexsort((count[keep], person_code))]
+    codes = person_code[np.lexsort((count[keep], person_code))]
+    made: dict[int, str] = {}
+    texts = [made.get(id(g)) or made.setdefault(id(g), missing_text(g)) for g in missing_groups(filled[order])]
+    share = [f"{k / len(GROUP_COLUMNS):.0%}" for k in range(len(GROUP_COLUMNS) + 1)]
+    rows: list[Sequence[Any]] = list(zip(ids[order].tolist(), names[order].tolist(), status[order].tolist(),
+                                         [share[k] for k in count[order].tolist()], texts, strict=True))
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    return {str(person_names[codes[lo]]): rows[lo:hi]
+            for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True)}
