@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salesxl.demo import contracts
+from salesxl.demo import cards, contracts
 from salesxl.demo.company import NameMaker, gen_customers, gen_salespeople
 from salesxl.demo.layout import (
     GENERATE,
@@ -53,6 +53,7 @@ from salesxl.demo.writer import DemoWriter
 PARTS: tuple[DemoPart, ...] = (
     contracts.add_contracts,  # issue 18: 合同 and 销售.合同编号
     contracts.add_plans,  # issue 18: quarter and year targets, sub-targets
+    cards.add_cards,  # issue 19: the card's four groups, a returned customer form
 )
 
 
@@ -84,7 +85,10 @@ def build_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     name = "demo-scale.xlsx" if scale else "demo-clean.xlsx" if clean else "demo.xlsx"
     counts = SCALE_COUNTS if scale else SMALL_COUNTS
-    return build_book(out_dir / name, seed=seed, counts=counts, plant=not (scale or clean), progress=progress)
+    path = build_book(out_dir / name, seed=seed, counts=counts, plant=not (scale or clean), progress=progress)
+    if not (scale or clean):  # a customer's form come back, to put on 待审核 (issue 19)
+        cards.write_returned_form(path)
+    return path
 
 
 def build_book(
