@@ -2,8 +2,9 @@
 contracts' execution per spec §3, the command (one customer, ``--all``, bad input), and one
 report converted to PDF by LibreOffice.
 
-The book is test_forecast's (as of 2026-03-31) with visits, two contracts and 合同编号 on two
-sales lines: C001's HT1 (20,000.00) carries XS01 (10,000.00) and XS02 (5,000.00) — executed
+The book is test_forecast's (as of 2026-03-31) with three of the card's group columns, visits,
+two contracts and 合同编号 on two sales lines (execution by issue 18's core/contracts.py,
+completeness by issue 19a's core/cards.py): C001's HT1 (20,000.00) carries XS01 (10,000.00) and XS02 (5,000.00) — executed
 15,000.00, remaining 5,000.00, rate 0.75; HT2 is signed after D and not listed.
 """
 
@@ -71,6 +72,9 @@ def test_card_groups_and_classes(builder: DossierBuilder) -> None:
     assert values["经营理念"] is None and str(values["更新日期"])[:10] == "2026-01-05"
     assert d.classes["status"] == "new" and d.classes["credit_grade"] == "A"  # first trade 01-01; nothing overdue
     assert d.classes["level"] in ("A", "B", "C")
+    # issue 19a's completeness: 客户名称, 服务区域 and 合作态度 of the 25 group columns
+    assert d.completeness is not None and d.completeness["completeness"] == 0.12
+    assert "服务区域" not in d.completeness["missing"]["客户特征"] and "地址" in d.completeness["missing"]["基本信息"]
 
 
 def test_figures_match_the_ledger(builder: DossierBuilder) -> None:
@@ -99,6 +103,7 @@ def test_sales_visits_contracts_by_hand(builder: DossierBuilder) -> None:
     k = d.contracts.to_dict("records")
     assert len(k) == 1 and k[0]["contract_no"] == "HT1" and k[0]["status"] == "执行中"
     assert (k[0]["executed"], k[0]["remaining"], k[0]["rate"]) == (1_500_000, 500_000, 0.75)
+    assert k[0]["flag"] is None  # ends 2026-12-31: neither expiring within 30 days nor overdue
     assert builder.dossier("C003").contracts.empty
     with pytest.raises(KeyError):
         builder.dossier("NOPE")

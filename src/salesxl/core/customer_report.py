@@ -13,10 +13,9 @@ A :class:`Dossier` gathers, for one customer as of D, what the archive and the l
 * payment behaviour and the collections expected in the next 3 months
   (:mod:`salesxl.core.forecast`);
 * the visits (拜访 rows with its 客户编号, newest first) and their next steps;
-* contracts (合同 rows of the customer signed on or before D) with their execution per spec §3
-  "Contracts": executed = Σ 金额 of the 销售 lines carrying the 合同编号 dated on or before D
-  (returns included), remaining = 合同金额 − executed, rate = executed / 合同金额.  Computed
-  here by :func:`contract_execution` (issue 18's core/contracts.py was not on this branch).
+* contracts signed on or before D with their execution and flag, per spec §3 "Contracts"
+  (:func:`salesxl.core.contracts.contract_report`, issue 18);
+* the card's completeness and the columns it lacks (:func:`salesxl.core.cards.card_completeness`).
 
 :class:`DossierBuilder` computes the book-wide parts once (ledger, classification, forecast,
 row groups per customer), so ``--all`` builds each customer's dossier by slicing.  Pure.
@@ -32,12 +31,14 @@ import numpy as np
 import pandas as pd
 
 from salesxl.core import ledger
+from salesxl.core.cards import card_completeness
 from salesxl.core.classification import classify
+from salesxl.core.contracts import contract_report
 from salesxl.core.forecast import forecast
 from salesxl.core.schema import CARD_GROUPS, SHEETS, FieldType
 from salesxl.core.tables import ROW, Book
 
-__all__ = ["CARD_EXTRA", "REPORT_SHEETS", "Dossier", "DossierBuilder", "contract_execution"]
+__all__ = ["CARD_EXTRA", "REPORT_SHEETS", "Dossier", "DossierBuilder"]
 
 #: What the report reads.
 REPORT_SHEETS = ("客户档案", "销售", "收款", "拜访", "合同", "业务员", "信用政策", "参数")
@@ -60,7 +61,9 @@ class Dossier:
     and ``aging`` [(label, fen)]; ``open_items``: per document, doc_no, date, due_date, open, overdue_days.
     ``behaviour``: paid, avg_days_late, shift, basis, company_days; ``expected``: period, amount
     (the next 3 months).  ``visits``: date, salesperson, method, notes, next_step.
-    ``contracts``: contract_no, signed, amount, start, end, status, executed, remaining, rate.
+    ``contracts``: contract_no, signed, amount, start, end, status, executed, remaining, rate,
+    flag (expiring / overdue / None).  ``completeness``: completeness (0–1), missing (group →
+    blank columns), stale — None for an id not on file.
     """
 
     as_of: date
@@ -99,37 +102,6 @@ def _value(v: Any) -> Any:
     return v
 
 
-def contract_execution(contracts: pd.DataFrame, sales: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Spec §3 "Contracts": every 合同 row signed on or before ``as_of`` with its executed
-    amount (Σ signed 金额 of the 销售 lines with its 合同编号 dated on or before ``as_of``),
-    remaining and execution rate (None when 合同金额 is blank or 0).  Columns: customer_id,
-    contract_no, signed, amount, start, end, status (blank = 执行中), executed, remaining, rate."""
-    cut = np.datetime64(as_of, "s")
-    day = sales["日期"].to_numpy(dtype="datetime64[s]")
-    fen, has, sign = ledger.sale_directions(sales)
-    value = np.where(has, sign * np.abs(fen), 0)
-    counted = (~np.isnat(day)) & (day <= cut) & sales["合同编号"].notna().to_numpy()
-    executed = pd.Series(value[counted]).groupby(sales["合同编号"].to_numpy()[counted]).sum()
-    signed = contracts["签订日期"].to_numpy(dtype="datetime64[s]")
-    c = contracts[(~np.isnat(signed)) & (signed <= cut) & contracts["合同编号"].notna().to_numpy()]
-    nos = c["合同编号"].astype(object).to_numpy()
-    amount = c["合同金额"].to_numpy(dtype=np.float64, na_value=np.nan)
-    done = np.array([int(executed.get(n, 0)) for n in nos], dtype=np.int64)
-    rate = [None if np.isnan(a) or a == 0 else round(d / a, 4) for d, a in zip(done, amount, strict=True)]
-    return pd.DataFrame({
-        "customer_id": c["客户编号"].astype(object).to_numpy(),
-        "contract_no": nos,
-        "signed": c["签订日期"].to_numpy(),
-        "amount": c["合同金额"].to_numpy(dtype=object),
-        "start": c["开始日期"].to_numpy(),
-        "end": c["结束日期"].to_numpy(),
-        "status": c["状态"].astype(object).fillna("执行中").to_numpy(),
-        "executed": done,
-        "remaining": [None if np.isnan(a) else int(a) - d for d, a in zip(done, amount, strict=True)],
-        "rate": rate,
-    })
-
-
 class DossierBuilder:
     """The book-wide work behind every customer's dossier, done once."""
 
@@ -157,7 +129,18 @@ class DossierBuilder:
         visits = ledger.frame(book, "拜访")
         self.visits = visits[visits["客户编号"].notna()]
         self.visits_of = self.visits.groupby("客户编号", sort=False).indices
-        self.contracts = contract_execution(ledger.frame(book, "合同"), sales, as_of)
+        c = self.classes.customers
+        levels = pd.Series(c["level"].to_numpy(dtype=object), index=c["customer_id"].astype(object).to_numpy())
+        k = contract_report(book, as_of, levels=levels).contracts
+        self.contracts = pd.DataFrame({
+            "customer_id": k["customer_id"], "contract_no": k["contract_no"], "signed": k["signed"],
+            "amount": k["amount"], "start": k["start"], "end": k["end"], "status": k["status_zh"],
+            "executed": k["executed"], "remaining": k["remaining"], "rate": k["execution_rate"], "flag": k["flag"],
+        })
+        cards_done = card_completeness(book, as_of=as_of).cards
+        self.completeness = {str(r.customer_id): {"completeness": float(r.completeness), "missing": r.missing,
+                                                  "stale": bool(r.stale)}
+                             for r in cards_done.itertuples(index=False)}
         self.customers = [str(c) for c in self.classes.customers["customer_id"]]
         self._class_at = {cid: i for i, cid in enumerate(self.customers)}
 
@@ -248,4 +231,5 @@ class DossierBuilder:
             card=card, classes=classes, months=month_frame, products=products.reset_index(drop=True),
             balance=balance, aging=aging, open_items=open_items, behaviour=behaviour, expected=expected,
             visits=visits, visit_count=len(v), contracts=contracts, company=self.company,
+            completeness=self.completeness.get(customer_id),
         )

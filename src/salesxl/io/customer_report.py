@@ -188,7 +188,10 @@ def _build(w: _Writer) -> None:
     for group, items in d.card.items():
         w.pairs(items, group=group if group != "其他" else "档案信息")
     if d.completeness is not None:
-        w.note(f"档案完整度 {d.completeness.get('completeness', 0):.0%}")
+        gaps = "；".join(f"{g}：{'、'.join(cols)}" for g, cols in d.completeness.get("missing", {}).items() if cols)
+        stale = "；档案超过更新期限未更新" if d.completeness.get("stale") else ""
+        w.note(f"档案完整度 {d.completeness.get('completeness', 0):.0%}" + (f"，待补充 — {gaps}" if gaps else "")
+               + stale, height=26 if len(gaps) > 60 else 14)
 
     w.section("二、客户分类与信用")
     c = d.classes
@@ -292,7 +295,8 @@ def _build(w: _Writer) -> None:
         rows = [[(r.contract_no, w.text), (_ts(r.signed), w.date), (_ts(r.end), w.date),
                  (None if _blank(r.amount) else _yuan(r.amount), w.money), (_yuan(r.executed), w.money),
                  (None if r.remaining is None else _yuan(r.remaining), w.money), (r.rate, w.share),
-                 (r.status, w.center)] for r in k.itertuples(index=False)]
+                 (r.status + {"expiring": "·将到期", "overdue": "·已逾期"}.get(str(r.flag), ""), w.center)]
+                for r in k.itertuples(index=False)]
         w.table([("合同编号", 0, 0), ("签订日期", 1, 1), ("结束日期", 2, 2), ("合同金额", 3, 3), ("已执行", 4, 4),
                  ("未执行", 5, 5), ("执行率", 6, 6), ("状态", 7, 7)], rows)
         w.note("已执行 = 截至日前带该合同编号的销售金额合计（含退货）。")
