@@ -319,7 +319,7 @@ def customer_report_picture(folder: Path) -> Path:
     book = build_demo(folder / "demo-report", clean=True)
     result = api.offset(book, as_of=DEMO_END)
     largest = str(result.customers.sort_values("debits", ascending=False)["customer_id"].iloc[0])
-    written = api.customer_report(book, customer_id=largest, out=folder / "customer-report.xlsx", as_of=DEMO_END)
+    [written] = api.customer_report(book, customer_id=largest, out=folder / "customer-report.xlsx", as_of=DEMO_END)
     pdf = to_pdf(written, folder)
     render(pdf, 1, IMG / "customer-report.png", dpi=REPORT_DPI)
     return written

@@ -128,7 +128,7 @@ def test_command_one_and_all(book_path: Path, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdfinfo")), reason="LibreOffice is needed")
 def test_report_prints_on_one_or_two_pages(book_path: Path, tmp_path: Path) -> None:
-    out = api.customer_report(book_path, customer_id="C001", out=tmp_path / "r.xlsx", as_of=AS_OF)
+    [out] = api.customer_report(book_path, customer_id="C001", out=tmp_path / "r.xlsx", as_of=AS_OF)
     subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(out)], check=True, capture_output=True, timeout=180,
                    env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"})

@@ -1015,17 +1015,17 @@ def report_customer(book: Path, customer_id: str | None, every: bool, out_path: 
         if every:
             paths = api.customer_reports(book, out_dir=str(out_path), as_of=day, progress=progress)
         else:
-            paths = [api.customer_report(book, customer_id=str(customer_id), out=out_path, as_of=day,
-                                         progress=progress, force=force)]
+            paths = api.customer_report(book, customer_id=str(customer_id), out=out_path, as_of=day,
+                                        progress=progress, force=force)
     if json_out:
         emit_json({"as_of": day.isoformat(), "reports": [str(p) for p in paths]})
-        return 0
+        return _exit_for(paths.findings)
     out.print(f"已生成 {len(paths)} 份客户业务报告：" if zh else f"{len(paths)} customer report(s) written:")
     for p in paths[:10]:
         out.print(f"  {p}")
     if len(paths) > 10:
         out.print(f"  ……（共 {len(paths)} 份）" if zh else f"  … ({len(paths)} in all)")
-    return 0
+    return _reading_errors(paths.findings, lang)
 
 
 # v1.1, issue 18: contracts (and below: summary over a quarter or year, the weekly report).

@@ -453,7 +453,7 @@ def forecast(
 
 
 # The customer report (issue 19, item 4), appended here.
-from salesxl.core.customer_report import REPORT_SHEETS, DossierBuilder  # noqa: E402
+from salesxl.core.customer_report import REPORT_SHEETS, DossierBuilder, ReportFiles  # noqa: E402
 
 
 def _dossiers(path: str | Path, as_of: date | None, progress: Progress | None) -> DossierBuilder:
@@ -469,12 +469,13 @@ def customer_report(
     as_of: date | None = None,
     progress: Progress | None = None,
     force: bool = False,
-) -> Path:
+) -> ReportFiles:
     """客户业务报告 of one customer of the workbook at ``path`` as of ``as_of`` (default today):
     a printable one-to-two-page workbook (see :mod:`salesxl.io.customer_report`) at ``out``
     (default ``客户报告_<客户编号>.xlsx`` beside the book; a folder gets that name inside it).
-    Raises :class:`~salesxl.errors.BadArguments` for an unknown customer, a non-.xlsx ``out``,
-    or an existing file without ``force`` (with it, the file is backed up first)."""
+    Returns the one file written (a list, with the reader's ``findings``).  Raises
+    :class:`~salesxl.errors.BadArguments` for an unknown customer, a non-.xlsx ``out``, or an
+    existing file without ``force`` (with it, the file is backed up first)."""
     from salesxl.io.customer_report import report_file_name, write_customer_report
 
     name = report_file_name(str(customer_id))
@@ -490,7 +491,7 @@ def customer_report(
     except KeyError:
         raise BadArguments(f"找不到客户 {customer_id}", f"no such customer: {customer_id}") from None
     files.replace_existing(target, force=True)
-    return write_customer_report(dossier, target)
+    return ReportFiles([write_customer_report(dossier, target)], builder.book.findings)
 
 
 def customer_reports(
@@ -499,9 +500,10 @@ def customer_reports(
     out_dir: str | Path,
     as_of: date | None = None,
     progress: Progress | None = None,
-) -> list[Path]:
+) -> ReportFiles:
     """One 客户业务报告 per customer of 客户档案 (sheet order) as ``out_dir/客户报告_<ID>.xlsx``,
-    replacing earlier ones; ``progress(stage, done, total)`` after each.  Returns the files."""
+    replacing earlier ones; ``progress(stage, done, total)`` after each.  Returns the files
+    (with the reader's ``findings``)."""
     from salesxl.io.customer_report import report_file_name, write_customer_report
 
     out_dir = Path(out_dir)
@@ -509,7 +511,7 @@ def customer_reports(
         raise BadArguments(f"{out_dir} 是文件，不是文件夹", f"{out_dir} is a file, not a folder")
     builder = _dossiers(path, as_of, progress)
     ids = builder.customer_ids()
-    written = []
+    written = ReportFiles(findings=builder.book.findings)
     for i, cid in enumerate(ids):
         written.append(write_customer_report(builder.dossier(cid), out_dir / report_file_name(cid)))
         if progress is not None:

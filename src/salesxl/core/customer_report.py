@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ from salesxl.core.forecast import forecast
 from salesxl.core.schema import CARD_GROUPS, SHEETS, FieldType
 from salesxl.core.tables import ROW, Book
 
-__all__ = ["CARD_EXTRA", "REPORT_SHEETS", "Dossier", "DossierBuilder"]
+__all__ = ["CARD_EXTRA", "REPORT_SHEETS", "Dossier", "DossierBuilder", "ReportFiles"]
 
 #: What the report reads.
 REPORT_SHEETS = ("客户档案", "销售", "收款", "拜访", "合同", "业务员", "信用政策", "参数")
@@ -100,6 +101,16 @@ def _value(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+class ReportFiles(list[Path]):
+    """The report files written, with the reader's ``findings`` (for the CLI's exit status)."""
+
+    findings: list[Any]
+
+    def __init__(self, paths: list[Path] | None = None, findings: list[Any] | None = None) -> None:
+        super().__init__(paths or [])
+        self.findings = list(findings or [])
 
 
 class DossierBuilder:
