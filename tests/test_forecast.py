@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from salesxl import api
 from salesxl.cli import run
@@ -35,7 +36,7 @@ from salesxl.core.forecast import forecast, shift_days
 from salesxl.core.forecast_backtest import backtest, month_ends
 from salesxl.core.ledger import offset
 from salesxl.io.reading import read_book
-from test_ledger import write_book
+from test_ledger import as_of_st, ledgers, write_book
 
 D = dt.date
 AS_OF = D(2026, 3, 31)
@@ -202,3 +203,17 @@ def test_report_forecast_sheet_prints(book_path: Path, tmp_path: Path) -> None:
                     str(out)], check=True, capture_output=True, timeout=180,
                    env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"})
     assert (tmp_path / "fc.pdf").stat().st_size > 1000
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(book=ledgers(), as_of=as_of_st)
+def test_every_open_fen_lands_once(book, as_of) -> None:
+    """For any ledger: each view's periods + later + doubtful = the receivable, and no item is
+    expected on or before D."""
+    fc = forecast(book, as_of=as_of)
+    receivable = int(offset(book, as_of=as_of).customers["receivable"].sum())
+    assert fc.open_total == receivable
+    for view in (fc.weeks, fc.months):
+        assert int(view.table["amount"].sum()) + view.later + fc.doubtful == receivable
+        assert int(view.customers["amount"].sum()) == int(view.table["amount"].sum())
+    assert (fc.items["expected"] > np.datetime64(as_of)).all()
