@@ -313,11 +313,48 @@ def test_customer_checks_agree_with_the_validator(lite: ModuleType, demo: Path) 
     sheet = next(f.sheet for f in report.findings if f.field in ("客户编号", "联系电话", "统一社会信用代码"))
     expected = {(f.row, f.column, f.code.value, f.message()) for f in report.findings
                 if f.sheet == sheet and f.code.value in CHECKED
-                and f.field in ("客户编号", "客户名称", "客户性质", "业务员", "统一社会信用代码", "联系电话")
-                and not (f.code.value == "duplicate-id" and f.field != "客户编号")}
+                and f.field in ("客户编号", "客户名称", "客户性质", "业务员", "统一社会信用代码", "联系电话")}
     rows = lite.customer_findings(_values(demo, sheet), sheet)
     got = {(r[1], r[2], r[6], r[7]) for r in rows}
     assert expected and got == expected
+
+
+def test_customer_checks_agree_on_every_rule(lite: ModuleType, tmp_path: Path) -> None:
+    """A small card sheet with each case of the card rules: Lite's findings and messages are the
+    validator's (blank and unknown 客户性质 are not exempt; USCC repeats compare folded codes)."""
+    ric = "11010519491231002"
+    ric += idrules.resident_id_check_char(ric)
+    rows = [
+        ["客户编号", "客户名称", "客户性质", "统一社会信用代码", "联系电话", "业务员"],
+        ["KH1", "甲公司", "一般公司", "91350100M000100Y43", "13812345678", "张伟"],
+        ["KH2", None, "公司", None, "123", "张伟"],
+        ["KH3", "丙", None, None, None, "张伟"],
+        ["KH4", "丁", "个人", ric, None, "张伟"],
+        ["KH5", "戊", "个人", None, "010-62345678", "张伟"],
+        ["KH6", "己", "一般公司", "91350100m000100y43", None, "张伟"],
+        ["KH1", "庚", "个人", "无", None, None],
+    ]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户档案"
+    for r in rows:
+        ws.append(r)
+    wb.save(tmp_path / "cards.xlsx")
+    report = api.validate(tmp_path / "cards.xlsx", as_of=DEMO_END)
+    expected = {(f.row, f.column, f.code.value, f.message()) for f in report.findings
+                if f.sheet == "客户档案" and f.code.value in CHECKED}
+    got = {(r[1], r[2], r[6], r[7]) for r in lite.customer_findings(rows)}
+    assert {c for _, _, c, _ in expected} == CHECKED
+    assert got == expected
+    without = [r[:1] + r[2:] for r in rows]  # no 客户名称 column: the reader's missing-column
+    wb = openpyxl.Workbook()
+    wb.active.title = "客户档案"
+    for r in without:
+        wb.active.append(r)
+    wb.save(tmp_path / "no-name.xlsx")
+    missing = [(f.row, f.field, f.message()) for f in api.validate(tmp_path / "no-name.xlsx", as_of=DEMO_END).findings
+               if f.sheet == "客户档案" and f.code.value == "missing-column"]
+    assert missing and missing == [(r[1], r[3], r[7]) for r in lite.customer_findings(without) if r[6] == "missing-column"]
 
 
 class _Range:

@@ -710,8 +710,8 @@ def line_fen(amount: int | None, qty: float | None, price: int | None) -> int | 
 # --- inlined from salesxl/core/card_rules.py by salesxl.excel.lite.build_lite: do not edit ---
 
 #: The codes of the card checks (spec §4; the values of :class:`salesxl.core.findings.Code`).
-MISSING_VALUE, BAD_ENUM, BAD_USCC, BAD_PHONE, DUPLICATE_ID = (
-    "missing-value", "bad-enum", "bad-uscc", "bad-phone", "duplicate-id")
+MISSING_COLUMN, MISSING_VALUE, BAD_ENUM, BAD_USCC, BAD_PHONE, DUPLICATE_ID = (
+    "missing-column", "missing-value", "bad-enum", "bad-uscc", "bad-phone", "duplicate-id")
 #: The card fields the checks read.
 NATURE_FIELD, USCC_FIELD, PHONE_FIELD, ID_FIELD = "客户性质", "统一社会信用代码", "联系电话", "客户编号"
 
@@ -767,6 +767,24 @@ def render(template: str, field: str | None, value: str | None, params: dict[str
     return template.format_map(values)
 
 
+def nature_of(cells: dict[str, Any], natures: dict[str, str]) -> str | None:
+    """The row's 客户性质 as its canonical option (``natures``: spelling in lower case → option);
+    None when blank or not an option."""
+    nature = cells.get(NATURE_FIELD)
+    return None if is_blank(nature) else natures.get(str(nature).strip(TRIM_CHARS).lower())
+
+
+def card_keys(cells: dict[str, Any], *, natures: dict[str, str], exempt: tuple[str, ...]) -> dict[str, str]:
+    """The row's keys that must be unique on the sheet (``duplicate-id``), as the validator
+    compares them: 客户编号 as read; 统一社会信用代码 folded (:func:`~salesxl.core.idrules.uscc_text`),
+    only when valid — a placeholder such as 无 is ``bad-uscc``, not a duplicate."""
+    keys = {ID_FIELD: cell_text(cells.get(ID_FIELD))}
+    code = cells.get(USCC_FIELD)
+    if not is_blank(code) and uscc_reason(cell_text(code), individual=nature_of(cells, natures) in exempt) is None:
+        keys[USCC_FIELD] = uscc_text(cell_text(code))
+    return {name: key for name, key in keys.items() if key}
+
+
 def card_problems(cells: dict[str, Any], *, required: tuple[str, ...], natures: dict[str, str],
                   nature_params: dict[str, str], exempt: tuple[str, ...],
                   uscc_hint: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -775,14 +793,13 @@ def card_problems(cells: dict[str, Any], *, required: tuple[str, ...], natures: 
     ``cells`` holds the row's value per field the sheet has; ``required`` the required fields;
     ``natures`` each 客户性质 spelling (lower case) → its canonical option; ``exempt`` the natures
     for which 统一社会信用代码 may be blank (a blank or unknown nature is not exempt, as the
-    validator reads it).  Repeated 客户编号 need the other rows: the caller tracks them."""
+    validator reads it).  Repeated keys need the other rows: the caller tracks :func:`card_keys`."""
     out: list[tuple[str, str, dict[str, Any]]] = []
     for name in required:
         if name in cells and is_blank(cells[name]):
             out.append((name, MISSING_VALUE, {}))
-    nature = cells.get(NATURE_FIELD)
-    kind = None if is_blank(nature) else natures.get(str(nature).strip(TRIM_CHARS).lower())
-    if NATURE_FIELD in cells and not is_blank(nature) and kind is None:
+    kind = nature_of(cells, natures)
+    if NATURE_FIELD in cells and not is_blank(cells[NATURE_FIELD]) and kind is None:
         out.append((NATURE_FIELD, BAD_ENUM, dict(nature_params)))
     if USCC_FIELD in cells:
         code, individual = cells[USCC_FIELD], kind in exempt
@@ -799,9 +816,9 @@ def card_problems(cells: dict[str, Any], *, required: tuple[str, ...], natures: 
     return out
 
 
-__all__ = ["BAD_ENUM", "BAD_PHONE", "BAD_USCC", "DUPLICATE_ID", "ID_FIELD", "MISSING_VALUE", "NATURE_FIELD",
-           "PHONE_FIELD", "USCC_FIELD", "card_problems", "cell_text", "enum_params", "hint_params", "is_blank",
-           "render", "uscc_reason"]
+__all__ = ["BAD_ENUM", "BAD_PHONE", "BAD_USCC", "DUPLICATE_ID", "ID_FIELD", "MISSING_COLUMN", "MISSING_VALUE", "NATURE_FIELD",
+           "PHONE_FIELD", "USCC_FIELD", "card_keys", "card_problems", "cell_text", "enum_params", "hint_params", "is_blank",
+           "nature_of", "render", "uscc_reason"]
 
 # --- end of salesxl/core/card_rules.py ---
 
@@ -950,7 +967,8 @@ _REQUIRED = ('客户编号', '客户名称', '客户性质', '业务员')
 _NATURE_PARAMS = {'allowed': '政府机构、特殊公司、一般公司、个人、合作伙伴', 'allowed_en': 'Government (政府机构), Special Company (特殊公司), General Company (一般公司), Individual (个人), Partner (合作伙伴)'}
 _USCC_EXEMPT = ('个人',)
 _USCC_HINT = {'hint': '：除客户性质为「个人」外，都须填写统一社会信用代码', 'hint_en': '; USCC is required unless Nature is Individual'}
-_MESSAGES = {'missing-value': '「{field}」是必填项，不能为空{hint}', 'bad-enum': '「{field}」的值「{value}」不是有效选项，请改为以下之一：{allowed}', 'bad-uscc': '统一社会信用代码「{value}」无效：{reason}', 'bad-phone': '联系电话「{value}」不是有效的号码：应为已分配号段的 11 位手机号（可带 +86）、区号存在且本地号码位数正确的座机（如 010-62345678、0571-88123456，可带分机）或 400/800 电话', 'duplicate-id': '「{field}」{value}{scope}与第 {first_row} 行重复，须唯一：请修改或删除重复的行'}
+_MESSAGES = {'missing-column': '工作表缺少必填列「{field}」（也可用英文表头 {english}）', 'missing-value': '「{field}」是必填项，不能为空{hint}', 'bad-enum': '「{field}」的值「{value}」不是有效选项，请改为以下之一：{allowed}', 'bad-uscc': '统一社会信用代码「{value}」无效：{reason}', 'bad-phone': '联系电话「{value}」不是有效的号码：应为已分配号段的 11 位手机号（可带 +86）、区号存在且本地号码位数正确的座机（如 010-62345678、0571-88123456，可带分机）或 400/800 电话', 'duplicate-id': '「{field}」{value}{scope}与第 {first_row} 行重复，须唯一：请修改或删除重复的行'}
+_ENGLISH = {'客户编号': 'Customer ID', '客户名称': 'Customer Name', '客户性质': 'Nature', '统一社会信用代码': 'USCC', '联系电话': 'Phone', '业务员': 'Salesperson'}
 # --- end of the schema's vocabulary ---
 
 
@@ -1072,8 +1090,8 @@ def _letter(j: int) -> str:
 
 def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> list[list[Any]]:
     """Check the 客户档案 rows (as the sheet's values, top-left at A1) by salesxl's own card
-    rules (:func:`card_problems`, inlined above), with the validator's messages: missing values,
-    客户性质 options, USCC (required unless 个人), phone, repeated 客户编号.
+    rules (:func:`card_problems`, :func:`card_keys`, inlined above), with the validator's messages:
+    missing values, 客户性质 options, USCC (required unless 个人), phone, repeated 客户编号 or USCC.
     Rows of 工作表 · 行 · 列 · 字段 · 值 · 级别 · 代码 · 说明."""
     header_at, cols = None, {}
     for i, row in enumerate(values[:10]):
@@ -1090,19 +1108,20 @@ def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> l
     out: list[list[Any]] = []
     for name in _REQUIRED:
         if name not in cols:
-            out.append([sheet, header_at + 1, None, name, None, "错误", "missing-column", f"缺少必填列「{name}」"])
-    seen: dict[str, int] = {}
+            out.append([sheet, header_at + 1, None, name, None, "错误", MISSING_COLUMN,
+                        render(_MESSAGES[MISSING_COLUMN], name, None, {"english": _ENGLISH[name]})])
+    seen: dict[tuple[str, str], int] = {}
     for i, row in enumerate(values[header_at + 1:], start=header_at + 2):
         if all(_blank(v) for v in row):
             continue
         cells = {name: row[j] if j < len(row) else None for name, j in cols.items()}
         problems = card_problems(cells, required=_REQUIRED, natures=_NATURES, nature_params=_NATURE_PARAMS,
                                  exempt=_USCC_EXEMPT, uscc_hint=_USCC_HINT)
-        cid = cell_text(cells.get(ID_FIELD))
-        if cid and cid in seen:
-            problems.append((ID_FIELD, DUPLICATE_ID, {"first_row": seen[cid]}))
-        elif cid:
-            seen[cid] = i
+        for name, key in card_keys(cells, natures=_NATURES, exempt=_USCC_EXEMPT).items():
+            if (name, key) in seen:
+                problems.append((name, DUPLICATE_ID, {"first_row": seen[name, key]}))
+            else:
+                seen[name, key] = i
         for name, code, params in problems:
             value = cell_text(cells[name]) or None
             out.append([sheet, i, _letter(cols[name]), name, value, "错误", code,

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from salesxl.core.idrules import is_valid_phone, uscc_problem
+from salesxl.core.idrules import is_valid_phone, uscc_problem, uscc_text
 from salesxl.core.plain_rules import TRIM_CHARS
 
 #: The codes of the card checks (spec §4; the values of :class:`salesxl.core.findings.Code`).
-MISSING_VALUE, BAD_ENUM, BAD_USCC, BAD_PHONE, DUPLICATE_ID = (
-    "missing-value", "bad-enum", "bad-uscc", "bad-phone", "duplicate-id")
+MISSING_COLUMN, MISSING_VALUE, BAD_ENUM, BAD_USCC, BAD_PHONE, DUPLICATE_ID = (
+    "missing-column", "missing-value", "bad-enum", "bad-uscc", "bad-phone", "duplicate-id")
 #: The card fields the checks read.
 NATURE_FIELD, USCC_FIELD, PHONE_FIELD, ID_FIELD = "客户性质", "统一社会信用代码", "联系电话", "客户编号"
 
@@ -77,6 +77,24 @@ def render(template: str, field: str | None, value: str | None, params: dict[str
     return template.format_map(values)
 
 
+def nature_of(cells: dict[str, Any], natures: dict[str, str]) -> str | None:
+    """The row's 客户性质 as its canonical option (``natures``: spelling in lower case → option);
+    None when blank or not an option."""
+    nature = cells.get(NATURE_FIELD)
+    return None if is_blank(nature) else natures.get(str(nature).strip(TRIM_CHARS).lower())
+
+
+def card_keys(cells: dict[str, Any], *, natures: dict[str, str], exempt: tuple[str, ...]) -> dict[str, str]:
+    """The row's keys that must be unique on the sheet (``duplicate-id``), as the validator
+    compares them: 客户编号 as read; 统一社会信用代码 folded (:func:`~salesxl.core.idrules.uscc_text`),
+    only when valid — a placeholder such as 无 is ``bad-uscc``, not a duplicate."""
+    keys = {ID_FIELD: cell_text(cells.get(ID_FIELD))}
+    code = cells.get(USCC_FIELD)
+    if not is_blank(code) and uscc_reason(cell_text(code), individual=nature_of(cells, natures) in exempt) is None:
+        keys[USCC_FIELD] = uscc_text(cell_text(code))
+    return {name: key for name, key in keys.items() if key}
+
+
 def card_problems(cells: dict[str, Any], *, required: tuple[str, ...], natures: dict[str, str],
                   nature_params: dict[str, str], exempt: tuple[str, ...],
                   uscc_hint: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -85,14 +103,13 @@ def card_problems(cells: dict[str, Any], *, required: tuple[str, ...], natures: 
     ``cells`` holds the row's value per field the sheet has; ``required`` the required fields;
     ``natures`` each 客户性质 spelling (lower case) → its canonical option; ``exempt`` the natures
     for which 统一社会信用代码 may be blank (a blank or unknown nature is not exempt, as the
-    validator reads it).  Repeated 客户编号 need the other rows: the caller tracks them."""
+    validator reads it).  Repeated keys need the other rows: the caller tracks :func:`card_keys`."""
     out: list[tuple[str, str, dict[str, Any]]] = []
     for name in required:
         if name in cells and is_blank(cells[name]):
             out.append((name, MISSING_VALUE, {}))
-    nature = cells.get(NATURE_FIELD)
-    kind = None if is_blank(nature) else natures.get(str(nature).strip(TRIM_CHARS).lower())
-    if NATURE_FIELD in cells and not is_blank(nature) and kind is None:
+    kind = nature_of(cells, natures)
+    if NATURE_FIELD in cells and not is_blank(cells[NATURE_FIELD]) and kind is None:
         out.append((NATURE_FIELD, BAD_ENUM, dict(nature_params)))
     if USCC_FIELD in cells:
         code, individual = cells[USCC_FIELD], kind in exempt
@@ -109,6 +126,6 @@ def card_problems(cells: dict[str, Any], *, required: tuple[str, ...], natures: 
     return out
 
 
-__all__ = ["BAD_ENUM", "BAD_PHONE", "BAD_USCC", "DUPLICATE_ID", "ID_FIELD", "MISSING_VALUE", "NATURE_FIELD",
-           "PHONE_FIELD", "USCC_FIELD", "card_problems", "cell_text", "enum_params", "hint_params", "is_blank",
-           "render", "uscc_reason"]
+__all__ = ["BAD_ENUM", "BAD_PHONE", "BAD_USCC", "DUPLICATE_ID", "ID_FIELD", "MISSING_COLUMN", "MISSING_VALUE", "NATURE_FIELD",
+           "PHONE_FIELD", "USCC_FIELD", "card_keys", "card_problems", "cell_text", "enum_params", "hint_params", "is_blank",
+           "nature_of", "render", "uscc_reason"]

@@ -70,7 +70,7 @@ def vocabulary_source() -> str:
     customers = SHEETS["客户档案"]
     uscc = customers.field(card_rules.USCC_FIELD)
     assert uscc.required_unless is not None and uscc.required_unless[0] == card_rules.NATURE_FIELD
-    codes = (card_rules.MISSING_VALUE, card_rules.BAD_ENUM, card_rules.BAD_USCC, card_rules.BAD_PHONE,
+    codes = (card_rules.MISSING_COLUMN, card_rules.MISSING_VALUE, card_rules.BAD_ENUM, card_rules.BAD_USCC, card_rules.BAD_PHONE,
              card_rules.DUPLICATE_ID)
     values = {
         "_HEADERS": {name: _spellings(SHEETS[sheet].field(name)) for sheet, name in BALANCE_FIELDS},
@@ -83,6 +83,7 @@ def vocabulary_source() -> str:
         "_USCC_HINT": card_rules.hint_params(requirement_text(customers, uscc.name),
                                              requirement_text(customers, uscc.name, "en")),
         "_MESSAGES": {code: MESSAGES[Code(code)][0] for code in codes},
+        "_ENGLISH": {name: customers.field(name).english for name in CUSTOMER_FIELDS},
     }
     return ("# --- written from salesxl/core/schema.py by salesxl.excel.lite.build_lite: do not edit ---\n"
             + "".join(f"{name} = {value!r}\n" for name, value in values.items())

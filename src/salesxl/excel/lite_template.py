@@ -130,7 +130,8 @@ from salesxl.core.plain_rules import (  # noqa: E402 - @inline salesxl/core/plai
 
 from salesxl.core.card_rules import (  # noqa: E402 - @inline salesxl/core/card_rules.py
     DUPLICATE_ID,
-    ID_FIELD,
+    MISSING_COLUMN,
+    card_keys,
     card_problems,
     cell_text,
     render,
@@ -283,6 +284,7 @@ _NATURE_PARAMS: dict[str, str] = {}
 _USCC_EXEMPT: tuple[str, ...] = ()
 _USCC_HINT: dict[str, str] = {}
 _MESSAGES: dict[str, str] = {}
+_ENGLISH: dict[str, str] = {}
 # @end vocabulary
 
 
@@ -404,8 +406,8 @@ def _letter(j: int) -> str:
 
 def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> list[list[Any]]:
     """Check the 客户档案 rows (as the sheet's values, top-left at A1) by salesxl's own card
-    rules (:func:`card_problems`, inlined above), with the validator's messages: missing values,
-    客户性质 options, USCC (required unless 个人), phone, repeated 客户编号.
+    rules (:func:`card_problems`, :func:`card_keys`, inlined above), with the validator's messages:
+    missing values, 客户性质 options, USCC (required unless 个人), phone, repeated 客户编号 or USCC.
     Rows of 工作表 · 行 · 列 · 字段 · 值 · 级别 · 代码 · 说明."""
     header_at, cols = None, {}
     for i, row in enumerate(values[:10]):
@@ -422,19 +424,20 @@ def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> l
     out: list[list[Any]] = []
     for name in _REQUIRED:
         if name not in cols:
-            out.append([sheet, header_at + 1, None, name, None, "错误", "missing-column", f"缺少必填列「{name}」"])
-    seen: dict[str, int] = {}
+            out.append([sheet, header_at + 1, None, name, None, "错误", MISSING_COLUMN,
+                        render(_MESSAGES[MISSING_COLUMN], name, None, {"english": _ENGLISH[name]})])
+    seen: dict[tuple[str, str], int] = {}
     for i, row in enumerate(values[header_at + 1:], start=header_at + 2):
         if all(_blank(v) for v in row):
             continue
         cells = {name: row[j] if j < len(row) else None for name, j in cols.items()}
         problems = card_problems(cells, required=_REQUIRED, natures=_NATURES, nature_params=_NATURE_PARAMS,
                                  exempt=_USCC_EXEMPT, uscc_hint=_USCC_HINT)
-        cid = cell_text(cells.get(ID_FIELD))
-        if cid and cid in seen:
-            problems.append((ID_FIELD, DUPLICATE_ID, {"first_row": seen[cid]}))
-        elif cid:
-            seen[cid] = i
+        for name, key in card_keys(cells, natures=_NATURES, exempt=_USCC_EXEMPT).items():
+            if (name, key) in seen:
+                problems.append((name, DUPLICATE_ID, {"first_row": seen[name, key]}))
+            else:
+                seen[name, key] = i
         for name, code, params in problems:
             value = cell_text(cells[name]) or None
             out.append([sheet, i, _letter(cols[name]), name, value, "错误", code,
