@@ -69,7 +69,8 @@ def vocabulary_source() -> str:
     rule sentence; and from :mod:`salesxl.core.findings`, the card checks' Chinese messages."""
     customers = SHEETS["客户档案"]
     uscc = customers.field(card_rules.USCC_FIELD)
-    assert uscc.required_unless is not None and uscc.required_unless[0] == card_rules.NATURE_FIELD
+    if uscc.required_unless is None or uscc.required_unless[0] != card_rules.NATURE_FIELD:
+        raise RuntimeError("card_rules reads 统一社会信用代码 as required unless a 客户性质: the schema says otherwise")
     codes = (card_rules.MISSING_COLUMN, card_rules.MISSING_VALUE, card_rules.BAD_ENUM, card_rules.BAD_USCC, card_rules.BAD_PHONE,
              card_rules.DUPLICATE_ID)
     values = {
