@@ -53,6 +53,7 @@ from salesxl.core.summary import (
     report_name,
 )
 from salesxl.io.reading import Progress
+from salesxl.plan_commands import contracts, weekly  # v1.1: issue 18
 
 __all__ = [
     "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
@@ -61,6 +62,7 @@ __all__ = [
     "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
     "CARDS_SHEETS", "CardsResult", "cards", "cards_to_book", "customer_form", "customer_forms", "review",
+    "contracts", "weekly",
 ]
 
 
