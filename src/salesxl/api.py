@@ -62,11 +62,11 @@ __all__ = [
     "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
     "OFFSET_SHEETS", "SUMMARY_REQUIRES", "SUMMARY_SHEETS", "TEMPLATE_SHEETS", "VALIDATE_REQUIRES",
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
-    "classify_to_book", "customer_report", "customer_reports", "describe", "forecast", "ledger", "offset",
-    "offset_to_book", "order_findings", "parse_month",
+    "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
-    "contracts", "weekly",
     "CARDS_SHEETS", "CardsResult", "cards", "cards_to_book", "customer_form", "customer_forms", "review",
+    "contracts", "weekly",
+    "customer_report", "customer_reports", "forecast",
 ]
 
 

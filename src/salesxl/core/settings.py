@@ -45,11 +45,11 @@ class Settings(BaseModel):
     company_address: str = Field("", title="地址")
     payment_days: int = Field(7, ge=0, title="回款期限天数")
     reply_days: int = Field(10, ge=0, title="对账回复天数")
-    contract_notice_days: int = Field(30, ge=0, title="合同到期提醒天数")  # v1.1: 合同 expiring
     # v1.1 档案完整度: the share of the card's 25 group columns a current or new customer's card
     # should have filled, and how old its 更新日期 may get (salesxl.core.cards).
     card_target: Decimal = Field(Decimal("0.8"), ge=0, le=1, title="档案完整度目标")
     card_stale_days: int = Field(180, ge=0, title="档案更新天数")
+    contract_notice_days: int = Field(30, ge=0, title="合同到期提醒天数")  # v1.1: 合同 expiring
 
     @field_validator(
         "company_name", "bank_name", "bank_account", "account_name", "contact_person", "contact_phone",

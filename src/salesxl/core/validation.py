@@ -24,13 +24,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesxl.core.card_rules import enum_params, hint_params, uscc_reason
 from salesxl.core.contracts import contract_findings, sales_contract_findings
 from salesxl.core.findings import Code, Finding
 from salesxl.core.identifiers import (
     normalized_resident_id,
     normalized_uscc,
     phone_keys,
-    uscc_problem,
 )
 from salesxl.core.money import fen_to_str, half_up_fen
 from salesxl.core.periods import period_keys
@@ -261,20 +261,8 @@ def _enums(t: Table) -> list[Finding]:
             continue
         s = t.frame[f.name]
         bad = s.notna() & ~s.isin(f.enum_values)
-        params = {
-            "allowed": "、".join(f.enum_values),
-            "allowed_en": ", ".join(_enum_english(f.enum)),
-        }
-        out += _emit(t, f.name, bad, Code.BAD_ENUM, params)
+        out += _emit(t, f.name, bad, Code.BAD_ENUM, enum_params(f.enum))
     return out
-
-
-def _enum_english(pairs: tuple[tuple[str, str], ...]) -> list[str]:
-    """``Government (政府机构)``; just ``A`` when the English spelling is the value itself."""
-    shown: dict[str, str] = {}
-    for zh, en in pairs:
-        shown.setdefault(zh, en if en == zh else f"{en} ({zh})")
-    return list(shown.values())
 
 
 def _duplicates(t: Table, keys: list[str], report: str, code: Code, params: Params | None = None,
@@ -405,10 +393,8 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
     other, exempt = rule
     individual = t.frame[other].isin(exempt).fillna(False).to_numpy(dtype=bool)
     missing = ctx.blank(t, name) & ~individual
-    out = _emit(t, name, missing, Code.MISSING_VALUE, {
-        "hint": "：" + requirement_text(t.schema, name),
-        "hint_en": "; " + requirement_text(t.schema, name, "en"),
-    })
+    out = _emit(t, name, missing, Code.MISSING_VALUE,
+                hint_params(requirement_text(t.schema, name), requirement_text(t.schema, name, "en")))
     key = normalized_uscc(s)
     if individual.any():
         ric = normalized_resident_id(s)
@@ -417,11 +403,10 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
     bad = s.notna().to_numpy() & ~valid
     if bad.any():
         at = np.flatnonzero(bad)
-        why = [uscc_problem(str(v), individual=bool(i)) or ("", "")
+        why = [uscc_reason(str(v), individual=bool(i)) or {}
                for v, i in zip(s.iloc[at].tolist(), individual[at].tolist(), strict=True)]
         out += _emit(t, name, bad, Code.BAD_USCC, {
-            "reason": _at(bad, [zh for zh, _ in why]), "reason_en": _at(bad, [en for _, en in why]),
-        })
+            key: _at(bad, [w.get(key, "") for w in why]) for key in ("reason", "reason_en")})
     # Only valid codes are compared: placeholders such as 无 or / are bad-uscc, not duplicates.
     return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
 

@@ -51,9 +51,9 @@ from salesxl.demo.writer import DemoWriter
 #: The demo's extra parts, called in this order after the company is generated (see
 #: :mod:`salesxl.demo.parts`).  Add one line per part: ``prices.add_prices,``…
 PARTS: tuple[DemoPart, ...] = (
+    cards.add_cards,
     contracts.add_contracts,  # issue 18: 合同 and 销售.合同编号
     contracts.add_plans,  # issue 18: quarter and year targets, sub-targets
-    cards.add_cards,  # issue 19: the card's four groups, a returned customer form
 )
 
 
