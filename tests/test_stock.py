@@ -1,0 +1,158 @@
+"""货卡与盘点 (spec §2 库存/盘点, §3 "Stock", §5 ``salesxl stock``): every rule computed by hand
+on a small book written as a real .xlsx and read back with the reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pytest
+
+from salesxl import api
+from salesxl.core.findings import Code
+from salesxl.core.stock import milli, milli_text
+from salesxl.io.stock_json import stock_document
+
+D = dt.date
+STOCK_CODES = {Code.BALANCE_MISMATCH, Code.NEGATIVE_STOCK, Code.UNMATCHED_SHIPMENT, Code.UNMATCHED_ISSUE,
+               Code.QUALITY_HOLD, Code.COUNT_VARIANCE}
+
+STOCK_HEAD = ["日期", "仓库", "产品", "规格", "批号", "类型", "数量", "单号", "结存", "质量状态"]
+SHIP_HEAD = ["日期", "发货单号", "销售单号", "客户编号", "产品", "规格", "批号", "数量", "仓库"]
+COUNT_HEAD = ["日期", "仓库", "产品", "规格", "批号", "实盘数量"]
+
+HAND: dict[str, list[list[Any]]] = {
+    "客户档案": [["客户编号", "客户名称", "客户性质", "业务员"], ["C1", "甲公司", "个人", "张三"]],
+    "销售": [
+        ["日期", "单号", "客户编号", "产品", "规格", "数量", "单价"],
+        [D(2026, 1, 2), "S1", "C1", "甲", "10kg", 100, 10],
+        [D(2026, 1, 2), "S2", "C1", "乙", None, 100, 10],
+        [D(2026, 1, 2), "S3", "C1", "甲", "10kg", 100, 10],
+    ],
+    "库存": [
+        STOCK_HEAD,
+        [D(2026, 1, 1), "北仓", "甲", "10kg", "B1", "期初", 100, None, 100, "合格"],   # row 2
+        [D(2026, 1, 5), "北仓", "甲", "10kg", "B1", "出库", 30, "F001", 70, None],     # 3
+        [D(2026, 1, 5), "北仓", "甲", "10kg", "B1", "出库", 20, "F002", 50, None],     # 4: F002, part 1
+        [D(2026, 1, 6), "北仓", "甲", "10kg", "B1", "出库", 10, "F002", 45, None],     # 5: part 2; 结存 drifts (40)
+        [D(2026, 1, 7), "北仓", "甲", "10kg", "B1", "入库", 5, None, 50, None],        # 6: still off (45)
+        [D(2026, 1, 8), "北仓", "甲", "10kg", "B1", "出库", 5, "F999", None, None],    # 7: no such shipment
+        [D(2026, 2, 1), "南仓", "乙", None, "B2", "入库", 50, None, 50, "待检"],       # 8: quarantined
+        [D(2026, 2, 3), "南仓", "乙", None, "B2", "出库", 20, "F003", 30, None],       # 9: shipped while 待检
+        [D(2026, 2, 10), "南仓", "乙", None, "B2", "入库", 10, None, 40, "合格"],      # 10: released after
+        [D(2026, 2, 11), "南仓", "乙", None, "B2", "出库", 60, "F004", -20, None],     # 11: below zero
+        [D(2026, 2, 12), "南仓", "乙", None, "B2", "调整", 0, None, None, None],       # 12: adjustment of 0
+        [D(2026, 2, 12), "南仓", "乙", None, "B2", "出库", 5, None, None, None],       # 13: no 单号, -25
+        [D(2026, 2, 15), "北仓", "甲", "10kg", "B1", "出库", 5, "F007", 35, None],     # 14: F007 says 南仓
+        [D(2026, 2, 16), "北仓", "甲", "10kg", "B1", "调整", -0.5, None, 34.5, None],  # 15
+    ],
+    "发货": [
+        SHIP_HEAD,
+        [D(2026, 1, 5), "F001", "S1", "C1", "甲", "10kg", "B1", 30, "北仓"],  # 2: matched
+        [D(2026, 1, 5), "F002", "S1", "C1", "甲", "10kg", "B1", 30, None],    # 3: matched by rows 4 + 5
+        [D(2026, 2, 3), "F003", "S2", "C1", "乙", None, "B2", 20, "南仓"],     # 4: quality-hold
+        [D(2026, 2, 11), "F004", "S2", "C1", "乙", None, "B2", 60, None],     # 5: released by then
+        [D(2026, 2, 20), "F005", "S3", "C1", "甲", "10kg", "B1", 8, "北仓"],   # 6: no issue at all
+        [D(2026, 2, 15), "F007", "S3", "C1", "甲", "10kg", "B1", 5, "南仓"],   # 7: issued from 北仓
+    ],
+    "盘点": [
+        COUNT_HEAD,
+        [D(2026, 1, 5), "北仓", "甲", "10kg", "B1", 52],   # 2: book at the end of 01-05 = 50 → +2
+        [D(2026, 2, 12), "南仓", "乙", None, "B2", -1],    # 3: out-of-range
+        [D(2026, 1, 7), "北仓", "甲", "10kg", "B1", 45],   # 4: book 45, no variance
+        [D(2026, 3, 5), "北仓", "甲", "10kg", "B1", 30],   # 5: after the as-of date of the command
+    ],
+    "价目表": [["产品", "规格", "标准价", "成本价"], ["甲", "10kg", 20, 12.5]],
+}
+
+
+def write_book(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(list(r))
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_book(tmp_path_factory.mktemp("stock") / "hand.xlsx", HAND)
+
+
+@pytest.fixture(scope="module")
+def findings(hand: Path) -> list[Any]:
+    return api.validate(hand, as_of=D(2026, 3, 31)).findings
+
+
+def _at(findings: list[Any], code: Code) -> list[tuple[str, int | None, str | None]]:
+    return [(f.sheet, f.row, f.field) for f in findings if f.code is code]
+
+
+def test_balance_mismatch_marks_every_row_after_the_drift(findings: list[Any]) -> None:
+    got = [(f.row, f.value, f.params["expected"]) for f in findings if f.code is Code.BALANCE_MISMATCH]
+    # 100 − 30 − 20 − 10 = 40 (written 45), + 5 = 45 (written 50); 北仓 then goes on from 35, 34.5
+    assert got == [(5, "45", "40"), (6, "50", "45")]
+    assert _at(findings, Code.BALANCE_MISMATCH)[0] == ("库存", 5, "结存")
+
+
+def test_negative_stock(findings: list[Any]) -> None:
+    got = [(f.row, f.field, f.params["balance"]) for f in findings if f.code is Code.NEGATIVE_STOCK]
+    assert got == [(11, "数量", "-20"), (13, "数量", "-25")]  # 50 − 20 + 10 − 60; then − 5
+
+
+def test_split_shipment_and_unmatched(findings: list[Any]) -> None:
+    got = _at(findings, Code.UNMATCHED_SHIPMENT)
+    assert got == [("发货", 6, "发货单号"), ("发货", 7, "发货单号")]  # F002 (two 出库 rows) is matched
+    f7 = next(f for f in findings if f.code is Code.UNMATCHED_SHIPMENT and f.row == 7)
+    assert "南仓" in f7.message()
+    assert _at(findings, Code.UNMATCHED_ISSUE) == [("库存", 7, "单号")]
+
+
+def test_quality_hold_released_after_the_shipment(findings: list[Any]) -> None:
+    got = [(f.sheet, f.row, f.field, f.params["quality"]) for f in findings if f.code is Code.QUALITY_HOLD]
+    assert got == [("发货", 4, "批号", "待检")]  # F004 on 02-11 ships after the 02-10 release
+
+
+def test_count_variance_on_a_day_with_movements_before_and_after(findings: list[Any]) -> None:
+    got = [(f.row, f.params["book"], f.params["variance"], f.params["kind"], f.severity.value)
+           for f in findings if f.code is Code.COUNT_VARIANCE]
+    # 01-05: 100 − 30 − 20 (both 01-05 issues count; 01-06's does not) = 50, counted 52
+    # 03-05: 34.5 counted 30 → −4.5
+    assert got == [(2, "50", "+2", "盘盈", "warning"), (5, "34.5", "-4.5", "盘亏", "warning")]
+
+
+def test_column_rules(findings: list[Any]) -> None:
+    out = [(f.sheet, f.row, f.field) for f in findings if f.code is Code.OUT_OF_RANGE]
+    assert ("库存", 12, "数量") in out and ("盘点", 3, "实盘数量") in out
+    missing = [(f.sheet, f.row, f.field) for f in findings if f.code is Code.MISSING_VALUE]
+    assert ("库存", 13, "单号") in missing
+
+
+def test_stock_command_balances_and_variances(hand: Path) -> None:
+    doc = stock_document(api.stock(hand, as_of=D(2026, 2, 28)))
+    assert doc["as_of"] == "2026-02-28"
+    assert doc["balances"] == [
+        {"warehouse": "北仓", "product": "甲", "spec": "10kg", "batch": "B1", "qty": 34.5, "quality": "合格"},
+        {"warehouse": "南仓", "product": "乙", "spec": None, "batch": "B2", "qty": -25, "quality": "合格"},
+    ]
+    assert doc["variances"] == [{"date": "2026-01-05", "warehouse": "北仓", "product": "甲", "spec": "10kg",
+                                 "batch": "B1", "book": 50, "counted": 52, "variance": 2}]
+    early = stock_document(api.stock(hand, as_of=D(2026, 2, 5)))
+    assert [(b["qty"], b["quality"]) for b in early["balances"]] == [(40, "合格"), (30, "待检")]
+
+
+def test_milli_is_exact() -> None:
+    m, ok = milli(np.array([0.1 + 0.2, 1.0005, -2.5, np.nan]))
+    assert m[:3].tolist() == [300, 1000, -2500] or m[:3].tolist() == [300, 1001, -2500]
+    assert ok.tolist() == [True, True, True, False]
+    assert milli_text(34500) == "34.5" and milli_text(-3000) == "-3" and milli_text(1) == "0.001"
