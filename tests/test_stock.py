@@ -4,6 +4,10 @@ on a small book written as a real .xlsx and read back with the reader."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +160,88 @@ def test_milli_is_exact() -> None:
     assert m[:3].tolist() == [300, 1000, -2500] or m[:3].tolist() == [300, 1001, -2500]
     assert ok.tolist() == [True, True, True, False]
     assert milli_text(34500) == "34.5" and milli_text(-3000) == "-3" and milli_text(1) == "0.001"
+
+
+def _rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
+    wb = openpyxl.load_workbook(path)
+    return [tuple(r) for r in wb[sheet].iter_rows(values_only=True)]
+
+
+@pytest.fixture(scope="module")
+def written(hand: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("stock-out") / "out.xlsx"
+    api.stock_to_book(hand, as_of=D(2026, 3, 31), out=out)
+    return out
+
+
+def test_result_sheets(hand: Path, written: Path) -> None:
+    assert _rows(written, "库存结存") == [
+        ("仓库", "产品", "规格", "批号", "结存数量", "质量状态"),
+        ("北仓", "甲", "10kg", "B1", 34.5, "合格"), ("北仓", "甲 小计", None, None, 34.5, None),
+        ("北仓 合计", None, None, None, 34.5, None),
+        ("南仓", "乙", None, "B2", -25, "合格"), ("南仓", "乙 小计", None, None, -25, None),
+        ("南仓 合计", None, None, None, -25, None),
+    ]
+    var = _rows(written, "盘点差异")
+    assert var[0][5:11] == ("账面数量", "实盘数量", "差异数量", "盘盈/盘亏", "成本价", "差异金额")
+    assert [r[5:] for r in var[1:]] == [(50, 52, 2, "盘盈", 12.5, 25, 2), (34.5, 30, -4.5, "盘亏", 12.5, -56.25, 5)]
+    # every sheet of the book is as it was
+    before, after = openpyxl.load_workbook(hand), openpyxl.load_workbook(written)
+    for name in before.sheetnames:
+        assert [list(r) for r in before[name].iter_rows(values_only=True)] == \
+               [list(r) for r in after[name].iter_rows(values_only=True)]
+    # a re-run in place replaces the two sheets, with a backup
+    copy = shutil.copyfile(written, written.with_name("again.xlsx"))
+    _, w = api.stock_to_book(copy, as_of=D(2026, 2, 5), in_place=True)
+    assert w.backup is not None and w.backup.exists()
+    assert openpyxl.load_workbook(copy).sheetnames == [*before.sheetnames, "库存结存", "盘点差异"]
+    assert _rows(copy, "库存结存")[1][4] == 40
+
+
+def test_cli_json_and_exit_status(hand: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "salesxl", "stock", str(hand), "--as-of", "2026-02-05", "--json"],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    doc = json.loads(done.stdout)
+    assert done.returncode == 1  # balance-mismatch, negative-stock are errors
+    assert set(doc) == {"as_of", "balances", "variances"}
+    assert [b["qty"] for b in doc["balances"]] == [40, 30]
+
+
+def test_blind_count_sheet_round_trip(hand: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "盘点表.xlsx"
+    target, n = api.count_sheet(hand, warehouse="北仓", out=sheet, as_of=D(2026, 3, 31))
+    assert (target, n) == (sheet, 1)
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb["盘点"]
+    cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert 34.5 not in cells and "34.5" not in " ".join(map(str, cells))  # no book quantity anywhere
+    header = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1) if r[0] == "日期")
+    assert [c.value for c in ws[header]] == COUNT_HEAD
+    assert "盘点人" in ws.oddFooter.left.text and ws.page_setup.paperSize == 9
+    # fill the count, paste the rows into a book's 盘点 and validate
+    data = [[c.value for c in row] for row in ws.iter_rows(min_row=header + 1)]
+    assert [r[1:5] for r in data] == [["北仓", "甲", "10kg", "B1"]] and data[0][5] is None
+    data[0][5] = 33
+    book = {k: v for k, v in HAND.items()}
+    book["盘点"] = [COUNT_HEAD, *data]
+    pasted = write_book(tmp_path / "pasted.xlsx", book)
+    found = [f for f in api.validate(pasted, as_of=D(2026, 3, 31)).findings if f.code is Code.COUNT_VARIANCE]
+    assert [(f.row, f.params["book"], f.params["variance"]) for f in found] == [(2, "34.5", "-1.5")]
+    with pytest.raises(Exception, match="东仓"):
+        api.count_sheet(hand, warehouse="东仓", out=tmp_path / "x.xlsx", as_of=D(2026, 3, 31))
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")),
+                    reason="LibreOffice and poppler are needed to print")
+def test_result_workbooks_print(written: Path, hand: Path, tmp_path: Path) -> None:
+    sheet, _ = api.count_sheet(hand, warehouse="北仓", out=tmp_path / "count.xlsx", as_of=D(2026, 3, 31))
+    copy = shutil.copyfile(written, tmp_path / "stock.xlsx")
+    subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                    str(copy), str(sheet)], check=True, capture_output=True, timeout=300,
+                   env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "stock.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "库存结存" in text and "盘点差异" in text and "盘亏" in text
+    count = subprocess.run(["pdftotext", "-layout", str(tmp_path / "count.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    assert "实盘数量" in count and "盘点人" in count and "34.5" not in count
