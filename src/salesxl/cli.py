@@ -538,8 +538,8 @@ def _print_summary(result: Any, lang: str) -> None:
     "库存结存、盘点差异工作表；--count-sheet --warehouse W --out 盘点表.xlsx 生成不列账面数量的盲盘表"
     "（有错误时退出码为 1；与发货的核对请用 salesxl validate）。",
     "Stock cards and counts: the balance and quality of every warehouse × product × spec × batch, and "
-    "the count variances; with --out or --in-place the sheets 库存结存 and 盘点差异 are written; "
-    "--count-sheet --warehouse W --out 盘点表.xlsx writes a blind count sheet (exit status 1 on errors; "
+    "the count variances; with --out or --in-place the stock balance and count variance sheets are written; "
+    "--count-sheet --warehouse W --out COUNT.xlsx writes a blind count sheet (exit status 1 on errors; "
     "the check against shipments is salesxl validate)."),
     short_help=T("货卡与盘点：结存、质量状态、盘点差异、盲盘表。", "Stock cards and counts: balances, variances."))
 @book_writer_options
