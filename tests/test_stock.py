@@ -245,3 +245,16 @@ def test_result_workbooks_print(written: Path, hand: Path, tmp_path: Path) -> No
     count = subprocess.run(["pdftotext", "-layout", str(tmp_path / "count.pdf"), "-"], capture_output=True,
                            text=True, check=True).stdout
     assert "实盘数量" in count and "盘点人" in count and "34.5" not in count
+
+
+def test_release_says_when_the_batch_is_on_quality_hold(hand: Path, tmp_path: Path) -> None:
+    result = api.offset(hand, as_of=D(2026, 2, 5))
+    got = dict(zip(result.release["doc_no"].astype(str), result.release["quality_hold"], strict=True))
+    assert got == {"S1": None, "S2": "B2（待检）", "S3": None}  # B2 is released on 02-10
+    later = api.offset(hand, as_of=D(2026, 2, 28))
+    assert later.release["quality_hold"].isna().all()
+    _, w = api.offset_to_book(hand, as_of=D(2026, 2, 5), out=tmp_path / "o.xlsx")
+    rows = _rows(w.written, "发货放行")
+    col = rows[0].index("批次质量")
+    assert [r[col] for r in rows[1:]] == [None, "批次未放行：B2（待检）", None]
+    assert rows[0][-1] == "放行决定"

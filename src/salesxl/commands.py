@@ -124,7 +124,7 @@ def describe(path: str | Path, *, progress: Progress | None = None) -> list[Shee
 
 
 #: The sheets the ledger reads, and those whose absence is a ``missing-sheet`` finding.
-OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
+OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数", "库存")  # 库存: batches on quality hold
 OFFSET_REQUIRES = ("客户档案", "销售", "收款")
 
 

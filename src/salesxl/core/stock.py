@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -302,8 +303,12 @@ class StockModel:
         self.stock, self.ships, self.counts = stock, ships, counts
         self.card_code, self.count_card = card_codes
         self.batch_code, self.ship_batch = batch_codes
-        self.cards = Cards.of(stock, self.card_code)
         self.quality = Quality(stock, self.batch_code)
+
+    @cached_property
+    def cards(self) -> Cards:
+        """The running balances (not needed for quality alone: 发货放行 asks only for that)."""
+        return Cards.of(self.stock, self.card_code)
 
 
 def _column_rules(t: Table) -> list[Finding]:
