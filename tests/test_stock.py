@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,19 @@ def test_release_says_when_the_batch_is_on_quality_hold(hand: Path, tmp_path: Pa
     col = rows[0].index("批次质量")
     assert [r[col] for r in rows[1:]] == [None, "批次未放行：B2（待检）", None]
     assert rows[0][-1] == "放行决定"
+
+
+def test_monthly_report_has_a_stock_review(hand: Path, tmp_path: Path) -> None:
+    result = api.summary(hand, month="2026-02", out=tmp_path / "月报.xlsx")
+    review = result.stock_review
+    assert review is not None
+    mv = {(r.warehouse, r.product): (r.opening, r.receipts, r.issues, r.adjustments, r.closing)
+          for r in review.movements.itertuples(index=False)}
+    assert mv == {("北仓", "甲"): (40, 0, 5, Decimal("-0.5"), Decimal("34.5")), ("南仓", "乙"): (0, 60, 85, 0, -25)}
+    assert len(review.variances) == 0  # the counts are in January and March
+    assert {f.code for f in review.anomalies} == STOCK_CODES - {Code.COUNT_VARIANCE} | {Code.OUT_OF_RANGE,
+                                                                                         Code.MISSING_VALUE}
+    wb = openpyxl.load_workbook(tmp_path / "月报.xlsx")
+    assert wb.sheetnames[-1] == "库存核对"
+    texts = [c for row in wb["库存核对"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "北仓 合计" in texts and any("F005" in t for t in texts)

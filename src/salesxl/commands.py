@@ -267,6 +267,11 @@ def classify_to_book(
 
 
 # The monthly summary (issue 6), appended here; its core module is as light to import as the rest.
+from salesxl.core.stock_review import stock_review  # noqa: E402
+
+#: What the 月报's 库存核对 sheet reads besides the summary's sheets (issue 17).
+STOCK_REVIEW_SHEETS = ("库存", "盘点", "发货")
+
 from salesxl.core.summary import (  # noqa: E402
     SUMMARY_REQUIRES,
     SUMMARY_SHEETS,
@@ -308,8 +313,10 @@ def summary(
             raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
         if not force:
             files.replace_existing(target, force=False)  # refuses an existing file, saying --force
-    book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
+    book = read_book(path, sheets=(*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS), require=SUMMARY_REQUIRES,
+                     progress=progress)
     result = monthly_summary(book, first, progress=progress)
+    result.stock_review = stock_review(book, first.replace(day=1), result.as_of)  # 库存核对, None without 库存
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:

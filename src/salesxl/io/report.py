@@ -697,6 +697,10 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
         fmt = _Fmt(wb)
         for build in (_overview, _levels, _products, _regions, _credit, _salespeople, _expenses, _movements):
             build(wb, fmt, summary)
+        if summary.stock_review is not None:  # 库存核对 (issue 17), when the book keeps stock cards
+            from salesxl.io.stock_report import write_stock_review
+
+            write_stock_review(wb, summary.stock_review, company=summary.company)
         created = datetime.combine(summary.as_of, datetime.min.time())
         wb.set_properties({"title": f"{summary.month.year}年{summary.month.month}月销售月报",
                            "company": summary.company, "author": "salesxl", "created": created})
