@@ -275,3 +275,20 @@ def test_monthly_report_has_a_stock_review(hand: Path, tmp_path: Path) -> None:
     assert wb.sheetnames[-1] == "库存核对"
     texts = [c for row in wb["库存核对"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "北仓 合计" in texts and any("F005" in t for t in texts)
+
+
+def test_worksheet_function_and_button(hand: Path, tmp_path: Path) -> None:
+    from salesxl.core import worksheet_functions as wf
+    from salesxl.excel.buttons import run_stock
+    from salesxl.excel.gateway import FileGateway
+
+    cards = HAND["库存"]
+    got = wf.stock_balance([["北仓"], ["北仓"], ["南仓"], ["北仓"]], "甲", [["10kg"], ["10kg"], [None], [None]],
+                           [["B1"], ["B1"], ["B1"], ["B1"]], D(2026, 1, 5), cards)
+    assert got == [[50], [50], [0], [0]]  # the day's two issues count; another card is 0
+    assert wf.stock_balance("北仓", "甲", "10kg", "B1", D(2026, 2, 16), cards) == 34.5
+    assert wf.stock_balance("北仓", "甲", "10kg", "B1", None, [["日期", "仓库"]]).startswith("#错误")
+    book = shutil.copyfile(hand, tmp_path / "book.xlsx")
+    result = run_stock(FileGateway(book, in_place=True), as_of=D(2026, 2, 28))
+    assert len(result.balances) == 2
+    assert {"库存结存", "盘点差异"} <= set(openpyxl.load_workbook(book).sheetnames)
