@@ -34,6 +34,7 @@ from salesxl.demo.ledgers import (
     set_credit_and_first_trade,
 )
 from salesxl.demo.parts import DemoCompany, DemoPart
+from salesxl.demo.stock import add_stock
 from salesxl.demo.sheets import (
     write_customers,
     write_expenses,
@@ -50,6 +51,7 @@ from salesxl.demo.writer import DemoWriter
 #: The demo's extra parts, called in this order after the company is generated (see
 #: :mod:`salesxl.demo.parts`).  Add one line per part: ``prices.add_prices,``…
 PARTS: tuple[DemoPart, ...] = (
+    add_stock,
 )
 
 
