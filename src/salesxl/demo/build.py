@@ -34,7 +34,6 @@ from salesxl.demo.ledgers import (
     set_credit_and_first_trade,
 )
 from salesxl.demo.parts import DemoCompany, DemoPart
-from salesxl.demo.stock import add_stock
 from salesxl.demo.sheets import (
     write_customers,
     write_expenses,
@@ -46,6 +45,7 @@ from salesxl.demo.sheets import (
     write_targets,
     write_visits,
 )
+from salesxl.demo.stock import add_stock
 from salesxl.demo.writer import DemoWriter
 
 #: The demo's extra parts, called in this order after the company is generated (see
