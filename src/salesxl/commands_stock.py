@@ -50,7 +50,7 @@ def stock(
     result = stock_of(book, as_of=as_of)
     result.company = book.settings.company_name or ""
     found = list(book.findings)
-    for items in stock_checks(book.tables).values():
+    for items in stock_checks(book.tables, result.model).values():
         found += items
     result.findings = order_findings(found, book)
     result.book = book

@@ -90,6 +90,16 @@ def _blank(s: pd.Series) -> np.ndarray:
     return s.isna().to_numpy(dtype=bool)
 
 
+def _is(s: pd.Series, value: str) -> np.ndarray:
+    """``s == value`` as a bool array (blank: False), compared in Arrow, never row by row."""
+    return np.asarray(s.eq(value).fillna(False).to_numpy(dtype=bool, na_value=False), dtype=bool)
+
+
+def _kind_sign(s: pd.Series) -> np.ndarray:
+    """+1 for 期初/入库/调整, −1 for 出库, 0 for anything else (blank, unknown)."""
+    return (_is(s, OPENING) | _is(s, RECEIPT) | _is(s, ADJUST)).astype(np.int64) - _is(s, ISSUE).astype(np.int64)
+
+
 def joint_codes(parts: list[list[pd.Series]], optional: frozenset[int] = frozenset()) -> list[np.ndarray]:
     """Dense integer keys of several text columns, consistent across tables.
 
@@ -159,9 +169,7 @@ class Cards:
     def of(cls, frame: pd.DataFrame, card_code: np.ndarray) -> Cards:
         day, day_ok = _days(frame["日期"])
         qty, qty_ok = milli(frame["数量"].to_numpy(dtype=np.float64, na_value=np.nan))
-        kind = frame["类型"].to_numpy(dtype=object, na_value=None)
-        sign = np.select([kind == OPENING, kind == RECEIPT, kind == ADJUST, kind == ISSUE],
-                         [1, 1, 1, -1], 0).astype(np.int64)
+        sign = _kind_sign(frame["类型"])
         use = np.flatnonzero(day_ok & qty_ok & (card_code >= 0) & (sign != 0))
         rows = frame[ROW].to_numpy(dtype=np.int64)
         use = use[np.lexsort((rows[use], day[use], card_code[use]))]
@@ -172,12 +180,13 @@ class Cards:
         start = np.maximum.accumulate(np.where(first, np.arange(len(use)), 0)) if len(use) else first.astype(np.int64)
         before = (running - delta)[start] if len(use) else running
         n = int(card_code.max(initial=-1)) + 1
-        keys = pd.DataFrame({
-            "warehouse": _first_text(frame["仓库"], card_code, n),
-            "product": _first_text(frame["产品"], card_code, n),
-            "spec": _first_text(frame["规格"], card_code, n),
-            "batch": _first_text(frame["批号"], card_code, n),
-        })
+        valid = np.flatnonzero(card_code >= 0)
+        codes, at = np.unique(card_code[valid], return_index=True)
+        first = np.zeros(n, dtype=np.int64)
+        first[codes] = valid[at]  # every code 0..n-1 occurs (they are dense)
+        keys = pd.DataFrame({k: _objects(frame[c], first) for k, c in
+                             (("warehouse", "仓库"), ("product", "产品"), ("spec", "规格"), ("batch", "批号"))},
+                            dtype=object)
         return cls(frame, card, day[use], delta, running - before, use, keys, n)
 
     def balance_at(self, card: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -195,31 +204,17 @@ class Cards:
         return np.where(hit, self.balance[safe] if len(self.card) else 0, 0)
 
 
-def _first_text(s: pd.Series, code: np.ndarray, n: int) -> list[Any]:
-    """The text of each code's first row (codes 0..n-1), None for blank."""
-    out: list[Any] = [None] * n
-    if n == 0:
-        return out
-    valid = np.flatnonzero(code >= 0)
-    _, first = np.unique(code[valid], return_index=True)
-    values = s.to_numpy(dtype=object, na_value=None)
-    for c, i in zip(np.unique(code[valid]).tolist(), valid[first].tolist(), strict=True):
-        out[c] = values[i]
-    return out
-
-
 class Quality:
     """A batch's 质量状态 on any date: its latest 期初/入库 row with a status, on or before it."""
 
     def __init__(self, frame: pd.DataFrame, batch_code: np.ndarray) -> None:
         day, ok = _days(frame["日期"])
-        kind = frame["类型"].to_numpy(dtype=object, na_value=None)
-        status = frame["质量状态"].to_numpy(dtype=object, na_value=None)
-        has = np.array([s is not None for s in status], dtype=bool) if len(status) else np.zeros(0, bool)
-        use = np.flatnonzero(ok & has & (batch_code >= 0) & ((kind == OPENING) | (kind == RECEIPT)))
+        has = frame["质量状态"].notna().to_numpy(dtype=bool)
+        use = np.flatnonzero(ok & has & (batch_code >= 0) & (_is(frame["类型"], OPENING) | _is(frame["类型"], RECEIPT)))
         rows = frame[ROW].to_numpy(dtype=np.int64)
         use = use[np.lexsort((rows[use], day[use], batch_code[use]))]
-        self.batch, self.day, self.status = batch_code[use], day[use], status[use]
+        self.batch, self.day = batch_code[use], day[use]
+        self.status = np.asarray(frame["质量状态"].iloc[use].astype(object).tolist(), dtype=object)
 
     def on(self, batch: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Each batch's status on each day (object array; None: no status)."""
@@ -245,13 +240,17 @@ def _emit(t: Table, name: str, idx: np.ndarray, code: Code, params: Mapping[str,
         return []
     rows = t.frame[ROW].to_numpy()[idx].tolist()
     kind = t.schema.field(name).type.value
-    raw = t.frame[name].to_numpy(dtype=object, na_value=None)[idx]
-    values = [None if v is None else (_num(v) if kind == "number" else str(v)) for v in raw.tolist()]
+    raw = t.frame[name].iloc[idx].astype(object).tolist()
+    values = [None if _none(v) else (_num(v) if kind == "number" else str(v)) for v in raw]
     out = []
     for i, (row, value) in enumerate(zip(rows, values, strict=True)):
         p = {k: (v[i] if isinstance(v, list) else v) for k, v in (params or {}).items()}
         out.append(Finding(sheet=t.sheet, row=int(row), column=letter, field=name, value=value, code=code, params=p))
     return out
+
+
+def _none(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
 
 
 def _num(v: Any) -> str:
@@ -263,7 +262,7 @@ def _mask_idx(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.asarray(mask, dtype=bool))
 
 
-def stock_checks(tables: Mapping[str, Table]) -> dict[str, list[Finding]]:
+def stock_checks(tables: Mapping[str, Table], model: StockModel | None = None) -> dict[str, list[Finding]]:
     """Every stock finding (spec §3 "Stock", §4) by canonical sheet (库存, 发货, 盘点): the
     sheets' own column rules, ``balance-mismatch``, ``negative-stock``, ``unmatched-shipment``,
     ``unmatched-issue``, ``quality-hold`` and ``count-variance``.  Nothing when 库存 is absent
@@ -276,8 +275,11 @@ def stock_checks(tables: Mapping[str, Table]) -> dict[str, list[Finding]]:
             "reason": "实盘数量不能为负数", "reason_en": "a counted quantity must not be negative"}))
     if stock_t is None or len(stock_t) == 0:
         return out
-    model = StockModel(stock_t.frame, ship_t.frame if ship_t is not None else None,
-                       count_t.frame if count_t is not None else None)
+    ships = ship_t.frame if ship_t is not None else None
+    counts = count_t.frame if count_t is not None else None
+    if model is None or model.stock is not stock_t.frame or (ships is not None and model.ships is not ships) \
+            or (counts is not None and model.counts is not counts):
+        model = StockModel(stock_t.frame, ships, counts)
     found = out.setdefault("库存", [])
     found += _column_rules(stock_t)
     found += _balance_mismatch(stock_t, model.cards)
@@ -313,19 +315,19 @@ class StockModel:
 
 def _column_rules(t: Table) -> list[Finding]:
     f = t.frame
-    kind = f["类型"].to_numpy(dtype=object, na_value=None)
+    kind = f["类型"]
     out: list[Finding] = []
+    issue = _is(kind, ISSUE)
     if t.has("数量"):
         qty, ok = milli(f["数量"].to_numpy(dtype=np.float64, na_value=np.nan))
-        adjust = kind == ADJUST
-        plain = (kind == OPENING) | (kind == RECEIPT) | (kind == ISSUE)
+        adjust = _is(kind, ADJUST)
+        plain = _is(kind, OPENING) | _is(kind, RECEIPT) | issue
         out += _emit(t, "数量", _mask_idx(ok & plain & (qty <= 0)), Code.OUT_OF_RANGE, {
             "reason": "数量须大于 0（只有调整可填负数）",
             "reason_en": "it must be greater than 0 (only an adjustment may be negative)"})
         out += _emit(t, "数量", _mask_idx(ok & adjust & (qty == 0)), Code.OUT_OF_RANGE, {
             "reason": "调整数量不能为 0（减少请填负数）",
             "reason_en": "an adjustment must not be 0 (a decrease is negative)"})
-    issue = kind == ISSUE
     if issue.any():
         hint = {"hint": "：出库须填写所发货的发货单号", "hint_en": "; an issue needs the shipment number it issues goods for"}
         if t.has("单号"):
@@ -352,11 +354,16 @@ def _negative(t: Table, cards: Cards) -> list[Finding]:
     bad = (cards.delta < 0) & (cards.balance < 0)
     order = np.argsort(cards.pos[bad], kind="stable")
     idx = cards.pos[bad][order]
-    kinds = t.frame["类型"].to_numpy(dtype=object, na_value=None)[idx].tolist()
+    kinds = t.frame["类型"].iloc[idx].astype(object).tolist()
     return _emit(t, "数量", idx, Code.NEGATIVE_STOCK, {
         "kind": kinds, "kind_en": ["issue" if k == ISSUE else "adjustment" for k in kinds],
         "balance": [milli_text(v) for v in cards.balance[bad][order].tolist()],
     })
+
+
+def _objects(s: pd.Series, idx: np.ndarray) -> list[Any]:
+    """The values at positions ``idx`` as Python objects, None for blank."""
+    return s.iloc[idx].to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _texts(s: pd.Series) -> pd.Series:
@@ -367,7 +374,7 @@ def _unmatched_issue(stock_t: Table, ship_t: Table) -> list[Finding]:
     f = stock_t.frame
     if not (stock_t.has("单号") and ship_t.has("发货单号")):
         return []
-    issue = (f["类型"].to_numpy(dtype=object, na_value=None) == ISSUE) & ~_blank(f["单号"])
+    issue = _is(f["类型"], ISSUE) & ~_blank(f["单号"])
     known = _texts(f["单号"]).isin(_texts(ship_t.frame["发货单号"]).dropna().unique()).to_numpy(dtype=bool)
     return _emit(stock_t, "单号", _mask_idx(issue & ~known), Code.UNMATCHED_ISSUE)
 
@@ -377,7 +384,7 @@ def _unmatched_shipment(ship_t: Table, stock_t: Table, model: StockModel) -> lis
     ships, stock = ship_t.frame, stock_t.frame
     if not ship_t.has("发货单号"):
         return []
-    is_issue = stock["类型"].to_numpy(dtype=object, na_value=None) == ISSUE
+    is_issue = _is(stock["类型"], ISSUE)
     ship_wh = ships["仓库"].astype("string")
     key4 = joint_codes([[ships["发货单号"], stock["单号"]], [ships["产品"], stock["产品"]],
                         [ships["规格"], stock["规格"]], [ships["批号"], stock["批号"]]], optional=frozenset({2}))
@@ -467,11 +474,12 @@ def _variances(model: StockModel, counts: pd.DataFrame, until: int | None = None
 
 @dataclass
 class StockResult:
-    """``salesxl stock`` as of ``as_of`` (spec §5): quantities as exact :class:`~decimal.Decimal`.
+    """``salesxl stock`` as of ``as_of`` (spec §5).
 
     ``balances`` (one row per card with a movement on or before D, by 仓库, 产品, 规格, 批号):
-    warehouse, product, spec (None blank), batch, qty, quality (合格/待检/不合格, None when the
-    batch has no status).  ``variances`` (the 盘点 rows dated on or before D whose count differs
+    warehouse, product, spec (None blank), batch, qty (float: the nearest double to the exact
+    decimal, which prints as it), quality (合格/待检/不合格, None when the batch has no status),
+    qty_milli (the exact quantity in thousandths, int64).  Variances hold exact Decimals.  ``variances`` (the 盘点 rows dated on or before D whose count differs
     from the book, in row order): row, date, warehouse, product, spec, batch, book, counted,
     variance, kind (盘盈/盘亏).  ``findings``: the reader's, then the stock rules' findings on the
     sheets read (for the exit status and the human summary).
@@ -484,14 +492,17 @@ class StockResult:
     company: str = ""
     book: Book | None = None
     """The book read (its 价目表 values the 盘点差异 rows), set by :func:`salesxl.api.stock`."""
+    model: StockModel | None = None
+    """The cards the figures came from (:func:`stock_checks` reuses them)."""
 
 
-_BAL_COLUMNS = ["warehouse", "product", "spec", "batch", "qty", "quality"]
+_BAL_COLUMNS = ["warehouse", "product", "spec", "batch", "qty", "quality", "qty_milli"]
 _VAR_COLUMNS = ["row", "date", "warehouse", "product", "spec", "batch", "book", "counted", "variance", "kind"]
 
 
 def stock(book: Book, *, as_of: date) -> StockResult:
-    """Balances per card and count variances of ``book`` as of ``as_of`` (spec §3 "Stock")."""
+    """Balances per card and count variances of ``book`` as of ``as_of`` (spec §3 "Stock").
+    ``result.model`` holds the cards, for :func:`stock_checks` to reuse."""
     stock_t, count_t = book.table("库存"), book.table("盘点")
     stock_f = stock_t.frame if stock_t is not None else _empty("库存")
     counts = count_t.frame if count_t is not None else _empty("盘点")
@@ -506,26 +517,25 @@ def stock(book: Book, *, as_of: date) -> StockResult:
     batch_of_card = np.full(n, -1, dtype=np.int64)
     batch_of_card[model.card_code[model.card_code >= 0]] = model.batch_code[model.card_code >= 0]
     quality = model.quality.on(batch_of_card, np.full(n, cut, dtype=np.int64))
-    bal = model.cards.keys.assign(qty=[milli_to_decimal(q) for q in qty.tolist()], quality=quality)
+    bal = model.cards.keys.assign(qty=qty / QTY_SCALE, qty_milli=qty, quality=quality)
     bal = bal[seen]
-    order = np.lexsort((bal["batch"].astype(str).to_numpy(), bal["spec"].fillna("").astype(str).to_numpy(),
-                        bal["product"].astype(str).to_numpy(), bal["warehouse"].astype(str).to_numpy()))
+    order = np.lexsort([pd.factorize(bal[c].fillna(""), sort=True)[0] for c in ("batch", "spec", "product", "warehouse")])
     balances = bal.iloc[order].reset_index(drop=True)[_BAL_COLUMNS]
     v = _variances(model, counts, until=cut)
     pos = v["pos"].to_numpy(dtype=np.int64)
     variances = pd.DataFrame({
         "row": counts[ROW].to_numpy(dtype=np.int64)[pos],
         "date": [pd.Timestamp(x).date() for x in counts["日期"].to_numpy()[pos]],
-        "warehouse": counts["仓库"].to_numpy(dtype=object, na_value=None)[pos],
-        "product": counts["产品"].to_numpy(dtype=object, na_value=None)[pos],
-        "spec": counts["规格"].to_numpy(dtype=object, na_value=None)[pos],
-        "batch": counts["批号"].to_numpy(dtype=object, na_value=None)[pos],
+        "warehouse": _objects(counts["仓库"], pos),
+        "product": _objects(counts["产品"], pos),
+        "spec": _objects(counts["规格"], pos),
+        "batch": _objects(counts["批号"], pos),
         "book": [milli_to_decimal(x) for x in v["book_milli"].tolist()],
         "counted": [milli_to_decimal(x) for x in v["counted_milli"].tolist()],
         "variance": [milli_to_decimal(x) for x in v["variance_milli"].tolist()],
         "kind": [GAIN if x > 0 else LOSS for x in v["variance_milli"].tolist()],
     }, columns=_VAR_COLUMNS)
-    return StockResult(as_of, balances, variances)
+    return StockResult(as_of, balances, variances, model=model)
 
 
 def book_balance(book: Book, warehouse: str, product: str, spec: str | None, batch: str, day: date) -> Decimal:
@@ -558,10 +568,9 @@ def release_holds(book: Book, release: pd.DataFrame, as_of: date) -> list[str | 
     if len(held) == 0:
         return out
     listed: dict[tuple[Any, Any, Any], dict[str, None]] = {}
-    doc, prod = ships["销售单号"].to_numpy(dtype=object, na_value=None), ships["产品"].to_numpy(dtype=object, na_value=None)
-    spec, batch = ships["规格"].to_numpy(dtype=object, na_value=None), ships["批号"].to_numpy(dtype=object, na_value=None)
-    for i in held.tolist():
-        listed.setdefault((doc[i], prod[i], spec[i] or ""), {})[f"{batch[i]}（{status[i]}）"] = None
+    doc, prod, spec, batch = (_objects(ships[c], held) for c in ("销售单号", "产品", "规格", "批号"))
+    for j, i in enumerate(held.tolist()):
+        listed.setdefault((doc[j], prod[j], spec[j] or ""), {})[f"{batch[j]}（{status[i]}）"] = None
     for j, (d, p, s) in enumerate(zip(release["doc_no"].astype(object), release["product"].astype(object),
                                       release["spec"].astype(object), strict=True)):
         hit = listed.get((d, p, s if isinstance(s, str) else ""))

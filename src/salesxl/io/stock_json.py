@@ -19,9 +19,10 @@ from salesxl.core.stock import StockResult
 __all__ = ["qty_json", "stock_document", "write_stock_json"]
 
 
-def qty_json(q: Decimal) -> int | float:
+def qty_json(q: Decimal | float) -> int | float:
     """A quantity as a JSON number: ``3``, ``12.5``."""
-    return int(q) if q == q.to_integral_value() else float(q)
+    whole = int(q)
+    return whole if q == whole else float(q)
 
 
 def _text(v: Any) -> str | None:
@@ -33,8 +34,8 @@ def stock_document(result: StockResult) -> dict[str, Any]:
     b, v = result.balances, result.variances
     balances = [
         {"warehouse": w, "product": p, "spec": _text(s), "batch": bt, "qty": qty_json(q), "quality": _text(ql)}
-        for w, p, s, bt, q, ql in zip(b["warehouse"], b["product"], b["spec"], b["batch"], b["qty"], b["quality"],
-                                      strict=True)
+        for w, p, s, bt, q, ql in zip(*(b[c].tolist() for c in ("warehouse", "product", "spec", "batch", "qty",
+                                                                 "quality")), strict=True)
     ]
     variances = [
         {"date": d.isoformat(), "warehouse": w, "product": p, "spec": _text(s), "batch": bt,

@@ -18,14 +18,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from salesxl.core.schema import COUNTS
-from salesxl.core.stock import StockResult, unit_costs, variance_value
+from salesxl.core.stock import QTY_SCALE, StockResult, unit_costs, variance_value
 from salesxl.core.tables import Book
 from salesxl.io import files, printing
 from salesxl.io.results import Column, ResultSheet
@@ -43,24 +42,25 @@ def _blank(v: Any) -> bool:
 
 def _balance_rows(b: pd.DataFrame) -> Iterator[list[Any]]:
     """Cards in 仓库/产品/规格/批号 order, a 小计 after each product of a warehouse and a 合计
-    after each warehouse (quantities of one product add up; a warehouse total is of pieces)."""
+    after each warehouse (quantities of one product add up; a warehouse total is of pieces).
+    Sums are exact (thousandths), written as the nearest double."""
     last_wh = last_prod = None
-    prod_sum = wh_sum = Decimal(0)
-    for w, p, s, bt, q, ql in zip(b["warehouse"], b["product"], b["spec"], b["batch"], b["qty"], b["quality"],
-                                  strict=True):
+    prod_sum = wh_sum = 0
+    for w, p, s, bt, m, ql in zip(*(b[c].tolist() for c in ("warehouse", "product", "spec", "batch", "qty_milli",
+                                                             "quality")), strict=True):
         if last_prod is not None and (w, p) != (last_wh, last_prod):
-            yield [last_wh, f"{last_prod} 小计", None, None, prod_sum, None]
-            prod_sum = Decimal(0)
+            yield [last_wh, f"{last_prod} 小计", None, None, prod_sum / QTY_SCALE, None]
+            prod_sum = 0
         if last_wh is not None and w != last_wh:
-            yield [f"{last_wh} 合计", None, None, None, wh_sum, None]
-            wh_sum = Decimal(0)
-        yield [w, p, None if _blank(s) else s, bt, q, None if _blank(ql) else ql]
-        prod_sum += q
-        wh_sum += q
+            yield [f"{last_wh} 合计", None, None, None, wh_sum / QTY_SCALE, None]
+            wh_sum = 0
+        yield [w, p, None if _blank(s) else s, bt, m / QTY_SCALE, None if _blank(ql) else ql]
+        prod_sum += m
+        wh_sum += m
         last_wh, last_prod = w, p
     if last_prod is not None:
-        yield [last_wh, f"{last_prod} 小计", None, None, prod_sum, None]
-        yield [f"{last_wh} 合计", None, None, None, wh_sum, None]
+        yield [last_wh, f"{last_prod} 小计", None, None, prod_sum / QTY_SCALE, None]
+        yield [f"{last_wh} 合计", None, None, None, wh_sum / QTY_SCALE, None]
 
 
 def stock_sheets(result: StockResult, book: Book | None = None) -> list[ResultSheet]:
