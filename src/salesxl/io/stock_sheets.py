@@ -117,7 +117,7 @@ def write_count_sheet(result: StockResult, warehouse: str, target: Path, *, comp
     try:
         ws = wb.add_worksheet(COUNT_SHEET_NAME)
         title = wb.add_format({"bold": True, "font_size": 14})
-        note = wb.add_format({"font_size": 9, "font_color": "#555555"})
+        note = wb.add_format({"font_size": 9, "font_color": "#555555", "text_wrap": True, "valign": "top"})
         head = wb.add_format({"bold": True, "border": 1, "bg_color": "#DDEBF7", "align": "center"})
         cell = wb.add_format({"border": 1})
         day_fmt = wb.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
@@ -125,8 +125,11 @@ def write_count_sheet(result: StockResult, warehouse: str, target: Path, *, comp
         headers = [f.name for f in COUNTS.fields]
         who = f"{company}　" if company else ""
         ws.write(0, 0, f"{who}盘点表　仓库：{warehouse}　盘点日期：{day.isoformat()}", title)
-        ws.write(1, 0, f"共 {len(rows)} 个批次。请逐批清点实物，在「实盘数量」栏填写实际数量（没有实物填 0）；"
-                       "本表不列账面数量（盲盘）。填好的行可直接粘贴到工作簿的「盘点」表。", note)
+        ws.merge_range(1, 0, 1, 5, "", note)
+        ws.write_string(1, 0, f"共 {len(rows)} 个批次。请逐批清点实物，在「实盘数量」栏填写实际数量（没有实物填 0）；"
+                              "本表不列账面数量（盲盘）。填好的行可直接粘贴到工作簿的「盘点」表。", note)
+        ws.set_row(1, 30)
+        ws.set_default_row(20)  # room to write a figure by hand
         for c, h in enumerate(headers):
             ws.write_string(2, c, h, head)
         for i, (p, s, bt) in enumerate(rows, start=3):
