@@ -124,7 +124,9 @@ def describe(path: str | Path, *, progress: Progress | None = None) -> list[Shee
 
 
 #: The sheets the ledger reads, and those whose absence is a ``missing-sheet`` finding.
-OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数", "库存")  # 库存: batches on quality hold
+OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
+#: The offset also reads 库存, for the batches on quality hold behind 发货放行 (issue 17).
+RELEASE_SHEETS = (*OFFSET_SHEETS, "库存")
 OFFSET_REQUIRES = ("客户档案", "销售", "收款")
 
 
@@ -146,7 +148,7 @@ def offset(
     the spec §5 document.
     """
     as_of = as_of or date.today()
-    book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
+    book = read_book(path, sheets=RELEASE_SHEETS, require=OFFSET_REQUIRES, progress=progress)
     result = ledger.offset(book, as_of=as_of)
     result.company = book.settings.company_name or ""
     findings = list(book.findings)

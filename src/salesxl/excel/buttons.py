@@ -168,7 +168,7 @@ def run_classify(gateway: WorkbookGateway, as_of: date | None = None) -> Classif
 def run_offset(gateway: WorkbookGateway, as_of: date | None = None) -> ledger.LedgerResult:
     """冲销: the ledger (预收冲应收) written as 往来余额, 账龄明细, 核销明细, 发货放行."""
     day = as_of_date(gateway, as_of)
-    book = gateway.read_book(sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES)
+    book = gateway.read_book(sheets=(*OFFSET_SHEETS, "库存"), require=OFFSET_REQUIRES)  # 库存: quality hold
     result = ledger.offset(book, as_of=day)
     result.findings = order_findings(list(book.findings), book)
     gateway.write_sheets(ledger_sheets(result))
