@@ -386,3 +386,92 @@ def salesperson_templates(
 
     book, issued = _template_book(path, as_of, progress)
     return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+
+
+# 档案完整度 (issue 19), appended here.
+from salesxl.core.cards import CardsResult, card_completeness  # noqa: E402
+
+#: What card completeness reads: the cards, the sales that give each customer its status, 参数.
+CARDS_SHEETS = ("客户档案", "销售", "参数")
+CARDS_REQUIRES = ("客户档案",)
+
+
+def cards(path: str | Path, *, as_of: date | None = None, progress: Progress | None = None) -> CardsResult:
+    """档案完整度 of the workbook at ``path`` as of ``as_of`` (default today): each card's
+    completeness over the four content groups, its blank columns per group, its status and
+    whether it is stale (spec v1.1 §2, §5 ``cards``; rules in :mod:`salesxl.core.cards`).
+
+    ``result.to_json()`` is the spec §5 document; ``result.findings`` the reader's findings
+    (unreadable cells, missing sheets or columns), for the CLI's exit status.
+    """
+    as_of = as_of or date.today()
+    book = read_book(path, sheets=CARDS_SHEETS, require=CARDS_REQUIRES, progress=progress)
+    result = card_completeness(book, as_of=as_of)
+    result.findings = order_findings(list(book.findings), book)
+    return result
+
+
+def cards_to_book(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> tuple[CardsResult, WriteResult]:
+    """Run :func:`cards` and write the 档案完整度 sheet (:mod:`salesxl.io.cards`) into the
+    workbook: a copy at ``out`` or, with ``in_place``, the file itself (after a timestamped
+    backup); a re-run replaces the sheet.  ``out`` and ``force`` as for :func:`validate`.
+    Returns ``(result, WriteResult)``."""
+    from salesxl.io.cards import cards_sheet
+
+    with _writing(path, out, in_place):
+        result = cards(path, as_of=as_of, progress=progress)
+        written = write_result_sheets(Path(path), [cards_sheet(result, result.settings.company_name or None)],
+                                      out=out, in_place=in_place, copy_tag="档案完整度", force=force)
+    return result, written
+
+
+# The customer's own form (issue 19), appended here.
+def customer_form(
+    path: str | Path,
+    *,
+    customer: str,
+    out: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> Path:
+    """Write the 客户信息表 of ``customer`` (a 客户编号 of the master at ``path``) to ``out``: a
+    macro-free, protected form pre-filled with that customer's own basic data only, to fill in
+    and return (:mod:`salesxl.io.customer_form`; what it asks and never shows:
+    :mod:`salesxl.core.customer_form`).  ``as_of`` is the issue date (default now).  A folder
+    as ``out`` gets ``客户信息表-<编号>-<名称>.xlsx`` inside it; an existing file is replaced
+    only with ``force`` (after a backup).  Raises :class:`~salesxl.errors.BadArguments` for an
+    unknown customer or a bad ``out``."""
+    from salesxl.io.customer_form import customer_form_name, form_customers, write_customer_form
+
+    book, issued = _template_book(path, as_of, progress)
+    cid = str(customer).strip()
+    cards = form_customers(book)
+    names = cards.loc[cards["客户编号"] == cid, "客户名称"].dropna().tolist()
+    target = files.resolve_out(out, book=Path(path), default_name=customer_form_name(cid, names[0] if names else None),
+                               create=True)
+    files.replace_existing(target, force=force)
+    return write_customer_form(book, str(customer), target, issued_at=issued, master_name=Path(path).name)
+
+
+def customer_forms(
+    path: str | Path,
+    *,
+    out_dir: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """One 客户信息表 per customer of the master at ``path`` into ``out_dir`` (see
+    :func:`customer_form`); returns the files written."""
+    from salesxl.io.customer_form import write_customer_forms
+
+    book, issued = _template_book(path, as_of, progress)
+    return write_customer_forms(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)

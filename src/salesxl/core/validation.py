@@ -382,6 +382,8 @@ def _customers(t: Table, ctx: _Context) -> list[Finding]:
         + _negative(t, "账期天数")
         + _after(t, "成立日期", ctx.as_of)
         + _after(t, "首次交易日期", ctx.as_of)
+        + _negative(t, "销售队伍")  # v1.1: the card's four groups
+        + _after(t, "更新日期", ctx.as_of)
         + _before(t, "首次交易日期", "成立日期", "成立日期", "founding date")
         + _coordinates(t, ctx)
         + _salesperson(t, ctx)
