@@ -38,6 +38,7 @@ SHEETS = {
     "目标 ": ("目标", 2),
     "业务员": ("业务员", 1),
     "参数": ("参数", 1),
+    "合同": ("合同", 2),  # issue 18's part (salesxl/demo/contracts.py)
 }
 ENGLISH = {
     "Date": "日期",
@@ -498,6 +499,8 @@ def check_other_sheets(book: dict[str, Sheet]) -> None:
     months = Counter()
     for _, d in book["目标"].rows:
         v = d["月份"]
+        if isinstance(v, str) and ("Q" in v or "季" in v or re.fullmatch(r"\d{4}", v)):
+            continue  # issue 18's quarter and year rows and sub-targets, appended below the months
         month = (
             (v.year, v.month)
             if isinstance(v, datetime)

@@ -60,6 +60,7 @@ from salesxl.core.summary import (
     report_name,
 )
 from salesxl.io.reading import Progress
+from salesxl.plan_commands import contracts, weekly  # v1.1: issue 18
 
 __all__ = [
     "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
@@ -69,6 +70,7 @@ __all__ = [
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
     "STOCK_REQUIRES", "STOCK_SHEETS_READ", "count_sheet", "stock", "stock_to_book",
     "CARDS_SHEETS", "CardsResult", "cards", "cards_to_book", "customer_form", "customer_forms", "review",
+    "contracts", "weekly",
 ]
 
 

@@ -464,8 +464,12 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
     short_help=T("月度汇总：写成带图表的月报工作簿（读取有错误时退出码为 1）。",
                  "Monthly summary: a report workbook with charts."))
 @book_arg
-@click.option("--month", "month", required=True, metavar="YYYY-MM", cls=Option,
+@click.option("--month", "month", default=None, metavar="YYYY-MM", cls=Option,
               help=T("汇总月份，如 2026-10（余额截至该月最后一天）", "The month, e.g. 2026-10 (balances at its last day)"))
+@click.option("--quarter", "quarter", default=None, metavar="YYYYQn", cls=Option,
+              help=T("或汇总一个季度，如 2026Q4（季报）", "Or a quarter, e.g. 2026Q4 (the quarterly report)"))
+@click.option("--year", "year", default=None, metavar="YYYY", cls=Option,
+              help=T("或汇总一年，如 2026（年报）", "Or a year, e.g. 2026 (the annual report)"))
 @click.option(
     "--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
     help=T("月报工作簿路径（默认：工作簿旁的 月报-YYYY-MM.xlsx；与 --json 同用时，给出 --out 才写月报）",
@@ -475,21 +479,27 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
 @force_opt
 @json_opt
 @lang_opt
-def summary(book: Path, month: str, out_path: str | Path | None, force: bool, json_out: bool, lang: str) -> int:
+def summary(book: Path, month: str | None, quarter: str | None, year: str | None, out_path: str | Path | None,
+            force: bool, json_out: bool, lang: str) -> int:
     """月度汇总：销售、回款、应收/预收、客户构成、业务员业绩与费用，写成带图表的月报工作簿（读取有错误时退出码为 1）。
 
     Without --json the report 月报-YYYY-MM.xlsx is written beside BOOK (or at --out) and the key
     figures are printed; with --json the spec's summary document is printed and the report is
     written only when --out is given.  The workbook itself is never changed.
     """
-    from salesxl.core.summary import parse_month, report_name
+    from salesxl.commands import summary_period
+    from salesxl.core.plans import period_report_name
 
-    first = parse_month(month)
+    if month is None and quarter is None and year is None:  # as before v1.1: --month is what is missing
+        ctx = click.get_current_context()
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "month"))
+    period = summary_period(month, quarter, year)  # exactly one of them (v1.1: 季报, 年报)
     if out_path is None and not json_out:
-        out_path = book.parent / report_name(first)
+        out_path = book.parent / period_report_name(period)
     zh = lang != "en"
     with progress_bar("月报" if zh else "Summary") as progress:
-        result = api.summary(book, month=first, out=out_path, progress=progress, force=force)
+        result = api.summary(book, month=month, quarter=quarter, year=year, out=out_path, progress=progress,
+                             force=force)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
     if json_out:
         emit_json(result.to_json())
@@ -520,7 +530,11 @@ def _print_summary(result: Any, lang: str) -> None:
 
     heads = (("指标", "本月", "上月", "环比", "去年同月", "同比") if zh
              else ("Figure", "This month", "Last month", "MoM", "A year ago", "YoY"))
-    table = console_table(heads, title=(f"{result.month_text} 月度汇总（截至 {result.as_of}）" if zh
+    if getattr(result, "period", None) is not None:  # v1.1 季报 / 年报
+        heads = (("指标", "本期", "上期", "环比", "去年同期", "同比") if zh
+                 else ("Figure", "This period", "Previous", "Change", "A year ago", "YoY"))
+    table = console_table(heads, title=(f"{result.month_text} {'汇总' if result.period else '月度汇总'}（截至 {result.as_of}）"
+                                        if zh
                                         else f"Summary of {result.month_text} (as of {result.as_of})"),
                           right=heads[1:])
     for r in result.kpis.itertuples(index=False):
@@ -530,7 +544,7 @@ def _print_summary(result: Any, lang: str) -> None:
                       show(r.kind, prev), pct(change(cur, prev)), show(r.kind, year), pct(change(cur, year)))
     out.print(table)
     if result.written is not None:
-        out.print(f"{'已写入月报：' if zh else 'Report written: '}{result.written}")
+        out.print(f"{'已写入报表：' if zh else 'Report written: '}{result.written}")
 
 
 @app.command(help=T(
@@ -1066,6 +1080,89 @@ def review(master: Path, json_out: bool, lang: str) -> int:
     if report.backup is not None:
         out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{report.backup}")
     return report.exit_code
+
+
+# v1.1, issue 18: contracts (and below: summary over a quarter or year, the weekly report).
+@app.command(help=T(
+    "合同执行：每份合同的已执行金额、剩余、执行率和到期提醒（即将到期 / 已逾期）；写成合同执行与合同签订统计"
+    "工作簿，原工作簿不变（读取有错误时退出码为 1）。",
+    "Contracts: each contract's executed amount, remaining, execution rate and flag (expiring / overdue); "
+    "written as a workbook with the contract execution and contract statistics sheets; the book is not changed "
+    "(exit status 1 when reading found errors)."),
+    short_help=T("合同执行：已执行、剩余、执行率和到期提醒。", "Contracts: execution and expiry flags."))
+@book_arg
+@as_of_opt
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("合同执行工作簿路径（默认：工作簿旁的 合同执行-YYYY-MM-DD.xlsx；与 --json 同用时，给出 --out 才写）",
+                     "The contract workbook (default: 合同执行-YYYY-MM-DD.xlsx beside the book; with --json it is "
+                     "written only when --out is given)"))
+@force_opt
+@json_opt
+@lang_opt
+def contracts(book: Path, as_of: str | None, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """合同执行：已执行、剩余、执行率和到期提醒。"""
+    from salesxl.io.contract_report import contract_report_name
+
+    day = parse_as_of(as_of)
+    target: str | Path | None = out_path
+    if target is None and not json_out:
+        target = book.parent / contract_report_name(day)
+    zh = lang != "en"
+    with progress_bar("合同" if zh else "Contracts") as progress:
+        result = api.contracts(book, as_of=day, out=target, progress=progress, force=force)
+    if json_out:
+        emit_json(result.to_json())
+        return _exit_for(result.findings)
+    n = result.counts()
+    out.print(f"截至 {day}：合同 {n['contracts']} 份，即将到期 {n['expiring']} 份，已逾期 {n['overdue']} 份，"
+              f"超合同执行 {n['over']} 份" if zh else
+              f"As of {day}: {n['contracts']} contracts, {n['expiring']} expiring, {n['overdue']} overdue, "
+              f"{n['over']} over-executed")
+    if result.written is not None:
+        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
+    return _reading_errors(result.findings, lang)
+
+
+@app.command(help=T(
+    "销售周报：按 ISO 周（如 2026-W44）统计每位业务员的拜访、潜在客户、签订合同、销售、回款、本月目标进度和下周待办；"
+    "写成团队页加每人一页的可打印工作簿（读取有错误时退出码为 1）。",
+    "Weekly report: per salesperson for an ISO week (e.g. 2026-W44) the visits, prospects, contracts signed, "
+    "sales, collections, progress towards the month's target and next week's next steps; written as a "
+    "printable workbook with a team page and a sheet per salesperson (exit status 1 when reading found errors)."),
+    short_help=T("销售周报：每位业务员一周的拜访与业绩。", "Weekly report per salesperson."))
+@book_arg
+@click.option("--week", "week", required=True, metavar="YYYY-Www", cls=Option,
+              help=T("ISO 周，如 2026-W44（周一至周日）", "The ISO week, e.g. 2026-W44 (Monday to Sunday)"))
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("周报工作簿路径（默认：工作簿旁的 周报-YYYY-Www.xlsx；与 --json 同用时，给出 --out 才写）",
+                     "The report workbook (default: 周报-YYYY-Www.xlsx beside the book; with --json it is written "
+                     "only when --out is given)"))
+@force_opt
+@json_opt
+@lang_opt
+def weekly(book: Path, week: str, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """销售周报：每位业务员一周的拜访与业绩。"""
+    from salesxl.core.weekly import parse_week
+    from salesxl.io.weekly_report import weekly_report_name
+
+    key, _, _ = parse_week(week)  # a week the year lacks (2025-W53) stops here: exit 2
+    target: str | Path | None = out_path
+    if target is None and not json_out:
+        target = book.parent / weekly_report_name(key)
+    zh = lang != "en"
+    with progress_bar("周报" if zh else "Weekly") as progress:
+        result = api.weekly(book, week=key, out=target, progress=progress, force=force)
+    if json_out:
+        emit_json(result.to_json())
+        return _exit_for(result.findings)
+    t = result.team()
+    out.print(f"{key}（{result.monday} 至 {result.sunday}）：拜访 {t['visits']} 次，销售 {money(t['sales'])}，"
+              f"回款 {money(t['collections'])}，签订合同 {t['contracts_signed']} 份" if zh else
+              f"{key} ({result.monday} to {result.sunday}): {t['visits']} visits, sales {money(t['sales'])}, "
+              f"collections {money(t['collections'])}, {t['contracts_signed']} contracts signed")
+    if result.written is not None:
+        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
+    return _reading_errors(result.findings, lang)
 
 
 def _fail(message: str) -> int:

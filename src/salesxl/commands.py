@@ -20,6 +20,8 @@ from salesxl.core import ledger
 from salesxl.core.classification import Classification
 from salesxl.core.classification import classify as classify_book
 from salesxl.core.findings import Finding, FindingCounts
+from salesxl.core.periods import Period
+from salesxl.core.plans import period_argument, period_report_name
 from salesxl.core.tables import Book
 from salesxl.core.validation import validate_book
 from salesxl.errors import BadArguments
@@ -287,14 +289,17 @@ from salesxl.core.summary import (  # noqa: E402
 def summary(
     path: str | Path,
     *,
-    month: date | str,
+    month: date | str | None = None,
     out: str | Path | None = None,
     progress: Progress | None = None,
     caveats: Sequence[str] = (),
     force: bool = False,
+    quarter: str | Period | None = None,
+    year: str | int | Period | None = None,
 ) -> MonthlySummary:
     """月度汇总 of the workbook at ``path`` for ``month`` (``"2026-10"`` or any date in it), as of
-    the month's last day, per spec §3 "Monthly summary": a
+    the month's last day — or (v1.1) for ``quarter`` (``"2026Q4"``) or ``year`` (``2026``), the
+    季报 / 年报 with targets by the parts rule — per spec §3 "Monthly summary": a
     :class:`~salesxl.core.summary.MonthlySummary` whose ``to_json()`` is the spec §5 document.
 
     With ``out`` the 月报 workbook is also written there (an existing folder gets
@@ -307,10 +312,13 @@ def summary(
     """
     from salesxl.io.report import write_report  # XlsxWriter only when a report is written
 
-    first = parse_month(month)
+    # v1.1: a quarter or a year instead of the month (季报 / 年报), spec §3 "Plans".
+    period = summary_period(month, quarter, year)
+    first: date | Period = period if period.kind != "month" else parse_month(month or "")
+    name = report_name(first) if isinstance(first, date) else period_report_name(period)
     target = None
     if out is not None:
-        target = files.resolve_out(out, book=Path(path), default_name=report_name(first), create=True)
+        target = files.resolve_out(out, book=Path(path), default_name=name, create=True)
         if target.suffix.lower() != ".xlsx":
             raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
         if not force:
@@ -327,6 +335,20 @@ def summary(
     return result
 
 
+def summary_period(month: date | str | None, quarter: str | Period | None, year: str | int | Period | None) -> Period:
+    """Exactly one of ``month``, ``quarter``, ``year`` → its period (a bad one: exit 2)."""
+    given = [v for v in (month, quarter, year) if v is not None]
+    if len(given) != 1:
+        raise BadArguments("请给出 --month、--quarter 或 --year 中的一个",
+                           "give exactly one of --month, --quarter or --year")
+    if quarter is not None:
+        return period_argument(quarter, "quarter")
+    if year is not None:
+        return period_argument(year if isinstance(year, Period) else str(year), "year")
+    first = parse_month(month)  # type: ignore[arg-type]
+    return Period.month(first.year, first.month)
+
+
 # Salesperson templates (issue 7, item 4), appended here.
 #: What a template needs from the master: the cards, who the salespeople are, the company name.
 TEMPLATE_SHEETS = ("客户档案", "业务员", "参数")
@@ -337,7 +359,12 @@ from datetime import datetime, time  # noqa: E402
 def _template_book(path: str | Path, as_of: date | None, progress: Progress | None) -> tuple[Book, datetime]:
     """The master read for templates, and the issue time: the as-of date at 00:00 (so the same
     issue gives the same file), else now to the second."""
-    book = read_book(path, sheets=TEMPLATE_SHEETS, progress=progress)
+    book = read_book(path, sheets=(*TEMPLATE_SHEETS, "合同"), progress=progress)
+    contracts = book.table("合同")
+    if contracts is not None and len(contracts):  # v1.1: 我的合同 needs the lines that execute them
+        sales = read_book(path, sheets=("销售",)).table("销售")
+        if sales is not None:
+            book.tables["销售"] = sales
     if book.table("客户档案") is None:
         raise BadArguments(f"「{Path(path).name}」中没有「客户档案」工作表，无法生成业务员模板",
                            f"'{Path(path).name}' has no 客户档案 sheet; no template can be made")

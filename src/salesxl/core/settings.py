@@ -49,6 +49,7 @@ class Settings(BaseModel):
     # should have filled, and how old its 更新日期 may get (salesxl.core.cards).
     card_target: Decimal = Field(Decimal("0.8"), ge=0, le=1, title="档案完整度目标")
     card_stale_days: int = Field(180, ge=0, title="档案更新天数")
+    contract_notice_days: int = Field(30, ge=0, title="合同到期提醒天数")  # v1.1: 合同 expiring
 
     @field_validator(
         "company_name", "bank_name", "bank_account", "account_name", "contact_person", "contact_phone",
@@ -86,7 +87,7 @@ class Settings(BaseModel):
 
     @field_validator(
         "stop_shipment_days", "level_months", "new_customer_days", "active_days", "route_capacity",
-        "payment_days", "reply_days", mode="before",
+        "payment_days", "reply_days", "contract_notice_days", mode="before",
     )
     @classmethod
     def _int(cls, value: Any) -> int:
@@ -136,6 +137,7 @@ SETTING_NAMES.update({
     "bank": "bank_name", "account number": "bank_account", "account": "bank_account",
     "account name": "account_name", "contact": "contact_person", "phone": "contact_phone",
     "address": "company_address", "payment days": "payment_days", "reply days": "reply_days",
+    "contract notice days": "contract_notice_days",
     "开户银行": "bank_name", "银行账号": "bank_account", "电话": "contact_phone", "公司地址": "company_address",
 })
 

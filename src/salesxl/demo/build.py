@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salesxl.demo import cards
+from salesxl.demo import cards, contracts
 from salesxl.demo.company import NameMaker, gen_customers, gen_salespeople
 from salesxl.demo.layout import (
     GENERATE,
@@ -53,6 +53,8 @@ from salesxl.demo.writer import DemoWriter
 #: :mod:`salesxl.demo.parts`).  Add one line per part: ``prices.add_prices,``…
 PARTS: tuple[DemoPart, ...] = (
     cards.add_cards,
+    contracts.add_contracts,  # issue 18: 合同 and 销售.合同编号
+    contracts.add_plans,  # issue 18: quarter and year targets, sub-targets
     add_stock,
 )
 

@@ -67,6 +67,7 @@ from salesxl.core.templates import (
 from salesxl.core.validation import LAT_RANGE, LON_RANGE
 from salesxl.errors import BadArguments
 from salesxl.io import files
+from salesxl.io.template_contracts import write_contracts_sheet
 
 __all__ = [
     "DATE_MIN",
@@ -299,6 +300,7 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
         _visits_sheet(visits_ws, fmt, who, len(cards), issued_at.date())
         _help_sheet(help_ws, fmt, who, len(cards), issued_at.date(), company)
         _meta_sheet(meta_ws, meta)
+        write_contracts_sheet(wb, book, who, issued_at.date())  # v1.1: 我的合同, read-only (issue 18)
         # Neutral properties: nothing about customers, and a fixed date so the same issue
         # gives the same file.
         wb.set_properties({"title": "客户档案模板", "author": company, "company": company,
