@@ -326,7 +326,7 @@ def summary(
     book = read_book(path, sheets=(*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS), require=SUMMARY_REQUIRES,
                      progress=progress)
     result = monthly_summary(book, first, progress=progress)
-    result.stock_review = stock_review(book, first.replace(day=1), result.as_of)  # 库存核对, None without 库存
+    result.stock_review = stock_review(book, result.month, result.as_of)  # 库存核对 of the period, None without 库存
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:
