@@ -40,8 +40,8 @@ SCALE_MOVEMENTS = 1_000_000
 _HOLD_SHIPMENT = 120
 _QUARANTINE_BATCH = "B20261026-09"
 
-#: The small demo's planted stock problems: (canonical sheet, Excel row, field, code); filled
-#: in by :func:`add_stock` (the rows depend on the generated shipments, not on chance).
+#: The planted stock problems of the last planted build: (canonical sheet, Excel row, field,
+#: code), filled in by :func:`add_stock` (the rows depend on the generated shipments).
 STOCK_PLANTS: list[tuple[str, int, str, str]] = []
 
 
@@ -141,10 +141,10 @@ def add_stock(company: DemoCompany, writer: DemoWriter) -> None:
         plants["issue_row"] = int(np.flatnonzero(rows["doc"].to_numpy() == "FH-退货待查")[0])
     _write_stock(writer, rng, rows, written, c_wh, c_item, c_batch)
     count = _count(writer, rng, rows, balance, c_wh, c_item, c_batch, company.plant)
-    STOCK_PLANTS.clear()
     if company.plant:
         from salesxl.demo.layout import LAYOUTS
 
+        STOCK_PLANTS.clear()
         STOCK_PLANTS.extend([
             ("库存", STOCK_LAYOUT.excel_row(plants["mismatch_row"]), "结存", "balance-mismatch"),
             ("库存", STOCK_LAYOUT.excel_row(plants["issue_row"]), "单号", "unmatched-issue"),
