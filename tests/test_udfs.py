@@ -327,7 +327,7 @@ def call(func: Any, *args: Any) -> Any:
 def test_decorators_register_every_function(xl: types.ModuleType) -> None:
     names = {n: getattr(xl, n).__xlfunc__ for n in xl.__all__}
     assert set(names) == {"SALESXL_USCC_VALID", "SALESXL_PHONE_VALID", "SALESXL_AMOUNT", "SALESXL_LEVEL",
-                          "SALESXL_AGING", "SALESXL_BALANCE"}
+                          "SALESXL_AGING", "SALESXL_BALANCE", "SALESXL_STOCK"}
     for name, info in names.items():
         assert info["name"] == name and info["category"] == "salesxl" and not info["sub"]
         assert info["ret"]["doc"] and info["ret"]["options"].get("expand") is None

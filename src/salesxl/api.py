@@ -48,6 +48,13 @@ from salesxl.commands import (
     summary,
     validate,
 )
+from salesxl.commands_stock import (
+    STOCK_REQUIRES,
+    STOCK_SHEETS_READ,
+    count_sheet,
+    stock,
+    stock_to_book,
+)
 from salesxl.core.summary import (
     SUMMARY_REQUIRES,
     SUMMARY_SHEETS,
@@ -64,6 +71,7 @@ __all__ = [
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
     "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
+    "STOCK_REQUIRES", "STOCK_SHEETS_READ", "count_sheet", "stock", "stock_to_book",
     "CARDS_SHEETS", "CardsResult", "cards", "cards_to_book", "customer_form", "customer_forms", "review",
     "contracts", "weekly",
     "customer_report", "customer_reports", "forecast",

@@ -127,6 +127,8 @@ def describe(path: str | Path, *, progress: Progress | None = None) -> list[Shee
 
 #: The sheets the ledger reads, and those whose absence is a ``missing-sheet`` finding.
 OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
+#: The offset also reads 库存, for the batches on quality hold behind 发货放行 (issue 17).
+RELEASE_SHEETS = (*OFFSET_SHEETS, "库存")
 OFFSET_REQUIRES = ("客户档案", "销售", "收款")
 
 
@@ -148,7 +150,7 @@ def offset(
     the spec §5 document.
     """
     as_of = as_of or date.today()
-    book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
+    book = read_book(path, sheets=RELEASE_SHEETS, require=OFFSET_REQUIRES, progress=progress)
     result = ledger.offset(book, as_of=as_of)
     result.company = book.settings.company_name or ""
     findings = list(book.findings)
@@ -269,6 +271,11 @@ def classify_to_book(
 
 
 # The monthly summary (issue 6), appended here; its core module is as light to import as the rest.
+from salesxl.core.stock_review import stock_review  # noqa: E402
+
+#: What the 月报's 库存核对 sheet reads besides the summary's sheets (issue 17).
+STOCK_REVIEW_SHEETS = ("库存", "盘点", "发货")
+
 from salesxl.core.summary import (  # noqa: E402
     SUMMARY_REQUIRES,
     SUMMARY_SHEETS,
@@ -316,8 +323,10 @@ def summary(
             raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
         if not force:
             files.replace_existing(target, force=False)  # refuses an existing file, saying --force
-    book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
+    book = read_book(path, sheets=(*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS), require=SUMMARY_REQUIRES,
+                     progress=progress)
     result = monthly_summary(book, first, progress=progress)
+    result.stock_review = stock_review(book, result.month, result.as_of)  # 库存核对 of the period, None without 库存
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:

@@ -315,6 +315,8 @@ class MonthlySummary:
     written: Path | None = None
     """Where the report workbook was written, when it was."""
     caveats: list[str] = field(default_factory=list)
+    stock_review: Any = None
+    """库存核对 (:class:`salesxl.core.stock_review.StockReview`) when the book keeps stock cards."""
     """Warnings the report shows in red at the top of its first page (概览): what its figures do
     not include — e.g. the batch could not update the master, so returned files are missing."""
     forecast: Any = None

@@ -54,6 +54,7 @@ from salesxl.core.tables import Book, Table
 from salesxl.errors import SalesxlError
 
 __all__ = [
+    "stock_balance",
     "ERROR_PREFIX",
     "Cells",
     "UdfError",
@@ -553,8 +554,10 @@ def table_from_range(values: Any, sheet: str, label: str) -> Table:
 
 
 #: The columns the balance needs from each range (the ledger ignores the others).
-_NEEDS = {"销售": ("日期", "客户编号"), "收款": ("日期", "客户编号", "金额", "类型")}
-_USES = {"销售": ("日期", "数量", "单价", "金额"), "收款": ("日期", "金额", "类型")}
+_NEEDS = {"销售": ("日期", "客户编号"), "收款": ("日期", "客户编号", "金额", "类型"),
+          "库存": ("日期", "仓库", "产品", "批号", "类型", "数量")}
+_USES = {"销售": ("日期", "数量", "单价", "金额"), "收款": ("日期", "金额", "类型"),
+         "库存": ("日期", "数量")}
 
 
 def _check_columns(table: Table, findings: list[Any], label: str) -> Table:
@@ -612,3 +615,38 @@ def balance(customer_id: Any, sales: Any, receipts: Any, as_of: Any = None) -> A
         receivable, prepaid = receivable_prepaid(int(net[k]) if k is not None else 0)
         rows.append([receivable / 100.0, prepaid / 100.0])
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Stock (issue 17)
+
+
+@excel_safe
+def stock_balance(warehouse: Any, product: Any, spec: Any, batch: Any, day: Any, cards: Any) -> Any:
+    """The book balance of a card (仓库, 产品, 规格, 批号) at the end of ``day`` from the 库存
+    range ``cards`` (headers in its first row), as ``salesxl stock`` computes it (spec §3
+    "Stock"): 期初/入库 add, 出库 subtracts, 调整 adds its signed quantity.
+
+    The first four arguments may be single cells or columns of one length (a single cell
+    applies to every row); ``day`` a date, blank for today.  A card without movements is 0;
+    a row with a blank 仓库, 产品 or 批号 gives an empty cell.
+    """
+    from salesxl.core.stock import QTY_SCALE, StockModel
+
+    table = table_from_range(cards, "库存", "库存区域")
+    args = [Cells.of(a) for a in (warehouse, product, spec if spec is not None else "", batch)]
+    n = max(len(a) for a in args)
+    if any(len(a) not in (1, n) for a in args):
+        raise UdfError("仓库、产品、规格、批号的区域大小不一致")
+    shape = next((a for a in args if len(a) == n), args[0])
+    texts = [[None if v is None else str(v) for v in _trimmed(a).to_pylist()] for a in args]
+    probe = pd.DataFrame({k: (t * n if len(t) == 1 else t) for k, t in zip(("仓库", "产品", "规格", "批号"), texts,
+                                                                                strict=True)})
+    cut = (date.today() - date(1970, 1, 1)).days if _blank_arg(day) else _one_date(day, "日期")
+    model = StockModel(table.frame, None, probe)
+    code = model.count_card
+    qty = model.cards.balance_at(code, np.full(n, cut, dtype=np.int64))
+    blank = probe[["仓库", "产品", "批号"]].isna().any(axis=1).to_numpy()
+    out = [None if b else (int(q) // QTY_SCALE if q % QTY_SCALE == 0 else float(q) / QTY_SCALE)
+           for b, q in zip(blank.tolist(), qty.tolist(), strict=True)]
+    return shape.shaped(out)

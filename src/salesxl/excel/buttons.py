@@ -75,6 +75,8 @@ __all__ = [
     "statements",
     "summary",
     "validate",
+    "run_stock",
+    "stock",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,7 +168,7 @@ def run_classify(gateway: WorkbookGateway, as_of: date | None = None) -> Classif
 def run_offset(gateway: WorkbookGateway, as_of: date | None = None) -> ledger.LedgerResult:
     """冲销: the ledger (预收冲应收) written as 往来余额, 账龄明细, 核销明细, 发货放行."""
     day = as_of_date(gateway, as_of)
-    book = gateway.read_book(sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES)
+    book = gateway.read_book(sheets=(*OFFSET_SHEETS, "库存"), require=OFFSET_REQUIRES)  # 库存: quality hold
     result = ledger.offset(book, as_of=day)
     result.findings = order_findings(list(book.findings), book)
     gateway.write_sheets(ledger_sheets(result))
@@ -191,6 +193,7 @@ def run_summary(gateway: WorkbookGateway, month: date | str | None = None,
     from salesxl.core.forecast import forecast as forecast_of  # the report's 回款预测 sheet
 
     result.forecast = forecast_of(book, as_of=result.as_of)
+    result.stock_review = _stock_review(gateway, book, first, result.as_of)
     target = Path(out_dir or gateway.output_folder()) / report_name(first)
     result.written = write_report(result, target)
     gateway.report(f"{first:%Y年%m月}月报已保存：{result.written}（销售 {_yuan(result.sales)}）"
@@ -211,6 +214,42 @@ def run_statements(gateway: WorkbookGateway, as_of: date | None = None,
     paths = write_statements(result, folder, book=book)
     gateway.report(f"对账单已生成（截至 {day}）：{len(paths)} 份，保存在 {folder}" + _unread(list(book.findings)))
     return paths
+
+
+def _stock_review(gateway: WorkbookGateway, book: Any, first: date, as_of: date) -> Any:
+    """The 月报's 库存核对 (issue 17) when the workbook keeps stock cards."""
+    from salesxl.commands import STOCK_REVIEW_SHEETS
+    from salesxl.core.stock_review import stock_review
+
+    extra = gateway.read_book(sheets=STOCK_REVIEW_SHEETS)
+    if extra.table("库存") is None:
+        return None
+    book.tables.update(extra.tables)
+    return stock_review(book, first, as_of)
+
+
+def run_stock(gateway: WorkbookGateway, as_of: date | None = None) -> Any:
+    """库存核对: balances per warehouse × product × spec × batch with quality, and the count
+    variances, written as 库存结存 and 盘点差异 (as ``salesxl stock --in-place``)."""
+    from salesxl.core.stock import stock as stock_of
+    from salesxl.core.stock import stock_checks
+    from salesxl.io.stock_sheets import STOCK_SHEETS, stock_sheets
+
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=("库存", "盘点", "价目表", "参数"), require=("库存",))
+    result = stock_of(book, as_of=day)
+    result.company = book.settings.company_name or ""
+    found = list(book.findings) + [f for items in stock_checks(book.tables).values() for f in items]
+    result.findings = order_findings(found, book)
+    gateway.write_sheets(stock_sheets(result, book))
+    b = result.balances
+    held = int((b["quality"].notna() & (b["quality"] != "合格")).sum())
+    errors = sum(1 for f in result.findings if f.severity.value == "error")
+    gateway.report(
+        f"库存核对完成（截至 {day}）：货卡 {len(b)} 张，质量未放行 {held} 张，盘点差异 {len(result.variances)} 行，"
+        f"货卡问题 {errors} 处；结果见「{'」「'.join(STOCK_SHEETS)}」" + _unread(list(book.findings))
+    )
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,3 +302,8 @@ def summary() -> None:
 def statements() -> None:
     """对账单 button."""
     _run(run_statements)
+
+
+def stock() -> None:
+    """库存核对 button."""
+    _run(run_stock)

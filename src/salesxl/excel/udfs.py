@@ -38,6 +38,7 @@ __all__ = [
     "SALESXL_BALANCE",
     "SALESXL_LEVEL",
     "SALESXL_PHONE_VALID",
+    "SALESXL_STOCK",
     "SALESXL_USCC_VALID",
 ]
 
@@ -106,3 +107,16 @@ def SALESXL_AGING(dates: Any, amounts: Any, as_of: Any, buckets: Any = None) -> 
 def SALESXL_BALANCE(customer_id: Any, sales: Any, receipts: Any = None, as_of: Any = None) -> Any:
     """客户的应收余额和预收余额（两列，元）：按预收冲应收规则，由销售与收款区域计算。"""
     return wf.balance(customer_id, sales, receipts, as_of)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("warehouse", doc="仓库（单元格或一列）", **RANGE)
+@xw.arg("product", doc="产品（单元格或一列）", **RANGE)
+@xw.arg("spec", doc="规格（单元格或一列，可为空）", **RANGE)
+@xw.arg("batch", doc="批号（单元格或一列）", **RANGE)
+@xw.arg("date", doc="可选：日期，默认今天（该日结束时的结存）")
+@xw.arg("cards", doc="库存（货卡）区域，第一行为表头", **RANGE)
+@xw.ret(**ANSWER)
+def SALESXL_STOCK(warehouse: Any, product: Any, spec: Any, batch: Any, date: Any = None, cards: Any = None) -> Any:
+    """货卡账面结存：该仓库、产品、规格、批号在该日结束时的结存数量（期初、入库加，出库减，调整按正负）。"""
+    return wf.stock_balance(warehouse, product, spec, batch, date, cards)

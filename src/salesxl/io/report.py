@@ -745,6 +745,10 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
             from salesxl.io.forecast_report import add_forecast_sheet
 
             add_forecast_sheet(wb, summary.forecast, company=summary.company, top=5)
+        if summary.stock_review is not None:  # 库存核对 (issue 17), when the book keeps stock cards
+            from salesxl.io.stock_report import write_stock_review
+
+            write_stock_review(wb, summary.stock_review, company=summary.company)
         created = datetime.combine(summary.as_of, datetime.min.time())
         wb.set_properties({"title": summary.report_title,
                            "company": summary.company, "author": "salesxl", "created": created})
