@@ -38,6 +38,8 @@ class Settings(BaseModel):
     company_address: str = Field("", title="地址")
     payment_days: int = Field(7, ge=0, title="回款期限天数")
     reply_days: int = Field(10, ge=0, title="对账回复天数")
+    # v1.1 prices: the largest |unit price − 标准价| / 标准价 before price-deviation (spec §3 Prices)
+    price_deviation: Decimal = Field(Decimal("0.10"), ge=0, title="价格偏差")
 
     @field_validator(
         "company_name", "bank_name", "bank_account", "account_name", "contact_person", "contact_phone",
@@ -81,7 +83,7 @@ class Settings(BaseModel):
     def _int(cls, value: Any) -> int:
         return _whole(value)
 
-    @field_validator("level_a_share", "level_b_share", mode="before")
+    @field_validator("level_a_share", "level_b_share", "price_deviation", mode="before")
     @classmethod
     def _share(cls, value: Any) -> Decimal:
         text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -120,6 +122,7 @@ SETTING_NAMES.update({
     "bank": "bank_name", "account number": "bank_account", "account": "bank_account",
     "account name": "account_name", "contact": "contact_person", "phone": "contact_phone",
     "address": "company_address", "payment days": "payment_days", "reply days": "reply_days",
+    "price deviation": "price_deviation",
     "开户银行": "bank_name", "银行账号": "bank_account", "电话": "contact_phone", "公司地址": "company_address",
 })
 
