@@ -21,6 +21,8 @@ from salesxl.commands import (
     CLASSIFY_SHEETS,
     OFFSET_REQUIRES,
     OFFSET_SHEETS,
+    PRICES_REQUIRES,
+    PRICES_SHEETS,
     TEMPLATE_SHEETS,
     VALIDATE_REQUIRES,
     SheetSummary,
@@ -32,6 +34,7 @@ from salesxl.commands import (
     offset,
     offset_to_book,
     order_findings,
+    prices,
     salesperson_template,
     salesperson_templates,
     statements,
@@ -52,7 +55,8 @@ __all__ = [
     "OFFSET_SHEETS", "SUMMARY_REQUIRES", "SUMMARY_SHEETS", "TEMPLATE_SHEETS", "VALIDATE_REQUIRES",
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
     "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
-    "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
+    "report_name", "salesperson_template",
+    "PRICES_REQUIRES", "PRICES_SHEETS", "prices", "salesperson_templates", "statements", "summary", "validate",
 ]
 
 

@@ -545,6 +545,7 @@ class PriceAnalysis:
     by_salesperson: pd.DataFrame
     total: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
+    written: Any = None  # the 价格分析 workbook's path, when one was written
 
     @property
     def errors(self) -> int:
