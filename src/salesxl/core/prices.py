@@ -167,7 +167,7 @@ def price_list_findings(table: Table) -> list[Finding]:
     return out
 
 
-def _day_text(day: int) -> str:
+def _day_text(day: Any) -> str:
     return str(_EPOCH + np.timedelta64(int(day), "D"))
 
 
@@ -231,15 +231,8 @@ def select_rows(product: pd.Series, spec: pd.Series, level: pd.Series, day: np.n
     })
     found = []
     for prio, (by_spec, by_level) in enumerate(((True, True), (True, False), (False, True), (False, False))):
-        left = keys
-        if by_spec:
-            left = left[left["spec"] >= 0]
-        else:
-            left = left.assign(spec=-1)
-        if by_level:
-            left = left[left["lev"] >= 0]
-        else:
-            left = left.assign(lev=-1)
+        left = keys[keys["spec"] >= 0] if by_spec else keys.assign(spec=-1)
+        left = left[left["lev"] >= 0] if by_level else left.assign(lev=-1)
         m = left.merge(prices, on=["prod", "spec", "lev"], how="inner")
         m = m[(m["start"] <= m["day"]) & (m["day"] <= m["end"])]
         found.append(pd.DataFrame({"k": m["k"].to_numpy(), "prio": prio, "dated": m["dated"].to_numpy(),
