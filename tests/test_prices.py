@@ -48,6 +48,9 @@ from salesxl.core.tables import ROW, Table
 from salesxl.io.json_documents import prices_document
 from test_ledger import write_book
 
+# openpyxl drops the x14 extensions (data bars) XlsxWriter writes in the 月报, with a warning.
+pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+
 D = dt.date
 AS_OF = "2026-06-30"
 HAND: dict[str, list[list[Any]]] = {
@@ -296,3 +299,15 @@ def test_quote_is_the_same_selection() -> None:
     assert prices.quote(pl, "钢材", "X", "主要客户", D(2026, 4, 1)) == (9500, 9000)
     assert prices.quote(pl, "钢材", "X", "A", D(2026, 3, 31)) == (10000, 8000)
     assert prices.quote(pl, "水泥", None, "A", D(2026, 3, 31)) is None
+
+
+def test_monthly_report_gains_a_price_sheet(hand: Path, tmp_path: Path) -> None:
+    result = api.summary(hand, month="2026-05", out=tmp_path / "月报.xlsx")
+    assert result.prices is not None
+    may = {(r["product"], r["level"]): r for r in result.prices.by_product_level.to_dict("records")}
+    assert may[("钢材", "A")]["revenue"] == 87000 + 88000  # May's lines only (05-07 is a return)
+    wb = openpyxl.load_workbook(tmp_path / "月报.xlsx")
+    assert wb.sheetnames[-1] == "价格分析"
+    overview = " ".join(str(v) for r in _cells(wb["概览"]) for v in r if v is not None)
+    total = result.prices.total
+    assert f"折让率 {total['discount_rate']:.2%}" in overview and f"毛利率 {total['margin_rate']:.2%}" in overview

@@ -310,6 +310,8 @@ def summary(
             files.replace_existing(target, force=False)  # refuses an existing file, saying --force
     book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
     result = monthly_summary(book, first, progress=progress)
+    if book.table("价目表") is not None:  # v1.1: the month's price analysis (report sheet 价格分析)
+        result.prices = prices_core.analyse(book, result.month, result.as_of)
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:

@@ -30,7 +30,7 @@ from salesxl.core.prices import PriceAnalysis, group_measures
 from salesxl.io import files
 from salesxl.io.printing import landscape, print_title
 
-__all__ = ["GROUP_HEADERS", "SHEETS", "report_name", "write_price_report", "write_price_sheet"]
+__all__ = ["GROUP_HEADERS", "SHEETS", "price_highlights", "report_name", "write_price_report", "write_price_sheet"]
 
 #: The workbook's sheets, in order.
 SHEETS = ("价格分析", "季节分析", "低于标准价", "业务员", "产品毛利")
@@ -156,6 +156,20 @@ def _level_chart(wb: Workbook, ws: Worksheet, name: str, first: int, last: int, 
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 300})
     ws.insert_chart(anchor, chart)
+
+
+def price_highlights(a: PriceAnalysis | None) -> list[str]:
+    """The 月报 概览 line: the month's discount rate and margin rate (none without a 价目表)."""
+    if a is None:
+        return []
+    t = a.total
+
+    def rate(v: Any) -> str:
+        return "—" if _value(v) is None else f"{float(v):.2%}"
+
+    below = int((a.lines["check"] == "below-floor").sum()) if len(a.lines) else 0
+    return [f"价格：折让率 {rate(t.get('discount_rate'))}，毛利率 {rate(t.get('margin_rate'))}"
+            f"；低于最低价的销售 {below} 笔（详见「价格分析」）。"]
 
 
 def write_price_sheet(wb: Workbook, a: PriceAnalysis, *, name: str = "价格分析", company: str = "") -> Worksheet:
