@@ -311,3 +311,16 @@ def test_monthly_report_gains_a_price_sheet(hand: Path, tmp_path: Path) -> None:
     overview = " ".join(str(v) for r in _cells(wb["概览"]) for v in r if v is not None)
     total = result.prices.total
     assert f"折让率 {total['discount_rate']:.2%}" in overview and f"毛利率 {total['margin_rate']:.2%}" in overview
+
+
+def test_price_check_button_writes_the_analysis_beside_the_book(hand: Path, tmp_path: Path) -> None:
+    from salesxl.excel.buttons import run_prices
+    from salesxl.excel.gateway import FileGateway
+
+    book = tmp_path / "台账.xlsx"
+    shutil.copyfile(hand, book)
+    g = FileGateway(book, folder=tmp_path)
+    result = run_prices(g, month="2026-05")
+    assert result.written == tmp_path / "价格分析-2026-05-01-2026-05-31.xlsx" and result.written.is_file()
+    message, error = g.messages[-1]
+    assert not error and "低于最低价 2 笔" in message and "偏离标准价 2 笔" in message and "无价格 1 笔" in message
