@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+import zipfile
 import sys
 from pathlib import Path
 from typing import Any
@@ -324,3 +325,30 @@ def test_price_check_button_writes_the_analysis_beside_the_book(hand: Path, tmp_
     assert result.written == tmp_path / "价格分析-2026-05-01-2026-05-31.xlsx" and result.written.is_file()
     message, error = g.messages[-1]
     assert not error and "低于最低价 2 笔" in message and "偏离标准价 2 笔" in message and "无价格 1 笔" in message
+
+
+COSTS = ("61.37", "58.91", "66.43", "33.33")
+
+
+def test_template_carries_quotable_prices_and_never_the_cost(tmp_path: Path) -> None:
+    master = write_book(tmp_path / "母版.xlsx", {
+        "客户档案": [["客户编号", "客户名称", "客户性质", "业务员", "客户等级"],
+                     ["C1", "甲公司", "一般公司", "张三", "主要客户"], ["C2", "乙公司", "一般公司", "李四", "B"]],
+        "价目表": [["产品", "规格", "客户等级", "开始日期", "结束日期", "标准价", "最低价", "成本价"],
+                   ["钢材", None, "A", None, None, 100, 80, float(COSTS[0])],
+                   ["钢材", None, "B", None, None, 95, 75, float(COSTS[1])],
+                   ["钢材", "X", None, None, None, 110, 90, float(COSTS[2])],
+                   ["水泥", None, "A", None, D(2025, 12, 31), 50, 40, float(COSTS[3])]],
+    })
+    out = api.salesperson_template(master, salesperson="张三", out=tmp_path / "张三.xlsx", as_of=D(2026, 6, 1))
+    wb = openpyxl.load_workbook(out)
+    rows = _cells(wb["可报价格"])
+    assert rows[1] == ["产品", "规格", "客户等级", "开始日期", "结束日期", "标准价", "最低价"]
+    assert [r[:2] + r[5:] for r in rows[2:]] == [["钢材", None, 100, 80], ["钢材", "X", 110, 90]]
+    assert wb["可报价格"].protection.sheet
+    with zipfile.ZipFile(out) as z:
+        for member in z.namelist():
+            text = z.read(member).decode("utf-8")
+            assert "成本价" not in text and "Unit Cost" not in text, member
+            for cost in COSTS:
+                assert cost not in text and cost.rstrip("0") not in text, (member, cost)

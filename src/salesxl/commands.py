@@ -322,7 +322,7 @@ def summary(
 
 # Salesperson templates (issue 7, item 4), appended here.
 #: What a template needs from the master: the cards, who the salespeople are, the company name.
-TEMPLATE_SHEETS = ("客户档案", "业务员", "参数")
+TEMPLATE_SHEETS = ("客户档案", "业务员", "参数", "价目表")
 
 from datetime import datetime, time  # noqa: E402
 

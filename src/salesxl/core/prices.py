@@ -611,8 +611,31 @@ def quote(pl: PriceList, product: str, spec: str | None, level: str | None, day:
     return int(listed[pos[0]]), (int(floor[pos[0]]) if has_floor[pos[0]] else None)
 
 
+#: What a salesperson may see of 价目表: never 成本价 (spec §2: confidential).
+QUOTE_COLUMNS = ("产品", "规格", "客户等级", "开始日期", "结束日期", "标准价", "最低价")
+_LEVEL_OF_CARD = {"主要客户": "A", "一般客户": "B", "零散客户": "C", "A": "A", "B": "B", "C": "C"}
+
+
+def quotable(table: Table, card_levels: list[Any], issued: date) -> pd.DataFrame:
+    """The price-list rows a salesperson may quote from ``issued`` on: those for a level of
+    their customers (``card_levels``: their cards' 客户等级; a card without one opens every
+    level) or for every level, not ended before ``issued``, in sheet order — and only
+    :data:`QUOTE_COLUMNS`, so 成本价 cannot leak into their template."""
+    pl = PriceList.of(table)
+    levels = {_LEVEL_OF_CARD.get(str(v).strip()) if v is not None and not pd.isna(v) else None
+              for v in card_levels}
+    level = pl.frame["客户等级"]
+    if None in levels:
+        wanted = np.ones(len(level), dtype=bool)
+    else:
+        wanted = level.isna().to_numpy() | level.isin(sorted(x for x in levels if x)).to_numpy()
+    cut = int((np.datetime64(issued, "D") - _EPOCH).astype(np.int64))
+    keep = pl.usable & wanted & (pl.end >= cut)
+    return pl.frame.loc[keep, list(QUOTE_COLUMNS)].reset_index(drop=True)
+
+
 __all__ = [
     "BELOW_FLOOR", "BELOW_LIST_COUNT", "CHECKS", "DEVIATION", "LEVELS", "MEASURES", "NO_PRICE", "OK",
-    "PriceAnalysis", "PriceList", "PricedLines", "analyse", "customer_levels", "group_measures", "line_findings",
+    "QUOTE_COLUMNS", "PriceAnalysis", "PriceList", "PricedLines", "quotable", "analyse", "customer_levels", "group_measures", "line_findings",
     "price_findings", "price_lines", "price_list_findings", "quote", "rate4", "select_rows",
 ]

@@ -30,7 +30,7 @@ from salesxl.core.prices import PriceAnalysis, group_measures
 from salesxl.io import files
 from salesxl.io.printing import landscape, print_title
 
-__all__ = ["GROUP_HEADERS", "SHEETS", "price_highlights", "report_name", "write_price_report", "write_price_sheet"]
+__all__ = ["GROUP_HEADERS", "QUOTE_SHEET", "SHEETS", "price_highlights", "write_quote_sheet", "report_name", "write_price_report", "write_price_sheet"]
 
 #: The workbook's sheets, in order.
 SHEETS = ("价格分析", "季节分析", "低于标准价", "业务员", "产品毛利")
@@ -65,7 +65,8 @@ class _Formats:
 
 
 def _value(v: Any) -> Any:
-    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+    """None for every kind of blank (None, NA, NaN, NaT), else the value."""
+    return None if v is None or (not isinstance(v, str | list | tuple) and bool(pd.isna(v))) else v
 
 
 def _put(ws: Worksheet, r: int, c: int, v: Any, kind: str, fmt: _Formats) -> None:
@@ -273,3 +274,35 @@ def write_price_report(a: PriceAnalysis, path: str | Path, *, company: str = "")
     finally:
         wb.close()
     return files.write_bytes(path, buffer.getvalue())
+
+
+#: The salesperson template's read-only price sheet (not named 价目表: a returned template is
+#: never read as the office's price list).
+QUOTE_SHEET = "可报价格"
+
+
+def write_quote_sheet(wb: Workbook, rows: pd.DataFrame, *, issued: date) -> Worksheet:
+    """The prices a salesperson may quote (:func:`salesxl.core.prices.quotable`): 产品, 规格,
+    客户等级, period, 标准价, 最低价 — the frame's columns only, so 成本价 is never written —
+    locked against slips like the template's other fixed cells."""
+    from salesxl.core.prices import QUOTE_COLUMNS
+
+    fmt = _Formats(wb)
+    ws = wb.add_worksheet(QUOTE_SHEET)
+    ws.write_string(0, 0, f"可报价格（{issued.isoformat()} 起有效；低于最低价须走特价审批）", fmt.title)
+    for c, h in enumerate(QUOTE_COLUMNS):
+        ws.write_string(1, c, h, fmt.head)
+    for r, rec in enumerate(rows[list(QUOTE_COLUMNS)].to_dict("records"), start=2):
+        for c, key in enumerate(QUOTE_COLUMNS):
+            v = _value(rec[key])
+            if key in ("标准价", "最低价"):
+                _put(ws, r, c, v, "fen", fmt)
+            elif key in ("开始日期", "结束日期"):
+                _put(ws, r, c, None if v is None else pd.Timestamp(v).strftime("%Y-%m-%d"), "text", fmt)
+            else:
+                shown = (LEVEL_TEXT.get(v, v) if v else "全部") if key == "客户等级" else v
+                _put(ws, r, c, shown, "text", fmt)
+    ws.freeze_panes(2, 0)
+    ws.protect("", {"autofilter": True, "sort": False})
+    _print(ws, print_title(QUOTE_SHEET, None), [16, 12, 12, 12, 12, 12, 12], 1)
+    return ws
