@@ -38,6 +38,7 @@ SHEETS = {
     "目标 ": ("目标", 2),
     "业务员": ("业务员", 1),
     "参数": ("参数", 1),
+    "价目表": ("价目表", 3),  # issue 16's part (salesxl.demo.prices), after the standard sheets
 }
 ENGLISH = {
     "Date": "日期",
@@ -605,6 +606,7 @@ def test_a_part_adds_a_sheet_and_a_column_and_changes_nothing_else(
         writer.add_sheet(SheetLayout("价格表", "价格表"), ["客户名称", "折扣"],
                          [(names, None), ([0.9] * len(names), writer.format({"num_format": "0.00"}))], [30, 8])
 
+    monkeypatch.setattr("salesxl.demo.build.PARTS", ())  # without the real parts (价目表…)
     plain = demo.build_book(tmp_path / "plain.xlsx", seed=5, counts=counts, plant=False)
     monkeypatch.setattr("salesxl.demo.build.PARTS", (part,))
     with_part = demo.build_book(tmp_path / "part.xlsx", seed=5, counts=counts, plant=False)

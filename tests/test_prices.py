@@ -30,8 +30,8 @@ import datetime as dt
 import json
 import shutil
 import subprocess
-import zipfile
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +352,47 @@ def test_template_carries_quotable_prices_and_never_the_cost(tmp_path: Path) -> 
             assert "成本价" not in text and "Unit Cost" not in text, member
             for cost in COSTS:
                 assert cost not in text and cost.rstrip("0") not in text, (member, cost)
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo company
+
+
+@pytest.fixture(scope="module")
+def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from salesxl.demo import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo"))
+
+
+def test_demo_price_list_plants_exactly_its_problems(demo_book: Path) -> None:
+    from salesxl.demo.layout import DEMO_END
+    from salesxl.demo.prices import PRICE_PROBLEMS
+
+    report = api.validate(demo_book, as_of=DEMO_END)
+    price_codes = set(PRICE_PROBLEMS) | {"date-order", "out-of-range"}
+    found = [(f.sheet, f.code) for f in report.findings
+             if f.sheet == "价目表" or (f.sheet == "销售" and f.code in price_codes)]
+    assert sorted(found) == sorted([("销售", "below-floor"), ("销售", "price-deviation"), ("销售", "no-price"),
+                                    ("价目表", "duplicate-price"), ("价目表", "out-of-range"), ("价目表", "date-order")])
+    year = api.prices(demo_book, date_from="2026-01-01", date_to="2026-10-31")
+    checks = year.lines["check"].value_counts().to_dict()
+    assert checks["below-floor"] == 1 and checks["price-deviation"] == 1 and checks["no-price"] == 1
+    rates = year.by_product_level["discount_rate"].dropna()
+    assert (rates.abs() < 0.1).all() and year.total["margin_rate"] > 0.2  # list prices fit the sales
+
+
+def test_demo_salesperson_template_has_no_unit_cost(demo_book: Path, tmp_path: Path) -> None:
+    from salesxl.demo.layout import DEMO_END
+    from salesxl.io.reading import read_book
+
+    master = read_book(demo_book)
+    who = str(master["业务员"].frame["业务员"].iloc[0])
+    out = api.salesperson_template(demo_book, salesperson=who, out=tmp_path / "t.xlsx", as_of=DEMO_END)
+    prices = master["价目表"].frame
+    quoted = {int(v) for name in ("标准价", "最低价") for v in prices[name].dropna().tolist()}
+    numbers = {round(c.value * 100) for r in openpyxl.load_workbook(out)["可报价格"].iter_rows()
+               for c in r if isinstance(c.value, int | float)}
+    assert numbers and numbers <= quoted  # 标准价 and 最低价 only
+    with zipfile.ZipFile(out) as z:
+        assert not any("成本价" in z.read(m).decode("utf-8") for m in z.namelist())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from salesxl.demo import prices
 from salesxl.demo.company import NameMaker, gen_customers, gen_salespeople
 from salesxl.demo.layout import (
     GENERATE,
@@ -50,6 +51,7 @@ from salesxl.demo.writer import DemoWriter
 #: The demo's extra parts, called in this order after the company is generated (see
 #: :mod:`salesxl.demo.parts`).  Add one line per part: ``prices.add_prices,``…
 PARTS: tuple[DemoPart, ...] = (
+    prices.add_prices,
 )
 
 
