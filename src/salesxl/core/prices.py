@@ -225,41 +225,61 @@ def select_rows(product: pd.Series, spec: pd.Series, level: pd.Series, day: np.n
     key = pd.DataFrame({"prod": prod_l, "spec": spec_l, "lev": lev_l, "day": day})
     has = (prod_l >= 0)
     keys, inverse = _distinct(key[has])
-    prices = pd.DataFrame({
-        "prod": prod_p, "spec": spec_p, "lev": lev_p, "start": pl.start[use], "end": pl.end[use],
-        "dated": pl.dated[use], "pos": use,
-    })
-    found = []
-    for prio, (by_spec, by_level) in enumerate(((True, True), (True, False), (False, True), (False, False))):
-        left = keys[keys["spec"] >= 0] if by_spec else keys.assign(spec=-1)
-        left = left[left["lev"] >= 0] if by_level else left.assign(lev=-1)
-        m = left.merge(prices, on=["prod", "spec", "lev"], how="inner")
-        m = m[(m["start"] <= m["day"]) & (m["day"] <= m["end"])]
-        found.append(pd.DataFrame({"k": m["k"].to_numpy(), "prio": prio, "dated": m["dated"].to_numpy(),
-                                   "start": m["start"].to_numpy(), "pos": m["pos"].to_numpy()}))
-    cand = pd.concat(found, ignore_index=True)
-    if len(cand) == 0:
-        return out
-    cand = cand.sort_values(["k", "prio", "dated", "start", "pos"], ascending=[True, True, False, False, True],
-                            kind="stable")
-    best = cand.drop_duplicates("k", keep="first")
+    k_prod, k_spec, k_lev, k_day = (keys[c].to_numpy(dtype=np.int64) for c in ("prod", "spec", "lev", "day"))
+    ok = (prod_p >= 0) & (spec_p >= -1) & (lev_p >= -1)  # a -2 code is a value no line has
+    spec_w = int(max(spec_l.max(initial=-1), spec_p.max(initial=-1))) + 2
+    lev_w = int(max(lev_l.max(initial=-1), lev_p.max(initial=-1))) + 2
+
+    def combined(prod: np.ndarray, spec_: np.ndarray, lev: np.ndarray) -> np.ndarray:
+        return (prod * spec_w + spec_ + 1) * lev_w + lev + 1
+
+    # Price rows sorted by (exact key, rank): dated first, later start, topmost — so the first
+    # row of a key that holds a day is that key's winner.
+    r_key = combined(prod_p, spec_p, lev_p)[ok]
+    r_start, r_end, r_dated, r_pos = pl.start[use][ok], pl.end[use][ok], pl.dated[use][ok], use[ok]
+    order = np.lexsort((r_pos, -r_start, ~r_dated, r_key))
+    r_key, r_start, r_end, r_pos = r_key[order], r_start[order], r_end[order], r_pos[order]
     chosen = np.full(len(keys), -1, dtype=np.int64)
-    chosen[best["k"].to_numpy()] = best["pos"].to_numpy()
+    # Most specific first: (spec, level), (spec, blank), (blank, level), (blank, blank); a key
+    # goes to the next combination only while it has no row.
+    for by_spec, by_level in ((True, True), (True, False), (False, True), (False, False)):
+        todo = np.flatnonzero((chosen < 0) & ((k_spec >= 0) | ~by_spec) & ((k_lev >= 0) | ~by_level))
+        if len(todo) == 0 or len(r_key) == 0:
+            continue
+        want = combined(k_prod[todo], k_spec[todo] if by_spec else np.full(len(todo), -1),
+                        k_lev[todo] if by_level else np.full(len(todo), -1))
+        lo = np.searchsorted(r_key, want, side="left")
+        hi = np.searchsorted(r_key, want, side="right")
+        count = hi - lo
+        if count.sum() == 0:
+            continue
+        owner = np.repeat(np.arange(len(todo)), count)  # candidate → its key (in todo order)
+        row = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        holds = (r_start[row] <= k_day[todo][owner]) & (k_day[todo][owner] <= r_end[row])
+        owner, row = owner[holds], row[holds]
+        first = np.unique(owner, return_index=True)[1]  # candidates are in rank order per key
+        chosen[todo[owner[first]]] = r_pos[row[first]]
     out[has] = chosen[inverse]
     return out
 
 
 def _codes(lines: pd.Series, rows: pd.Series, line_group: np.ndarray | None = None,
            row_group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Shared integer codes of a text column of the lines and of the price rows (-1 blank);
-    with groups, equal texts of different groups (batch templates) get different codes."""
-    both = pd.concat([lines.astype("object"), rows.astype("object")], ignore_index=True)
-    codes = pd.factorize(both, use_na_sentinel=True)[0].astype(np.int64)
+    """Shared integer codes of a text column of the lines and of the price rows: -1 blank, and
+    -2 for a row value no line has (it can match nothing).  The lines are hashed once in their
+    own (Arrow) dtype; the few price rows are looked up in the result.  With groups, equal
+    texts of different groups (batch templates) get different codes."""
+    line_codes, uniques = pd.factorize(lines, use_na_sentinel=True)
+    line_codes = np.asarray(line_codes, dtype=np.int64)
+    row_codes = np.asarray(pd.Index(uniques, dtype=object).get_indexer(rows.astype(object)), dtype=np.int64)
+    row_codes = np.where((row_codes < 0) & rows.notna().to_numpy(), -2, row_codes)
     if line_group is not None and row_group is not None and (line_group.any() or row_group.any()):
-        groups = np.concatenate([line_group, row_group])
-        pair = np.where(codes >= 0, codes * (int(groups.max()) + 1) + groups, -1)
-        codes = np.where(pair >= 0, pd.factorize(pair)[0], -1)
-    return codes[: len(lines)], codes[len(lines):]
+        width = int(max(line_group.max(initial=0), row_group.max(initial=0))) + 1
+        both = np.concatenate([line_codes * width + line_group, row_codes * width + row_group])
+        real = np.concatenate([line_codes, row_codes]) >= 0
+        dense = np.where(real, pd.factorize(np.where(real, both, 0))[0], np.concatenate([line_codes, row_codes]))
+        return dense[: len(lines)], dense[len(lines):]
+    return line_codes, row_codes
 
 
 def _distinct(key: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -327,14 +347,18 @@ def price_lines(book: Book, as_of: date, *, period: tuple[date, date] | None = N
         hi = int((np.datetime64(period[1], "D") - _EPOCH).astype(np.int64))
         mask &= (day >= lo) & (day <= hi)
     idx = np.flatnonzero(mask)
-    sub = f.iloc[idx]
+    used = [ROW, "产品", "规格", "客户编号", "业务员", "单价", "金额"]
+    sub = f[used].iloc[idx] if len(idx) < len(f) else f[used]
     if levels is None:
         levels = customer_levels(book, as_of)
-    cust = sub["客户编号"].astype(object)
-    level = pd.Series(pd.Index(levels.index).get_indexer(cust), index=cust.index)
-    lev_values = np.where(level.to_numpy() >= 0, levels.to_numpy()[np.maximum(level.to_numpy(), 0)], None) \
-        if len(levels) else np.full(len(sub), None, dtype=object)
-    level_s = pd.Series(lev_values, dtype=object)
+    # Each distinct 客户编号 looked up once (hashing the Arrow column, not a million objects).
+    cust_codes, cust_ids = pd.factorize(sub["客户编号"], use_na_sentinel=True)
+    at = np.asarray(pd.Index(levels.index).get_indexer(pd.Index(cust_ids, dtype=object)), dtype=np.int64)
+    known = levels.to_numpy(dtype=object)
+    per_id = np.full(len(at) + 1, None, dtype=object)  # the last slot is code -1 (blank id): no level
+    if len(known):
+        per_id[:-1] = np.where(at >= 0, known[np.maximum(at, 0)], None)
+    level_s = pd.Series(per_id[np.asarray(cust_codes)], dtype=object)
     pl = PriceList.of(plt)
     group = sub[ROW].to_numpy(dtype=np.int64) >> ROW_GROUP_SHIFT
     pos = select_rows(sub["产品"].reset_index(drop=True), sub["规格"].reset_index(drop=True), level_s,
@@ -397,10 +421,10 @@ def _checked(sub: pd.DataFrame, idx: np.ndarray, qty: np.ndarray, day: np.ndarra
         "i": idx,
         "sheet_row": rows & ((1 << ROW_GROUP_SHIFT) - 1),
         "row": rows,
-        "product": sub["产品"].to_numpy(dtype=object),
-        "spec": sub["规格"].to_numpy(dtype=object, na_value=None),
-        "customer_id": sub["客户编号"].to_numpy(dtype=object, na_value=None),
-        "salesperson": sub["业务员"].to_numpy(dtype=object, na_value=None),
+        "product": sub["产品"].array,
+        "spec": sub["规格"].array,
+        "customer_id": sub["客户编号"].array,
+        "salesperson": sub["业务员"].array,
         "level": level.to_numpy(dtype=object),
         "day": day,
         "qty": qty,
@@ -487,10 +511,12 @@ def group_measures(lines: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     priced = lines["list_price"].notna().to_numpy()
     costed = lines["cost"].notna().to_numpy()
-    qm = lines["qty_milli"].to_numpy(dtype=np.int64).astype(object)
-    rev = lines["revenue"].to_numpy(dtype=np.int64).astype(object)
-    lst = lines["list_price"].fillna(0).to_numpy(dtype=np.int64).astype(object)
-    cst = lines["cost"].fillna(0).to_numpy(dtype=np.int64).astype(object)
+    qm = lines["qty_milli"].to_numpy(dtype=np.int64)
+    rev = lines["revenue"].to_numpy(dtype=np.int64)
+    lst = lines["list_price"].fillna(0).to_numpy(dtype=np.int64)
+    cst = lines["cost"].fillna(0).to_numpy(dtype=np.int64)
+    bound = float(np.abs(qm).max(initial=0)) * float(max(lst.max(initial=0), cst.max(initial=0), 1)) * len(lines)
+    qm, rev, lst, cst = _wide(qm, rev, lst, cst, bound=max(bound, float(np.abs(rev).sum())))
     work = lines[keys].copy()
     for k in keys:
         work[k] = work[k].fillna("")
