@@ -234,11 +234,11 @@ def price_line_pieces(lines: pd.DataFrame) -> Pieces:
     """Spec §5 ``prices`` line objects, one per row of ``PriceAnalysis.lines``."""
     pieces = _int_piece('{"sheet_row": ', lines["sheet_row"].to_numpy(dtype=np.int64))
     for key in ("product", "spec", "customer_id", "level"):
-        pieces += _text_piece(f', "{key}": ', lines[key].astype(object))
+        pieces += _text_piece(f', "{key}": ', lines[key])
     for key in ("unit_price", "list_price", "floor_price"):
         pieces += _scaled_piece(f', "{key}": ', lines[key], 100, True)
     pieces += _scaled_piece(', "deviation": ', lines["deviation_e4"], 10000, False)
-    pieces += _text_piece(', "check": ', lines["check"].astype(object), "}" + _ROW_SEP)
+    pieces += _text_piece(', "check": ', lines["check"], "}" + _ROW_SEP)
     return pieces
 
 
