@@ -172,7 +172,8 @@ def test_demo_command_runs_the_main_job(tmp_path: Path) -> None:
     done = salesxl("demo", "--out", str(tmp_path), "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["validation"]["errors"] == 13 and doc["validation"]["warnings"] == 3  # with the 价目表 plants
+    # 9 + 4 errors, 2 + 2 warnings: over-contract (issue 18), the 价目表 plants (issue 16)
+    assert doc["validation"]["errors"] == 13 and doc["validation"]["warnings"] == 4
     for key in ("workbook", "checked", "ledger"):
         assert Path(doc[key]).exists(), key
     assert "校验结果" in openpyxl.load_workbook(doc["checked"], read_only=True).sheetnames

@@ -154,9 +154,9 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "or delete the repeated row",
     ),
     Code.DUPLICATE_DOC: (
-        "单号 {value} 与第 {first_row} 行重复，每笔收款的单号须唯一：请修改单号或删除重复的行",
-        "Doc No {value} duplicates row {first_row}; each receipt needs its own doc number, so "
-        "change it or delete the repeated row",
+        "「{field}」{value} 与第 {first_row} 行重复，每笔单据（收款、合同）的编号须唯一：请修改编号或删除重复的行",
+        "'{field_en}' {value} duplicates row {first_row}; each receipt or contract needs its own "
+        "number, so change it or delete the repeated row",
     ),
     Code.POSSIBLE_DUPLICATE: (
         "可能与第 {first_row} 行（客户编号 {other_id}）是同一客户：{reason}。"

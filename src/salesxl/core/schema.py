@@ -21,6 +21,9 @@ class FieldType(StrEnum):
     NUMBER = "number"  # quantities, coordinates: float64
     RATE = "rate"  # 0–1 or "3%": float64 ratio, exact decimal kept as text for money use
     MONTH = "month"  # stored as the first day of the month (datetime64[s])
+    # v1.1: a month, quarter or year (core/periods.py): the first day of the period, plus its
+    # key (``2026-10``, ``2026Q4``, ``2026``) in the companion column ``_period``.
+    PERIOD = "period"
     ENUM = "enum"  # text mapped to the canonical Chinese value when recognised
 
 
@@ -33,6 +36,7 @@ TYPE_LABEL = {
     FieldType.NUMBER: ("数字", "a number"),
     FieldType.RATE: ("比例（如 0.03 或 3%）", "a rate (0.03 or 3%)"),
     FieldType.MONTH: ("月份（如 2026-10）", "a month (2026-10)"),
+    FieldType.PERIOD: ("月份、季度或年份（如 2026-10、2026Q4、2026）", "a month, quarter or year (2026-10, 2026Q4, 2026)"),
     FieldType.ENUM: ("选项", "an option"),
 }
 
@@ -265,7 +269,7 @@ TARGETS = SheetSchema(
     "目标",
     "Targets",
     (
-        F("月份", "Month", T.MONTH, required=True),
+        F("月份", "Month", T.PERIOD, required=True, aliases=("期间", "Period")),
         F("业务员", "Salesperson", required=True, aliases=("销售员", "Sales Rep")),
         F("销售目标", "Sales Target", T.AMOUNT),
         F("回款目标", "Collection Target", T.AMOUNT),
