@@ -620,6 +620,77 @@ def _print_stock(result: Any, lang: str, limit: int = 20) -> None:
 
 
 @app.command(help=T(
+    "价格分析：每笔销售的适用价格与检查（无价格、低于最低价、偏离标准价），按产品 × 客户等级、季度、业务员的"
+    "折让与毛利，写成带图表的价格分析工作簿；原工作簿不变（有低于最低价的销售或读取错误时退出码为 1）。",
+    "Price analysis: each sale's price row and check (no price, below floor, off list), discount and margin "
+    "per product × customer level, quarter and salesperson, written as a workbook with charts; the book is "
+    "not changed (exit status 1 for sales below the floor or reading errors)."),
+    short_help=T("价格分析：价格检查、折让与毛利（写成价格分析工作簿）。",
+                 "Price analysis: price checks, discount and margin."))
+@book_arg
+@click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", cls=Option,
+              help=T("期间起始日（含）", "First day of the period (inclusive)"))
+@click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", cls=Option,
+              help=T("期间截止日（含；客户等级按此日计）", "Last day of the period (inclusive; customer levels as of it)"))
+@click.option(
+    "--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+    help=T("价格分析工作簿路径（默认：工作簿旁的 价格分析-起-止.xlsx；与 --json 同用时，给出 --out 才写）",
+           "The analysis workbook (default: 价格分析-FROM-TO.xlsx beside the book; with --json it is written only "
+           "when --out is given)"),
+)
+@force_opt
+@json_opt
+@lang_opt
+def prices(book: Path, date_from: str, date_to: str, out_path: str | Path | None, force: bool, json_out: bool,
+           lang: str) -> int:
+    """价格分析：价格检查、折让与毛利，写成价格分析工作簿（有低于最低价的销售或读取错误时退出码为 1）。"""
+    from salesxl.commands import parse_period
+    from salesxl.io.price_report import report_name as price_report_name
+
+    first, last = parse_period(date_from, date_to)
+    if out_path is None and not json_out:
+        out_path = book.parent / price_report_name(first, last)
+    zh = lang != "en"
+    with progress_bar("价格分析" if zh else "Prices") as progress:
+        result = api.prices(book, date_from=first, date_to=last, out=out_path, progress=progress, force=force)
+    errors = sum(1 for f in result.findings if f.severity.value == "error") + result.errors
+    if json_out:
+        from salesxl.io.json_documents import write_prices_json
+
+        sys.stdout.flush()
+        write_prices_json(result, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return 1 if errors else 0
+    _print_prices(result, lang)
+    return 1 if errors else 0
+
+
+def _print_prices(result: Any, lang: str) -> None:
+    """The period's checks and totals, then where the workbook went."""
+    zh = lang != "en"
+    counts = result.lines["check"].value_counts() if len(result.lines) else {}
+    names = (("ok", "正常", "ok"), ("no-price", "无价格", "no price"), ("below-floor", "低于最低价", "below floor"),
+             ("price-deviation", "偏离标准价", "off list"))
+    heads = ("检查", "销售行数") if zh else ("Check", "Lines")
+    table = console_table(heads, title=(f"价格检查 {result.date_from} 至 {result.date_to}" if zh
+                                        else f"Price checks {result.date_from} to {result.date_to}"), right=heads[1:])
+    for key, z, e in names:
+        table.add_row(z if zh else e, f"{int(counts.get(key, 0)):,}")
+    out.print(table)
+    t = result.total
+
+    def rate(v: Any) -> str:
+        return "—" if v is None or v != v else f"{float(v):.2%}"
+
+    if t.get("revenue") is not None:
+        out.print(("销售额 " if zh else "Revenue ") + money(t["revenue"])
+                  + ("，折让率 " if zh else ", discount rate ") + rate(t.get("discount_rate"))
+                  + ("，毛利率 " if zh else ", margin rate ") + rate(t.get("margin_rate")))
+    if result.written is not None:
+        out.print(f"{'已写入价格分析：' if zh else 'Analysis written: '}{result.written}")
+
+
+@app.command(help=T(
     "客户往来对账单：每个客户一份可打印的工作簿；需催收的客户另附催款函。",
     "Customer statements: one printable workbook per customer, with a payment reminder for "
     "customers to chase."))

@@ -327,6 +327,8 @@ def summary(
                      progress=progress)
     result = monthly_summary(book, first, progress=progress)
     result.stock_review = stock_review(book, result.month, result.as_of)  # 库存核对 of the period, None without 库存
+    if book.table("价目表") is not None:  # v1.1: the month's price analysis (report sheet 价格分析)
+        result.prices = prices_core.analyse(book, result.month, result.as_of)
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:
@@ -354,7 +356,7 @@ def summary_period(month: date | str | None, quarter: str | Period | None, year:
 
 # Salesperson templates (issue 7, item 4), appended here.
 #: What a template needs from the master: the cards, who the salespeople are, the company name.
-TEMPLATE_SHEETS = ("客户档案", "业务员", "参数")
+TEMPLATE_SHEETS = ("客户档案", "业务员", "参数", "价目表")
 
 from datetime import datetime, time  # noqa: E402
 
@@ -528,6 +530,70 @@ def customer_reports(
     return written
 
 
+# Price-level control (issue 16, spec v1.1 §3 "Prices"), appended here.
+#: What the price analysis reads: the cards (levels, names, salespeople), the lines, the list.
+PRICES_SHEETS = ("客户档案", "销售", "价目表", "参数")
+PRICES_REQUIRES = ("销售", "价目表")
+
+from salesxl.core import prices as prices_core  # noqa: E402
+
+
+def parse_period(date_from: date | str, date_to: date | str) -> tuple[date, date]:
+    """``--from``/``--to`` → dates; a bad date or ``--from`` after ``--to`` is a bad argument."""
+    days = []
+    for name, value in (("--from", date_from), ("--to", date_to)):
+        if isinstance(value, date):
+            days.append(value)
+            continue
+        try:
+            days.append(date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise BadArguments(f"{name} 的日期「{value}」无效，应为 YYYY-MM-DD，如 2026-01-01",
+                               f"{name} '{value}' is not a date; use YYYY-MM-DD, e.g. 2026-01-01") from None
+    if days[0] > days[1]:
+        raise BadArguments(f"--from {days[0]} 晚于 --to {days[1]}", f"--from {days[0]} is after --to {days[1]}")
+    return days[0], days[1]
+
+
+def prices(
+    path: str | Path,
+    *,
+    date_from: date | str,
+    date_to: date | str,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> prices_core.PriceAnalysis:
+    """价格分析 of the workbook at ``path`` over [``date_from``, ``date_to``] (spec v1.1 §3
+    "Prices", §5 ``prices``): every positive sales line of the period with its price row and
+    check, and per 产品 × 客户等级 (levels as of ``date_to``), per 产品 × quarter and per
+    salesperson qty, revenue, average price, list revenue, discount, cost and margin.
+
+    :func:`salesxl.io.json_documents.prices_document` (``write_prices_json``) gives the §5
+    document.  With ``out`` the 价格分析 workbook is written there (a folder gets
+    ``价格分析-D1-D2.xlsx``; an existing file is replaced only with ``force``, after a backup);
+    ``result.written`` is its path.  ``result.findings`` are the reader's findings.  Raises
+    :class:`~salesxl.errors.BadArguments` for bad dates or ``--from`` after ``--to``.
+    """
+    first, last = parse_period(date_from, date_to)
+    target = None
+    if out is not None:
+        from salesxl.io.price_report import report_name as price_report_name
+
+        target = files.resolve_out(out, book=Path(path), default_name=price_report_name(first, last), create=True)
+        if target.suffix.lower() != ".xlsx":
+            raise BadArguments(f"价格分析只能保存为 .xlsx 文件：{target}", f"the analysis is an .xlsx file: {target}")
+        if not force:
+            files.replace_existing(target, force=False)
+    book = read_book(path, sheets=PRICES_SHEETS, require=PRICES_REQUIRES, progress=progress)
+    result = prices_core.analyse(book, first, last)
+    result.findings = order_findings(list(book.findings), book)
+    if target is not None:
+        from salesxl.io.price_report import write_price_report
+
+        files.replace_existing(target, force=True)
+        result.written = write_price_report(result, target)
+    return result
 # 档案完整度 (issue 19), appended here.
 from salesxl.core.cards import CardsResult, card_completeness  # noqa: E402
 

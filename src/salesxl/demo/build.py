@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salesxl.demo import cards, contracts
+from salesxl.demo import cards, contracts, prices
 from salesxl.demo.company import NameMaker, gen_customers, gen_salespeople
 from salesxl.demo.layout import (
     GENERATE,
@@ -56,6 +56,7 @@ PARTS: tuple[DemoPart, ...] = (
     contracts.add_contracts,  # issue 18: 合同 and 销售.合同编号
     contracts.add_plans,  # issue 18: quarter and year targets, sub-targets
     add_stock,
+    prices.add_prices,
 )
 
 

@@ -27,16 +27,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from salesxl.api import (
     CLASSIFY_REQUIRES,
     CLASSIFY_SHEETS,
     OFFSET_REQUIRES,
     OFFSET_SHEETS,
+    PRICES_REQUIRES,
+    PRICES_SHEETS,
     VALIDATE_REQUIRES,
     ValidationReport,
     order_findings,
 )
 from salesxl.core import ledger
+from salesxl.core import prices as prices_core
 from salesxl.core.classification import Classification
 from salesxl.core.classification import classify as classify_book
 from salesxl.core.findings import Finding
@@ -67,8 +72,10 @@ __all__ = [
     "STATUS_NAME",
     "classify",
     "offset",
+    "prices",
     "run_classify",
     "run_offset",
+    "run_prices",
     "run_statements",
     "run_summary",
     "run_validate",
@@ -189,6 +196,8 @@ def run_summary(gateway: WorkbookGateway, month: date | str | None = None,
     first = report_month(gateway, month)
     book = gateway.read_book(sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES)
     result = monthly_summary(book, first)
+    if book.table("价目表") is not None:  # v1.1: the month's 价格分析 sheet
+        result.prices = prices_core.analyse(book, result.month, result.as_of)
     result.findings = order_findings(list(book.findings), book)
     from salesxl.core.forecast import forecast as forecast_of  # the report's 回款预测 sheet
 
@@ -249,6 +258,26 @@ def run_stock(gateway: WorkbookGateway, as_of: date | None = None) -> Any:
         f"库存核对完成（截至 {day}）：货卡 {len(b)} 张，质量未放行 {held} 张，盘点差异 {len(result.variances)} 行，"
         f"货卡问题 {errors} 处；结果见「{'」「'.join(STOCK_SHEETS)}」" + _unread(list(book.findings))
     )
+def run_prices(gateway: WorkbookGateway, month: date | str | None = None,
+               out_dir: Path | None = None) -> prices_core.PriceAnalysis:
+    """价格检查: every sale of the month checked against 价目表 (spec v1.1 §3 Prices), and the
+    价格分析 workbook ``价格分析-D1-D2.xlsx`` next to the workbook (or in ``out_dir``)."""
+    from salesxl.io.price_report import report_name as price_report_name
+    from salesxl.io.price_report import write_price_report
+
+    first = report_month(gateway, month)
+    last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+    book = gateway.read_book(sheets=PRICES_SHEETS, require=PRICES_REQUIRES)
+    if book.table("价目表") is None:
+        raise BadArguments("工作簿中没有「价目表」工作表，无法检查价格", "The workbook has no 价目表 (Price List) sheet")
+    result = prices_core.analyse(book, first, last)
+    result.findings = order_findings(list(book.findings), book)
+    result.written = write_price_report(result, Path(out_dir or gateway.output_folder()) / price_report_name(first, last))
+    checks = result.lines["check"].value_counts() if len(result.lines) else {}
+    gateway.report(
+        f"{first:%Y年%m月}价格检查：{len(result.lines)} 笔销售，低于最低价 {int(checks.get('below-floor', 0))} 笔、"
+        f"偏离标准价 {int(checks.get('price-deviation', 0))} 笔、无价格 {int(checks.get('no-price', 0))} 笔；"
+        f"价格分析已保存：{result.written}" + _unread(result.findings))
     return result
 
 
@@ -307,3 +336,8 @@ def statements() -> None:
 def stock() -> None:
     """库存核对 button."""
     _run(run_stock)
+
+
+def prices() -> None:
+    """价格检查 button."""
+    _run(run_prices)

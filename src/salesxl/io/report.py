@@ -45,6 +45,7 @@ from xlsxwriter.worksheet import Worksheet
 from salesxl.core.classification import LEVEL_NAMES
 from salesxl.core.summary import GRADE_NAMES, MOVEMENT_NAMES, MonthlySummary, change, ratio4
 from salesxl.io import files
+from salesxl.io.price_report import price_highlights, write_price_sheet
 
 __all__ = ["SHEETS", "UNASSIGNED", "write_report"]
 
@@ -320,6 +321,7 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
         f"新客户 {s.new_customers} 个，回流客户 {s.reactivated_customers} 个，流失客户 {s.lost_customers} 个；"
         f"成交客户 {s.buying_customers} 个，拜访 {s.visits} 次。",
     ]
+    lines += price_highlights(s.prices)
     for text in lines:
         sh.merged(sh.row, sh.width, "• " + text, fmt.bullet)
         ws.set_row(sh.row, 18)
@@ -749,6 +751,8 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
             from salesxl.io.stock_report import write_stock_review
 
             write_stock_review(wb, summary.stock_review, company=summary.company)
+        if summary.prices is not None:  # v1.1: the month's 价格分析 (salesxl.io.price_report)
+            write_price_sheet(wb, summary.prices, company=summary.company)
         created = datetime.combine(summary.as_of, datetime.min.time())
         wb.set_properties({"title": summary.report_title,
                            "company": summary.company, "author": "salesxl", "created": created})
