@@ -172,8 +172,11 @@ def master_check(book: Book, *, as_of: date) -> MasterCheck:
         excel_rows, np.fromiter(unread, dtype=np.int64, count=len(unread)))
     positions = {texts[i]: i for i in np.flatnonzero(once).tolist()}
     columns = [n for n in CARD_FIELDS if n in frame]
-    return MasterCheck(cards.sheet, findings, positions, frame[columns],
-                       frozenset(n for n in CARD_FIELDS if cards.has(n)))
+    check = MasterCheck(cards.sheet, findings, positions, frame[columns],
+                        frozenset(n for n in CARD_FIELDS if cards.has(n)))
+    # A template has every card column, typed as here: hash them now, off the batch's main path.
+    check.hashes_for(tuple((n, str(frame[n].dtype)) for n in columns))
+    return check
 
 
 def complete(findings: Sequence[Finding], pending: Pending, check: MasterCheck, sheet: str) -> list[Finding] | None:
