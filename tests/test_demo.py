@@ -221,7 +221,7 @@ def test_same_bytes_in_another_process(tmp_path: Path, small_path: Path) -> None
 
 
 def test_progress_and_scale_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo, "SCALE_COUNTS", SMALL_SCALE)
+    monkeypatch.setattr("salesxl.demo.build.SCALE_COUNTS", SMALL_SCALE)  # where build_demo reads it
     calls: list[tuple[str, int, int]] = []
     path = build_demo(tmp_path, scale=True, progress=lambda s, d, t: calls.append((s, d, t)))
     assert path == tmp_path / "demo-scale.xlsx"
@@ -586,3 +586,34 @@ def test_planting_needs_the_small_demo_sizes(tmp_path: Path) -> None:
         demo._build_book(
             tmp_path / "x.xlsx", seed=1, counts=DemoCounts(100, 3, 500, 10, 10), plant=True
         )
+
+
+def test_a_part_adds_a_sheet_and_a_column_and_changes_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook for a new part (salesxl.demo.parts): its own generator, its sheet written after
+    the standard ones, its column at the right of 销售, every other cell as without it."""
+    from salesxl.demo import DemoCompany, DemoWriter, SheetLayout
+
+    counts = DemoCounts(customers=40, salespeople=3, sales_lines=400, visits=30, expenses=20)
+
+    def part(company: DemoCompany, writer: DemoWriter) -> None:
+        rng = company.rng(99)
+        n = len(company.sales)
+        writer.add_column("销售", "批次", ([f"B{int(k)}" for k in rng.integers(1, 9, n)], None), 8)
+        names = company.customers.table["name"].tolist()[:5]
+        writer.add_sheet(SheetLayout("价格表", "价格表"), ["客户名称", "折扣"],
+                         [(names, None), ([0.9] * len(names), writer.format({"num_format": "0.00"}))], [30, 8])
+
+    plain = demo.build_book(tmp_path / "plain.xlsx", seed=5, counts=counts, plant=False)
+    monkeypatch.setattr("salesxl.demo.build.PARTS", (part,))
+    with_part = demo.build_book(tmp_path / "part.xlsx", seed=5, counts=counts, plant=False)
+    a, b = CalamineWorkbook.from_path(str(plain)), CalamineWorkbook.from_path(str(with_part))
+    assert b.sheet_names == [*a.sheet_names, "价格表"]
+    for name in a.sheet_names:
+        rows_a, rows_b = a.get_sheet_by_name(name).to_python(), b.get_sheet_by_name(name).to_python()
+        if name == "销售":
+            assert rows_b[3][len(rows_a[3])] == "批次" and sum(1 for r in rows_b if str(r[-1]).startswith("B")) == 400
+            rows_b = [r[: len(rows_a[3])] for r in rows_b]
+        assert [r[: len(rows_a[0])] for r in rows_b] == rows_a, name
+    assert b.get_sheet_by_name("价格表").to_python()[1][1] == 0.9

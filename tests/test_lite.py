@@ -1,7 +1,7 @@
 """The xlwings Lite template (templates/lite/main.py), run as plain Python.
 
 Lite cannot import salesxl (see main.py's docstring), so main.py is generated: the identifier
-rules are inlined from salesxl.core.idrules, the rest is a plain-Python copy of the few rules
+rules are inlined from salesxl.core.idrules and salesxl.core.plain_rules, the rest is the glue
 the worksheet functions need.  These tests hold the committed file to what the generator
 produces now, import it as a plain module — with the real xlwings package installed, whose
 ``func``/``arg``/``script`` decorators are no-ops outside Lite — and hold every rule to

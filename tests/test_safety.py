@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesxl.errors import UnreadableWorkbook
-from salesxl.io import safety
 from salesxl.io.safety import (
     SAFETY_LIMITS,
     SheetPart,
@@ -29,6 +28,7 @@ from salesxl.io.safety import (
     WorkbookInfo,
     inspect_workbook,
     scan_sheet,
+    sheet_scan,
 )
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -691,7 +691,7 @@ def sheets(draw: st.DrawFn) -> bytes:
         cells, col = [], 0
         for _ in range(rnd.randint(0, 5)):
             col = max(1, col + rnd.choice([1, 1, 2, -1, 25, 700, 16_000]))
-            ref = safety._col_letters(col) + str(row_no if rnd.random() < 0.95 else rnd.randint(1, 2_000_000))
+            ref = sheet_scan._col_letters(col) + str(row_no if rnd.random() < 0.95 else rnd.randint(1, 2_000_000))
             content = rnd.choice(_CONTENTS)
             attrs = [f'r="{ref.lower() if rnd.random() < 0.05 else ref}"'] if rnd.random() < 0.9 else []
             if rnd.random() < 0.3:
@@ -714,8 +714,8 @@ def _check_scan(xml: bytes, piece: int) -> None:
     chunks = [xml[i : i + piece] for i in range(0, len(xml), piece)]
     for mode in ("auto", "precise", "exact"):
         try:
-            scanner = safety._scan_chunks("t.xlsx", "S", "sheet1.xml", chunks, len(xml), mode)
-        except safety._RescanExact:
+            scanner = sheet_scan._scan_chunks("t.xlsx", "S", "sheet1.xml", chunks, len(xml), mode)
+        except sheet_scan._RescanExact:
             assert mode != "exact"
             continue
         state = scanner.state

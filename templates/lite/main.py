@@ -7,13 +7,17 @@ appear in Excel as ``=SALESXL_AMOUNT(A2:A100)`` and so on, and the scripts as bu
 This file is generated (``salesxl.excel.lite.build_lite``) from salesxl's sources; do not edit
 it, edit ``src/salesxl/excel/lite_template.py`` or the rules it inlines.  Lite cannot install
 salesxl itself — it depends on Rust spreadsheet readers (fastexcel, python-calamine) and ISA-L
-that have no WebAssembly build — so the identifier rules (统一社会信用代码 per GB 32100-2015,
-居民身份证号码 per GB 11643, phone numbers per libphonenumber's metadata for China, 省份) are
-inlined here verbatim from ``salesxl/core/idrules.py``, the module salesxl's own vectorised
-checks are built from; they need only the standard library and ``phonenumbers`` (a pure-Python
-wheel Lite installs from PyPI).  The other rules below are a plain-Python copy, and
-``tests/test_lite.py`` holds every one of them to salesxl's own implementation on the same
-inputs, and this file to what the generator produces, so neither can drift unnoticed.
+that have no WebAssembly build — so salesxl's rules are
+inlined here verbatim from its core: the identifier rules (统一社会信用代码 per GB 32100-2015,
+居民身份证号码 per GB 11643, phone numbers per libphonenumber's metadata for China, 省份) from
+``salesxl/core/idrules.py``, the module salesxl's own vectorised checks are built from, and the
+amount, date, level and aging rules from ``salesxl/core/plain_rules.py``, whose patterns and
+defaults salesxl's column readers and settings use; they need only the standard library and
+``phonenumbers`` (a pure-Python wheel Lite installs from PyPI).  The header spellings, receipt
+types, customer natures and required customer fields are written in as literals from
+``salesxl/core/schema.py``.  What remains written here is the glue of a worksheet function
+(shapes, messages) and the ledger netting and customer checks over a pasted range; ``tests/test_lite.py`` holds every function to salesxl's
+own implementation on the same inputs, and this file to what the generator produces.
 
 The rules (spec ``workbook-format.md``): amounts as in §1 (``1.2万``, ``¥1,234``, ``1,234.50``,
 exact to the fen, half-up); identifiers as in §2; customer level as in §3 (Pareto, A < 80 %,
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
+import math  # noqa: F401 - used by the inlined plain rules
 import re
 import unicodedata
 from datetime import date  # noqa: F401 - used by the inlined identifier rules
@@ -43,7 +47,6 @@ from phonenumbers import PhoneMetadata  # noqa: F401 - used by the inlined ident
 from xlwings import arg, func, script
 
 ERROR_PREFIX = "#错误: "
-TRIM = " \t\r\n\u00a0\u3000"
 
 # ---------------------------------------------------------------------------------------------
 # Shapes and cells
@@ -70,7 +73,7 @@ def _shape(out: list[Any], rows: int, cols: int, nesting: int) -> Any:
 
 
 def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip(TRIM))
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip(TRIM_CHARS))
 
 
 def _safe(f: Any) -> Any:
@@ -514,50 +517,90 @@ def is_valid_phone(s: Any) -> bool:
 
 # --- end of salesxl/core/idrules.py ---
 
+# isort: split
 # ---------------------------------------------------------------------------------------------
-# Amounts (spec §1): int fen, half-up
+# Amounts, dates, levels, aging buckets (spec §1, §3): salesxl's own plain rules, inlined here
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+# --- inlined from salesxl/core/plain_rules.py by salesxl.excel.lite.build_lite: do not edit ---
+
+import datetime as dt
+
+
+
+
+
+
+#: Characters trimmed from text: ASCII white space, no-break space, ideographic space.
+TRIM_CHARS = " \t\r\n\u00a0\u3000"
+
+#: A plain number as text.
+NUMBER_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+#: Digits plain or grouped by commas in threes, with a point as the decimal mark.
+DIGITS_PATTERN = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)"
+# An amount as typed (after NFKC folding): an optional sign, a yuan mark before (``¥``, ``RMB``,
+# ``CNY``) or after (``元``, ``RMB``, ``CNY``), a ``万``/``亿`` multiplier, and digits that are
+# either plain or grouped by commas in threes with a point as the decimal mark.  Nothing else:
+# another currency's mark (``$``, ``US$``, ``€``, ``HK$``, ``£``, ``USD`` …) or a comma used as the
+# decimal mark (``12 345,67``, ``1.234,50``, ``12,5``) does not match and is ``bad-type`` — a
+# guess would put a wrong figure in the ledger without a word (spec §1, v1.1).
+AMOUNT_PATTERN = (
+    r"(?i)^(?P<s1>[+-]?)\s*(?:¥|rmb|cny)?\s*(?P<s2>[+-]?)" + DIGITS_PATTERN
+    + r"\s*(?P<unit>[万亿]?)\s*(?:元|rmb|cny)?$"
+)
+#: A quantity: plain or comma-grouped digits, by the same rule as amounts.
+GROUPED_NUMBER_PATTERN = r"^(?P<s1>[+-]?)(?P<s2>)" + DIGITS_PATTERN + r"(?P<unit>)$"
+#: A date typed as text: ``2026-03-05``, ``2026/3/5``, ``2026.3.5``, ``2026年3月5日``, with an
+#: optional time.
+YMD_PATTERN = (
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+#: A date typed as eight digits: ``20260305``.
+COMPACT_PATTERN = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
+#: A month: ``2026-03``, ``2026年3月``.
+YM_PATTERN = r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*月?$"
+#: An Excel serial day number as text.
+SERIAL_PATTERN = r"^\d{1,7}(\.\d+)?$"
+#: Excel's last day, 9999-12-31, as a serial number.
+MAX_SERIAL = 2958465
+#: Amounts of this many yuan or more are not read (beyond exact double arithmetic in fen).
+MAX_ABS_YUAN = 1e13
+
+#: Default aging buckets (spec §3): inclusive upper bounds in days.
+DEFAULT_AGING_BUCKETS = (30, 60, 90, 180, 365)
+#: Default level shares (spec §3): A below 80 %, B below 95 % of the cumulative share before.
+DEFAULT_LEVEL_A_SHARE = "0.80"
+DEFAULT_LEVEL_B_SHARE = "0.95"
+
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN, re.ASCII)
+_DATE_RES = (re.compile(YMD_PATTERN), re.compile(COMPACT_PATTERN))
+_SERIAL_RE = re.compile(SERIAL_PATTERN)
 
 
 def half_up(x: float) -> int:
     """A double rounded half-up (away from zero) to a whole number, after snapping the binary
     noise below the 4th decimal (1234.565 × 100 is 123456.49999999999 → 123457).  The snap is
-    NumPy's ``round(·, 4)`` spelled out (scale, round half to even, unscale), so that the copy
-    gives salesxl's answer to the last fen even for amounts near 10^13 元."""
+    NumPy's ``round(·, 4)`` spelled out (scale, round half to even, unscale), so that this gives
+    :func:`salesxl.core.money.floats_to_fen`'s answer to the last fen even near 10^13 元."""
     r = math.floor(round(abs(x) * 10000.0) / 10000.0 + 0.5)
     return -r if x < 0 else r
-
-
-_AMOUNT = re.compile(
-    r"(?ai)(?P<s1>[+-]?)\s*(?:¥|rmb|cny)?\s*(?P<s2>[+-]?)"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[万亿]?)\s*(?:元|rmb|cny)?"
-)
 
 
 def fen(value: Any) -> int | None:
     """An amount cell as int fen; None when it cannot be read.  A number is rounded half-up to
     the fen (1.005 → 1.01, as Excel's ROUND); text may carry ``¥ ￥ 元 RMB CNY``, thousands
-    separators in threes, full-width digits and a ``万``/``亿`` suffix; another currency's mark
-    (``$100``) or a decimal comma (``12 345,67``) is not read (salesxl.core.cells._AMOUNT)."""
+    separators in threes, full-width digits and a ``万``/``亿`` suffix (:data:`AMOUNT_PATTERN`)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
-        m = _AMOUNT.fullmatch(unicodedata.normalize("NFKC", value).strip(TRIM))
+        m = _AMOUNT_RE.fullmatch(unicodedata.normalize("NFKC", value).strip(TRIM_CHARS))
         if m is None or (m["s1"] and m["s2"]):
             return None
         scale = {"万": 1e4, "亿": 1e8}.get(m["unit"], 1.0)
         value = float(m["s1"] + m["s2"] + m["num"].replace(",", "")) * scale
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) >= 1e13:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) >= MAX_ABS_YUAN:
         return None
     return half_up(float(value) * 100.0)
-
-
-# ---------------------------------------------------------------------------------------------
-# Dates (spec §1): serial numbers, date cells, text
-
-_YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 
 def day(value: Any) -> dt.date | None:
@@ -569,30 +612,27 @@ def day(value: Any) -> dt.date | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
-        s = unicodedata.normalize("NFKC", value).strip(TRIM)
-        m = _YMD.fullmatch(s) or _COMPACT.fullmatch(s)
+        s = unicodedata.normalize("NFKC", value).strip(TRIM_CHARS)
+        m = _DATE_RES[0].fullmatch(s) or _DATE_RES[1].fullmatch(s)
         if m:
             try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                return dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
             except ValueError:
                 return None
-        if not re.fullmatch(r"\d{1,7}(\.\d+)?", s):
+        if not _SERIAL_RE.fullmatch(s):
             return None
         value = float(s)
     if isinstance(value, (int, float)) and value == value:
         serial = int(value // 1)
-        if serial < 1 or serial > 2958465 or serial == 60:  # Excel's phantom 1900-02-29
+        if serial < 1 or serial > MAX_SERIAL or serial == 60:  # Excel's phantom 1900-02-29
             return None
         return dt.date(1899, 12, 31 if serial < 60 else 30) + dt.timedelta(days=serial)
     return None
 
 
-# ---------------------------------------------------------------------------------------------
-# Level and aging (spec §3)
-
-
 def levels(net: list[int], rank: list[Any], a_share: Fraction, b_share: Fraction) -> list[str]:
-    """A/B/C per customer from net sales in fen: ranked by net descending, ties by ``rank``;
+    """A/B/C per customer from net sales in fen (spec §3, the rule of
+    :func:`salesxl.core.classification.levels`): ranked by net descending, ties by ``rank``;
     A while the share before it is below ``a_share``, B below ``b_share``; net ≤ 0 is C."""
     total = sum(net)
     out = ["C"] * len(net)
@@ -607,18 +647,23 @@ def levels(net: list[int], rank: list[Any], a_share: Fraction, b_share: Fraction
     return out
 
 
-def bucket_labels(bounds: list[int]) -> list[str]:
+def bucket_labels(bounds: tuple[int, ...] | list[int]) -> list[str]:
+    """``["0-30", "31-60", …, ">365"]``: the aging bucket keys of spec §5 for these bounds."""
     labels, low = [], 0
     for high in bounds:
         labels.append(f"{low}-{high}")
         low = high + 1
     return [*labels, f">{bounds[-1]}"]
 
+# --- end of salesxl/core/plain_rules.py ---
+
+_NUMBER = re.compile(NUMBER_PATTERN)
+
 
 def _bounds(value: Any) -> list[int]:
     cells = [v for v in _grid(value)[0] if not _blank(v)] if value is not None else []
     if not cells:
-        return [30, 60, 90, 180, 365]
+        return list(DEFAULT_AGING_BUCKETS)
     parts = re.split(r"[,;，、\s]+", unicodedata.normalize("NFKC", cells[0]).strip()) if (
         len(cells) == 1 and isinstance(cells[0], str)) else cells
     try:
@@ -679,8 +724,8 @@ def salesxl_level(net_sales: Any, ids: Any = None, a_share: Any = None, b_share:
     keys = [v for v in _grid(ids)[0]] if ids is not None and not all(_blank(v) for v in _grid(ids)[0]) else None
     if keys is not None and len(keys) != len(cells):
         raise ValueError(f"客户编号区域有 {len(keys)} 个单元格，净销售额区域有 {len(cells)} 个，应一样多")
-    a = _share(a_share, Fraction(80, 100), "A类累计占比")
-    b = _share(b_share, Fraction(95, 100), "B类累计占比")
+    a = _share(a_share, Fraction(DEFAULT_LEVEL_A_SHARE), "A类累计占比")
+    b = _share(b_share, Fraction(DEFAULT_LEVEL_B_SHARE), "B类累计占比")
     use = [i for i, f in enumerate(amounts) if f is not None]
     rank = [_id_text(keys[i]) if keys is not None else i for i in use]
     got = levels([amounts[i] or 0 for i in use], rank, a, b)
@@ -710,7 +755,7 @@ def _id_text(v: Any) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return v.strip(TRIM) if isinstance(v, str) else str(v)
+    return v.strip(TRIM_CHARS) if isinstance(v, str) else str(v)
 
 
 @func
@@ -748,11 +793,13 @@ def salesxl_aging(dates: Any, amounts: Any, as_of: Any, buckets: Any = None) -> 
 
 # -- balances --------------------------------------------------------------------------------
 
-_HEADERS = {
-    "日期": ("日期", "date"), "客户编号": ("客户编号", "customer id"), "数量": ("数量", "qty", "quantity"),
-    "单价": ("单价", "unit price", "price"), "金额": ("金额", "amount"), "类型": ("类型", "type"),
-}
-_KINDS = {"预收": "预收", "prepayment": "预收", "回款": "回款", "payment": "回款", "退款": "退款", "refund": "退款"}
+# --- written from salesxl/core/schema.py by salesxl.excel.lite.build_lite: do not edit ---
+_HEADERS = {'日期': ('日期', 'date'), '客户编号': ('客户编号', 'customer id'), '数量': ('数量', 'qty', 'quantity'), '单价': ('单价', 'unit price', 'price'), '金额': ('金额', 'amount'), '类型': ('类型', 'type')}
+_KINDS = {'预收': '预收', 'prepayment': '预收', '回款': '回款', 'payment': '回款', '退款': '退款', 'refund': '退款'}
+_CUSTOMER_HEADERS = {'客户编号': ('客户编号', 'customer id'), '客户名称': ('客户名称', 'customer name'), '客户性质': ('客户性质', 'nature'), '统一社会信用代码': ('统一社会信用代码', 'uscc', '信用代码', '社会信用代码'), '联系电话': ('联系电话', 'phone', '电话', '手机', 'telephone', 'mobile'), '业务员': ('业务员', 'salesperson', '销售员', 'sales rep')}
+_NATURES = {'政府机构': '政府机构', 'government': '政府机构', '特殊公司': '特殊公司', 'special company': '特殊公司', '一般公司': '一般公司', 'general company': '一般公司', '个人': '个人', 'individual': '个人', '合作伙伴': '合作伙伴', 'partner': '合作伙伴'}
+_REQUIRED = ('客户编号', '客户名称', '客户性质', '业务员')
+# --- end of the schema's vocabulary ---
 
 
 def _label(text: Any) -> str:
@@ -864,16 +911,6 @@ def salesxl_balance(customer_id: Any, sales: Any, receipts: Any = None, as_of: A
 # Scripts
 
 _CUSTOMER_SHEETS = ("客户档案", "customers")
-_REQUIRED = ("客户编号", "客户名称", "客户性质", "业务员")
-_CUSTOMER_HEADERS = {
-    "客户编号": ("客户编号", "customer id"), "客户名称": ("客户名称", "customer name"),
-    "客户性质": ("客户性质", "nature"), "统一社会信用代码": ("统一社会信用代码", "uscc", "信用代码", "社会信用代码"),
-    "联系电话": ("联系电话", "phone", "电话", "手机", "telephone", "mobile"),
-    "业务员": ("业务员", "salesperson", "销售员", "sales rep"),
-}
-_NATURES = {"政府机构": "政府机构", "government": "政府机构", "特殊公司": "特殊公司", "special company": "特殊公司",
-            "一般公司": "一般公司", "general company": "一般公司", "个人": "个人", "individual": "个人",
-            "合作伙伴": "合作伙伴", "partner": "合作伙伴"}
 RESULTS_SHEET = "校验结果"
 
 

@@ -21,24 +21,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesxl.core.money import floats_to_fen
+from salesxl.core.plain_rules import (
+    AMOUNT_PATTERN,
+    COMPACT_PATTERN,
+    GROUPED_NUMBER_PATTERN,
+    MAX_SERIAL,
+    NUMBER_PATTERN,
+    SERIAL_PATTERN,
+    TRIM_CHARS,
+    YM_PATTERN,
+    YMD_PATTERN,
+)
 from salesxl.core.schema import Field, FieldType
 
-#: Characters trimmed from text: ASCII white space, no-break space, ideographic space.
-TRIM_CHARS = " \t\r\n\u00a0\u3000"
-
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)$"
-_YMD = (
-    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-)
-_COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
-_YM = r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*月?$"
-_SERIAL = r"^\d{1,7}(\.\d+)?$"
+# The patterns are the plain rules' (salesxl.core.plain_rules, shared with xlwings Lite).
+_NUMBER = NUMBER_PATTERN
+_YMD = YMD_PATTERN
+_COMPACT = COMPACT_PATTERN
+_YM = YM_PATTERN
+_SERIAL = SERIAL_PATTERN
 # Excel's day 0 is 1899-12-31 but it counts a 1900-02-29 that never was (serial 60); from
 # serial 61 on the effective epoch is 1899-12-30.
 _EPOCH_EARLY = np.datetime64("1899-12-31", "D")
 _EPOCH = np.datetime64("1899-12-30", "D")
-_MAX_SERIAL = 2958465  # 9999-12-31
+_MAX_SERIAL = MAX_SERIAL  # 9999-12-31
 # A workbook saved with the 1904 date system (``<workbookPr date1904="1"/>``, Excel for Mac's
 # old default) counts from 1904-01-01 = 0, with no phantom leap day: the same serial is 1,462
 # days later than in the 1900 system.
@@ -114,18 +120,9 @@ def _numeric(text: pa.Array, clean: Callable[[pa.Array], tuple[pa.Array, np.ndar
     return values, ok
 
 
-# An amount as typed (after NFKC folding): an optional sign, a yuan mark before (``¥``, ``RMB``,
-# ``CNY``) or after (``元``, ``RMB``, ``CNY``), a ``万``/``亿`` multiplier, and digits that are
-# either plain or grouped by commas in threes with a point as the decimal mark.  Nothing else:
-# another currency's mark (``$``, ``US$``, ``€``, ``HK$``, ``£``, ``USD`` …) or a comma used as the
-# decimal mark (``12 345,67``, ``1.234,50``, ``12,5``) does not match and is ``bad-type`` — a
-# guess would put a wrong figure in the ledger without a word (spec §1, v1.1).
-_DIGITS = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)"
-_AMOUNT = (
-    r"(?i)^(?P<s1>[+-]?)\s*(?:¥|rmb|cny)?\s*(?P<s2>[+-]?)" + _DIGITS
-    + r"\s*(?P<unit>[万亿]?)\s*(?:元|rmb|cny)?$"
-)
-_GROUPED_NUMBER = r"^(?P<s1>[+-]?)(?P<s2>)" + _DIGITS + r"(?P<unit>)$"
+# An amount as typed: see :data:`salesxl.core.plain_rules.AMOUNT_PATTERN` (spec §1, v1.1).
+_AMOUNT = AMOUNT_PATTERN
+_GROUPED_NUMBER = GROUPED_NUMBER_PATTERN
 
 
 def _match_number(text: pa.Array, pattern: str) -> tuple[pa.Array, np.ndarray]:

@@ -49,707 +49,88 @@ Rules, per returned template (files in the order of their issue time, then file 
 Every applied change is a :class:`LogRow` of 变更记录 (time, source file, salesperson,
 customer, field, old, new, template id, batch): one per changed field, one per new customer
 (field ``新建客户``), one per visit (field ``拜访``).
+
+Where things live: this module holds the rules above (:func:`merge`, the outcomes it returns,
+and the cell values written back into the master); the returned template's side is
+:mod:`salesxl.core.returned`, the master's side :mod:`salesxl.core.master_state`, and the
+canonical text and identity keys both compare with :mod:`salesxl.core.merge_keys`.  The names
+of those modules are re-exported here, so ``from salesxl.core.merge import Returned`` works.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from salesxl.core.findings import Code, Finding, FindingCounts, Severity
-from salesxl.core.incremental import Pending, incremental_tables, with_cross_row
-from salesxl.core.money import decimal_to_fen
-from salesxl.core.schema import CUSTOMERS, VISITS, FieldType
-from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
-from salesxl.core.templates import (
-    CARD_FIELDS,
-    EDITABLE_FIELDS,
-    VISIT_FIELDS,
-    LayoutProblem,
-    TemplateMeta,
+from salesxl.core.findings import Code, Finding, FindingCounts
+from salesxl.core.master_state import (
+    CONDITION_OF,
+    KEY_FIELDS,
+    CardColumns,
+    IdAllocator,
+    MasterState,
+    master_state,
+    next_ids,
 )
-from salesxl.core.validation import company_key, phone_key, validate_book
-
-Text = str | None
-"""A cell's canonical text (:func:`salesxl.core.templates.canonical_text`); None is blank."""
-
-#: 变更记录 field names of the records that are not a card field.
-NEW_CUSTOMER_FIELD = "新建客户"
-VISIT_LOG_FIELD = "拜访"
-#: Default ID pattern when the master has no IDs to continue.
-DEFAULT_ID_PREFIX = "KH"
-DEFAULT_ID_WIDTH = 5
-
-
-# --------------------------------------------------------------------------------------------
-# Canonical text of whole columns
-
-
-def canonical_column(values: pd.Series, kind: FieldType) -> list[Text]:
-    """A typed column (as the reader returns it) → canonical text per row.
-
-    Vectorised twin of :func:`salesxl.core.templates.canonical_text` (which the tests hold it
-    equal to): a batch turns millions of cells into text, one Python call per cell is too slow.
-    """
-    if kind is FieldType.AMOUNT:
-        return _fen_texts(values.astype("Int64"))
-    if kind is FieldType.DATE:
-        days = pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d")
-        return [None if not isinstance(v, str) else v for v in days.tolist()]
-    if kind in (FieldType.NUMBER, FieldType.INTEGER):
-        return _by_distinct(pd.to_numeric(values, errors="coerce").astype("float64"), _number_text)
-    arr = pc.utf8_trim_whitespace(pc.cast(pa.array(values.astype("string").array), pa.large_string()))
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr).to_pylist()
-
-
-def canonical_columns(frame: pd.DataFrame, names: Sequence[str], kinds: Mapping[str, FieldType]) -> dict[str, list[Text]]:
-    """:func:`canonical_column` of several columns of one frame: the text columns go through
-    Arrow as one array (a template's 500-row columns cost more in per-call overhead than in
-    work, and a batch does this for every file)."""
-    out: dict[str, list[Text]] = {}
-    text = [n for n in names if kinds[n] not in _NON_TEXT]
-    for n in names:
-        if kinds[n] in _NON_TEXT:
-            out[n] = canonical_column(frame[n], kinds[n])
-    if text:
-        chunks: list[pa.Array] = []
-        for n in text:
-            a = pa.array(frame[n].astype("string").array)
-            chunks += a.chunks if isinstance(a, pa.ChunkedArray) else [a]
-        arr = pc.utf8_trim_whitespace(pa.chunked_array([pc.cast(c, pa.large_string()) for c in chunks],
-                                                       type=pa.large_string()))
-        flat = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr).to_pylist()
-        k = len(frame)
-        for j, n in enumerate(text):
-            out[n] = flat[j * k: (j + 1) * k]
-    return {n: out[n] for n in names}
-
-
-_NON_TEXT = frozenset({FieldType.AMOUNT, FieldType.DATE, FieldType.NUMBER, FieldType.INTEGER})
-
-
-def _fen_texts(fen: pd.Series) -> list[Text]:
-    """:func:`~salesxl.core.money.fen_to_str` of a whole column of int fen, in Arrow (integer
-    arithmetic, so exact): a master's amounts are mostly distinct, one Python call each is slow."""
-    arr = pa.array(fen.to_numpy(dtype="int64", na_value=0), pa.int64(), mask=fen.isna().to_numpy())
-    whole = pc.abs(arr)
-    yuan = pc.divide(whole, 100)  # integer division
-    cents = pc.utf8_lpad(pc.cast(pc.subtract(whole, pc.multiply(yuan, 100)), pa.string()), 2, "0")
-    sign = pc.if_else(pc.less(arr, 0), "-", "")
-    return pc.binary_join_element_wise(sign, pc.cast(yuan, pa.string()), ".", cents, "").to_pylist()
-
-
-def _number_text(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else repr(round(v, 6))
-
-
-def _by_distinct(values: pd.Series, text: Any) -> list[Text]:
-    """``text`` of each distinct non-blank value, spread back over the column: a master's
-    amounts and coordinates repeat a lot, and the exact Python formatting (``round``, ``repr``)
-    then runs once per distinct value instead of once per cell."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = np.array([text(v) for v in uniques.tolist()] + [None], dtype=object)
-    return texts[codes].tolist()  # code -1 (blank) → the final None
-
-
-def _card_kind(name: str) -> FieldType:
-    return CUSTOMERS.field(name).type
-
-
-def _visit_kind(name: str) -> FieldType:
-    return VISITS.field(name).type
-
-
-_CARD_KINDS = {n: CUSTOMERS.field(n).type for n in CARD_FIELDS}
-_VISIT_KINDS = {n: VISITS.field(n).type for n in VISIT_FIELDS}
-
-
-# --------------------------------------------------------------------------------------------
-# What a returned template holds (built in a worker process, pickled back)
-
-
-@dataclass(frozen=True)
-class Card:
-    """One filled row of a returned template's 客户档案."""
-
-    row: int
-    customer_id: Text
-    values: dict[str, Text]
-    """Canonical text of each card field the template has (absent columns are left out, so a
-    deleted column never reads as "cleared")."""
-    errors: tuple[Finding, ...] = ()
-    """Error findings on this row's cells."""
-    name_key: str | None = None
-    """客户名称 normalised as for duplicates (computed in the worker, vectorised)."""
-    np_key: tuple[str, str] | None = None
-    """(normalised 客户名称, normalised 联系电话) as returned, None when either is blank."""
-    changed: tuple[str, ...] | None = None
-    """The editable fields that differ from the issued card (None: no issued card)."""
-
-
-@dataclass(frozen=True)
-class Visit:
-    """One filled row of a returned template's 拜访."""
-
-    row: int
-    values: dict[str, Text]
-    errors: tuple[Finding, ...] = ()
-    name_key: str | None = None
-    """客户名称 normalised (to find a new customer of the same template by name)."""
-
-
-@dataclass
-class Returned(FindingCounts):
-    """One returned template, read and checked, independent of the master (picklable)."""
-
-    file: str
-    """The file's name (as shown in reports and 变更记录)."""
-    sha256: str
-    meta: TemplateMeta
-    """What the template was issued from; its snapshot is cut down to the cards sent along."""
-    template_id: str = ""
-    """:attr:`TemplateMeta.template_id` of the issue (computed on the full snapshot)."""
-    cards: list[Card] = field(default_factory=list)
-    """The rows with something to do: new customers, changed cards, IDs that were not issued.
-    A card returned exactly as issued is left out (nothing to apply, nothing to reject)."""
-    unchanged: int = 0
-    """Issued cards returned exactly as issued."""
-    visits: list[Visit] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    """Every reader and validation finding of the template, for the feedback."""
-    card_sheet: str = "客户档案"
-    visit_sheet: str = "拜访"
-    damage: list[LayoutProblem] = field(default_factory=list)
-    """How the layout differs from the one issued: when any, nothing else was read (no cards,
-    visits or findings) and nothing is merged."""
-    pending: Pending | None = None
-    """Checked incrementally (:mod:`salesxl.core.incremental`): the rows returned as issued, whose
-    one-row findings :func:`~salesxl.core.incremental.complete` takes from the master's check;
-    None when ``findings`` is already the full check."""
-
-
-def _filled(frame: pd.DataFrame, fields: Sequence[str], ignore: str) -> np.ndarray:
-    """Rows holding a value in any of ``fields`` other than ``ignore`` (a template's spare
-    rows come with 业务员 prefilled and are not records)."""
-    names = [n for n in fields if n != ignore and n in frame]
-    if not names:
-        return np.zeros(len(frame), dtype=bool)
-    return frame[names].notna().to_numpy(dtype=bool).any(axis=1)
-
-
-@dataclass(frozen=True)
-class ReturnedBook:
-    """A returned template as read (typed tables and meta sheet), before it is checked."""
-
-    book: Book
-    meta: TemplateMeta
-    file: str
-    sha256: str
-    template_id: str | None = None
-    """模板编号 as the meta sheet records it (None: computed from the snapshot)."""
-    damage: tuple[LayoutProblem, ...] = ()
-    """How its layout differs from the issued one (:func:`~salesxl.core.templates.layout_problems`)."""
-
-
-def returned_from_book(book: Book, meta: TemplateMeta, *, file: str, sha256: str, as_of: date,
-                       template_id: str | None = None) -> Returned:
-    """Turn the typed tables of a returned template into a :class:`Returned`.
-
-    ``template_id`` is the id the meta sheet records (模板编号); without it, it is computed
-    from the snapshot (:attr:`TemplateMeta.template_id`, the same value for an untouched file).
-
-    Spare rows (nothing but the prefilled 业务员) are dropped; 业务员 is set to the template's
-    salesperson before validation (the office assigns it; a changed one is judged against the
-    snapshot in :func:`merge`); a new customer's blank 客户编号 is not a ``missing-value``.
-    """
-    return returned_from_books([ReturnedBook(book, meta, file, sha256, template_id)], as_of=as_of)[0]
-
-
-def returned_from_books(books: Sequence[ReturnedBook], *, as_of: date, incremental: bool = False) -> list[Returned]:
-    """:func:`returned_from_book` of several templates in one vectorised pass.
-
-    A template's few hundred rows cost far more in per-call overhead (pandas, Arrow, the
-    validation rules) than in work, so a batch worker checks a handful of files together: their
-    tables are stacked, each template a row group of its own
-    (:data:`~salesxl.core.tables.ROW_GROUP_SHIFT`, so no rule compares rows of two
-    templates), validated and turned into text once, then cut apart again.  Each result is
-    exactly what the template alone gives.  Templates whose sheets differ in shape (sheet
-    names, columns) go in separate passes.
-
-    ``incremental``: the one-row rules of 客户档案 run only over the rows that differ from the
-    issued snapshot; the others are left :attr:`Returned.pending` for
-    :func:`salesxl.core.incremental.complete` (the master's findings of the same cards).
-    """
-    shapes: dict[tuple[Any, ...], list[int]] = {}
-    done: dict[int, Returned] = {}
-    for i, b in enumerate(books):
-        if b.damage:  # not merged at all: nothing to check or compare
-            done[i] = Returned(file=b.file, sha256=b.sha256, meta=replace(b.meta, snapshot={}),
-                               template_id=b.template_id or b.meta.template_id, damage=list(b.damage))
-        else:
-            shapes.setdefault(_shape(b.book), []).append(i)
-    for idx in shapes.values():
-        done.update(zip(idx, _returned_alike([books[i] for i in idx], as_of, incremental), strict=True))
-    return [done[i] for i in range(len(books))]
-
-
-def _shape(book: Book) -> tuple[Any, ...]:
-    """What templates must share to be stacked: each sheet's name, letters and column types."""
-    key: list[Any] = [book.path if book.settings is None else repr(book.settings)]
-    for name in ("客户档案", "拜访"):
-        t = book.table(name)
-        key.append(None if t is None else (t.sheet, t.header_row, tuple(sorted(t.letters.items())),
-                                           tuple(map(str, t.frame.dtypes.items()))))
-    return tuple(key)
-
-
-_ROW_MASK = (1 << ROW_GROUP_SHIFT) - 1
-
-
-def _stacked(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """The frames one under the other, each one's ROW in its own group."""
-    if len(frames) == 1:
-        return frames[0]
-    frame = pd.concat(frames, ignore_index=True)
-    groups = np.repeat(np.arange(len(frames), dtype=np.int64) << ROW_GROUP_SHIFT, [len(f) for f in frames])
-    return frame.assign(**{ROW: frame[ROW].to_numpy(dtype=np.int64) + groups})
-
-
-def _in_group(f: Finding, group: int) -> Finding:
-    """A finding of the stacked tables moved to ``group``'s own rows (or into it)."""
-    if group == 0 and (f.row or 0) <= _ROW_MASK and not f.params.get("first_row"):
-        return f
-    update: dict[str, Any] = {"row": None if f.row is None else (f.row & _ROW_MASK) | (group << ROW_GROUP_SHIFT)}
-    first = f.params.get("first_row")
-    if isinstance(first, int):
-        update["params"] = {**f.params, "first_row": (first & _ROW_MASK) | (group << ROW_GROUP_SHIFT)}
-    return f.model_copy(update=update)
-
-
-def _bounds(groups: np.ndarray, n: int) -> list[tuple[int, int]]:
-    """(start, stop) of each group's rows in a stacked frame (its rows are contiguous)."""
-    ends = np.cumsum(np.bincount(groups, minlength=n)).tolist()
-    return list(zip([0, *ends[:-1]], ends, strict=True))
-
-
-def _returned_alike(items: Sequence[ReturnedBook], as_of: date, incremental: bool = False) -> list[Returned]:
-    """:func:`returned_from_books` of templates of one shape."""
-    n = len(items)
-    people = np.array([it.meta.salesperson for it in items], dtype=object)
-    first = items[0].book
-    tables: dict[str, Table] = {}
-    cards_t, visits_t = first.table("客户档案"), first.table("拜访")
-    changed_owner: dict[int, Text] = {}
-    card_groups = visit_groups = np.zeros(0, dtype=np.int64)
-    if cards_t is not None:
-        whole = _stacked([it.book.tables["客户档案"].frame for it in items])
-        frame = whole.loc[_filled(whole, CARD_FIELDS, "业务员")].reset_index(drop=True)
-        card_groups = frame[ROW].to_numpy(dtype=np.int64) >> ROW_GROUP_SHIFT
-        if "业务员" in frame and cards_t.has("业务员"):
-            owners = canonical_column(frame["业务员"], FieldType.TEXT)
-            changed_owner = dict(zip(frame[ROW].tolist(), owners, strict=True))
-        frame = frame.assign(业务员=pd.array(people[card_groups], dtype="string"))
-        tables["客户档案"] = Table(cards_t.schema, cards_t.sheet, cards_t.header_row, dict(cards_t.letters), frame)
-    if visits_t is not None:
-        whole = _stacked([it.book.tables["拜访"].frame for it in items])
-        frame = whole.loc[_filled(whole, VISIT_FIELDS, "业务员")].reset_index(drop=True)
-        visit_groups = frame[ROW].to_numpy(dtype=np.int64) >> ROW_GROUP_SHIFT
-        frame = frame.assign(业务员=pd.array(people[visit_groups], dtype="string"))
-        tables["拜访"] = Table(visits_t.schema, visits_t.sheet, visits_t.header_row, dict(visits_t.letters), frame)
-    read_findings = [_in_group(f, g) for g, it in enumerate(items) for f in it.book.findings if f.row is not None]
-
-    new_rows: list[set[int]] = [set() for _ in range(n)]
-    same = np.zeros(0, dtype=bool)  # per card row: returned exactly as issued
-    if cards_t is not None:
-        t = tables["客户档案"]
-        present = [name for name in CARD_FIELDS if t.has(name)]
-        columns = canonical_columns(t.frame, present, _CARD_KINDS)
-        if "业务员" in columns:  # what the salesperson returned, not what validation saw
-            columns["业务员"] = [changed_owner.get(r) for r in t.frame[ROW].tolist()]
-        ids = columns.get("客户编号") or canonical_column(t.frame["客户编号"], FieldType.TEXT)
-        excel_rows = (t.frame[ROW].to_numpy(dtype=np.int64) & _ROW_MASK).tolist()
-        for g, i in zip(card_groups.tolist(), range(len(t)), strict=True):
-            if ids[i] is None:
-                new_rows[g].add(excel_rows[i])
-        compared = [name for name in present if name != "客户编号"]
-        # Rows as tuples (built in C), compared whole with the issued values: one comparison
-        # per row rather than one Python step per cell.
-        returned_rows = list(zip(*[columns[name] for name in compared], strict=True)) if compared \
-            else [()] * len(t)
-        same = np.zeros(len(t), dtype=bool)
-        for g, (lo, hi) in enumerate(_bounds(card_groups, n)):
-            snapshot = items[g].meta.snapshot
-            for i in range(lo, hi):
-                issued = snapshot.get(ids[i] or "")
-                same[i] = issued is not None and returned_rows[i] == tuple(map(issued.get, compared))
-
-    pending: list[Pending | None] = [None] * n
-    if incremental and cards_t is not None:
-        checked, pending = incremental_tables(tables, read_findings, same, card_groups, ids, n)
-    else:
-        checked = tables
-    validated: list[list[Finding]] = [[] for _ in range(n)]
-    found_all = validate_book(Book(first.path, tables=checked, settings=first.settings, findings=read_findings),
-                              as_of=as_of)
-    if checked is not tables:
-        found_all = with_cross_row(found_all, tables["客户档案"])
-    for f in found_all:
-        if f.row is None:  # about a whole sheet or column: the same in every template of this shape
-            for found in validated:
-                found.append(f)
-        else:
-            g = f.row >> ROW_GROUP_SHIFT
-            validated[g].append(_in_group(f, 0) if g else f)
-    findings: list[list[Finding]] = []
-    for g, it in enumerate(items):
-        parts = [list(it.book.findings), validated[g]]
-        for k, found in enumerate(parts):
-            # A new customer's blank 客户编号 is not missing; the template's 客户档案 holds only the
-            # salesperson's own cards, so a visit's unknown-customer means "not one of yours",
-            # which merge() says precisely (whose it is, or that none is).
-            if cards_t is not None:
-                found = [f for f in found if not (f.sheet == cards_t.sheet and f.field == "客户编号"
-                                                  and f.code is Code.MISSING_VALUE and f.row in new_rows[g])]
-            if visits_t is not None:
-                found = [f for f in found if not (f.sheet == visits_t.sheet and f.code is Code.UNKNOWN_CUSTOMER)]
-            parts[k] = found
-        p = pending[g]
-        if p is not None:
-            p.head = len(parts[0])
-        findings.append(parts[0] + parts[1])
-
-    cards_out: list[list[Card]] = [[] for _ in range(n)]
-    unchanged = [0] * n
-    sent_ids: list[set[Text]] = [set() for _ in range(n)]
-    if cards_t is not None:
-        send: list[tuple[int, int]] = []  # (group, position)
-        for g, (lo, hi) in enumerate(_bounds(card_groups, n)):
-            for i in range(lo, hi):
-                if same[i]:
-                    unchanged[g] += 1
-                else:
-                    send.append((g, i))
-        blank = [None] * len(send)
-        names_sent = [columns["客户名称"][i] for _, i in send] if "客户名称" in columns else blank
-        phones_sent = [columns["联系电话"][i] for _, i in send] if "联系电话" in columns else blank
-        name_keys = _name_keys(pd.Series(names_sent, dtype="string"))
-        pairs = _keys(names_sent, phones_sent)
-        sheet = t.sheet
-        errors = _errors_at(findings, sheet)
-        editable = [name for name in EDITABLE_FIELDS if name in present]
-        for k, (g, i) in enumerate(send):
-            row = excel_rows[i]
-            values = {name: columns[name][i] for name in present}
-            issued = items[g].meta.snapshot.get(values.get("客户编号") or "")
-            changed = None if issued is None else tuple(n for n in editable if values[n] != issued.get(n))
-            cards_out[g].append(Card(row, values.get("客户编号"), values, tuple(errors[g].get(row, ())),
-                                     name_keys[k], pairs[k], changed))
-            sent_ids[g].add(values.get("客户编号"))
-
-    visits_out: list[list[Visit]] = [[] for _ in range(n)]
-    if visits_t is not None:
-        t = tables["拜访"]
-        present = [name for name in VISIT_FIELDS if t.has(name)]
-        columns = canonical_columns(t.frame, present, _VISIT_KINDS)
-        names = _name_keys(t.frame["客户名称"])
-        excel_rows = (t.frame[ROW].to_numpy(dtype=np.int64) & _ROW_MASK).tolist()
-        errors = _errors_at(findings, t.sheet)
-        for g, (lo, hi) in enumerate(_bounds(visit_groups, n)):
-            for i in range(lo, hi):
-                values = {name: columns[name][i] for name in present}
-                values["业务员"] = items[g].meta.salesperson
-                row = excel_rows[i]
-                visits_out[g].append(Visit(row, values, tuple(errors[g].get(row, ())), names[i]))
-
-    results = []
-    for g, it in enumerate(items):
-        r = Returned(file=it.file, sha256=it.sha256, meta=it.meta, template_id=it.template_id or it.meta.template_id,
-                     cards=cards_out[g], unchanged=unchanged[g], visits=visits_out[g], findings=findings[g],
-                     pending=pending[g])
-        if cards_t is not None:
-            r.card_sheet = cards_t.sheet
-            r.meta = replace(it.meta, snapshot={k: v for k, v in it.meta.snapshot.items() if k in sent_ids[g]})
-        if visits_t is not None:
-            r.visit_sheet = visits_t.sheet
-        results.append(r)
-    return results
-
-
-def _errors_at(validated: Sequence[Sequence[Finding]], sheet: str) -> list[dict[int, list[Finding]]]:
-    """Per template: Excel row → its error findings on ``sheet``."""
-    out: list[dict[int, list[Finding]]] = []
-    for found in validated:
-        at: dict[int, list[Finding]] = {}
-        for f in found:
-            if f.row is not None and f.sheet == sheet and f.severity is Severity.ERROR:
-                at.setdefault(f.row, []).append(f)
-        out.append(at)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# The master's state
-
-
-#: Conditionally required field → the field its condition reads (统一社会信用代码 → 客户性质): a
-#: change to 客户性质 that leaves the USCC required and blank is a change with an error.
-_CONDITION_OF = {f.name: f.required_unless[0] for f in CUSTOMERS.fields if f.required_unless}
-
-#: Fields a new customer is compared on (the lookups are refreshed when one of them changes).
-_KEY_FIELDS = frozenset({"客户名称", "联系电话", "统一社会信用代码"})
-
-
-class CardColumns:
-    """CARD_FIELDS → canonical text of every card by position, each field turned into text the
-    first time it is asked for.
-
-    A batch reads a handful of a master's fields (the owner, the fields salespeople changed,
-    the keys new customers are compared on); text for all of 150,000 cards × 21 fields would
-    be most of the cost of the state.  Cards added by the merge are appended to every field.
-    """
-
-    def __init__(self, frame: pd.DataFrame | None = None) -> None:
-        self._frame = frame
-        self._text: dict[str, list[Text]] = {}
-        self._added: list[dict[str, Text]] = []
-
-    def __getitem__(self, name: str) -> list[Text]:
-        column = self._text.get(name)
-        if column is None:
-            column = canonical_column(self._frame[name], _CARD_KINDS[name]) if self._frame is not None else []
-            column += [card.get(name) for card in self._added]
-            self._text[name] = column
-        return column
-
-    def __len__(self) -> int:
-        return (0 if self._frame is None else len(self._frame)) + len(self._added)
-
-    def fill(self, names: Sequence[str]) -> None:
-        """Turn several fields into text in one pass (:func:`canonical_columns`)."""
-        todo = [n for n in names if n not in self._text]
-        if todo and self._frame is not None and not self._added:
-            self._text.update(canonical_columns(self._frame, todo, _CARD_KINDS))
-
-    def append(self, values: Mapping[str, Text]) -> None:
-        card = {n: values.get(n) for n in CARD_FIELDS}
-        self._added.append(card)
-        for name, column in self._text.items():
-            column.append(card[name])
-
-
-@dataclass
-class MasterState:
-    """What merging needs to know about the master: its cards, visits and change history.
-
-    Cards are kept column-wise (a master of 150,000 cards is never turned into 150,000 dicts)
-    and changed in place by :func:`merge`, so later files see earlier ones.
-    """
-
-    columns: CardColumns
-    """CARD_FIELDS → canonical text of every card, by position (new cards appended)."""
-    index: dict[str, int]
-    """客户编号 → position, for every ID held by exactly one card."""
-    rows: dict[str, int]
-    """客户编号 → its Excel row on 客户档案 (existing cards only)."""
-    duplicated: set[str] = field(default_factory=set)
-    """IDs held by more than one card (nobody may change those until the office fixes them)."""
-    ids: set[str] = field(default_factory=set)
-    """Every ID in use (duplicated ones included)."""
-    uscc: dict[str, str] = field(default_factory=dict)
-    """Normalised 统一社会信用代码 → 客户编号 (first card wins)."""
-    name_phone: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(normalised name, normalised phone) → 客户编号 (first card wins)."""
-    visits: set[tuple[Text, ...]] = field(default_factory=set)
-    """Every visit already on 拜访, as a tuple of VISIT_FIELDS' canonical text."""
-    history: dict[tuple[str, str], tuple[str, Text]] = field(default_factory=dict)
-    """(客户编号, field) → (template id, new value) of the latest 变更记录 row for it."""
-    stale: set[str] = field(default_factory=set)
-    """Cards whose name, phone or USCC changed since the lookups were built."""
-    created: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(template id, normalised 客户名称) → 客户编号 of every new customer created from that issue."""
-    allocator: IdAllocator | None = None
-    """Fresh IDs (learned from the master's IDs when the state is built, off the merge's path)."""
-
-    def has(self, cid: str) -> bool:
-        return cid in self.index
-
-    def get(self, cid: str, name: str) -> Text:
-        return self.columns[name][self.index[cid]]
-
-    def set(self, cid: str, name: str, value: Text) -> None:
-        self.columns[name][self.index[cid]] = value
-
-    def add(self, cid: str, values: Mapping[str, Text], np_key: tuple[str, str] | None) -> None:
-        """A new card, findable at once (``np_key`` computed by the worker)."""
-        self.index[cid] = len(self.columns)
-        self.columns.append(values)
-        self.ids.add(cid)
-        self.reindex(cid, np_key)
-
-    def reindex(self, cid: str, np_key: tuple[str, str] | None) -> None:
-        """Make a changed card findable by its USCC, and by name and phone when ``np_key`` is
-        known to match its current name and phone (else it is recomputed lazily)."""
-        key = _uscc_key(self.get(cid, "统一社会信用代码"))
-        if key is not None:
-            self.uscc.setdefault(key, cid)
-        if np_key is not None:
-            self.name_phone.setdefault(np_key, cid)
-        elif self.get(cid, "客户名称") and self.get(cid, "联系电话"):
-            self.stale.add(cid)
-
-    def lookups(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-        """The USCC and name+phone lookups, refreshed for the cards changed meanwhile."""
-        if self.stale:
-            cids = sorted(self.stale)
-            self.stale.clear()
-            _index(self, cids, [self.get(c, "统一社会信用代码") for c in cids],
-                   [self.get(c, "客户名称") for c in cids], [self.get(c, "联系电话") for c in cids])
-        return self.uscc, self.name_phone
-
-
-def _uscc_key(v: Text) -> str | None:
-    if not v:
-        return None
-    return re.sub(r"\s+", "", v).upper() or None
-
-
-def _uscc_keys(usccs: Sequence[Text]) -> list[str | None]:
-    """:func:`_uscc_key` of a whole column: plain ASCII letters and digits (nearly every
-    code) upper-cased in one Arrow pass, anything else (spaces, full-width) one by one."""
-    arr = pa.array(list(usccs), pa.large_string())
-    out: list[str | None] = pc.ascii_upper(arr).to_pylist()
-    simple = pc.match_substring_regex(arr, r"^[0-9A-Za-z]+$").fill_null(True)
-    for k in np.flatnonzero(~simple.to_numpy(zero_copy_only=False)).tolist():
-        out[k] = _uscc_key(usccs[k])
-    return out
-
-
-def _keys(names: Sequence[Text] | pd.Series, phones: Sequence[Text] | pd.Series) -> list[tuple[str, str] | None]:
-    """(normalised name, normalised phone) per card (one vectorised pass), None where either is
-    blank; the same normalisation as validation's possible-duplicate rule."""
-    nk = company_key(names if isinstance(names, pd.Series) else pd.Series(list(names), dtype="string"))
-    pk = phone_key(phones if isinstance(phones, pd.Series) else pd.Series(list(phones), dtype="string"))
-    out: list[tuple[str, str] | None] = list(zip(nk.tolist(), pk.tolist(), strict=True))
-    for k in np.flatnonzero(~(nk.notna().to_numpy(dtype=bool) & pk.notna().to_numpy(dtype=bool))).tolist():
-        out[k] = None  # pairs built in C, the few blanks patched after
-    return out
-
-
-def _name_keys(names: pd.Series) -> list[str | None]:
-    return [k if isinstance(k, str) and k else None for k in company_key(names.astype("string")).tolist()]
-
-
-def _index(state: MasterState, cids: Sequence[str], usccs: Sequence[Text], names: Sequence[Text] | pd.Series,
-           phones: Sequence[Text] | pd.Series) -> None:
-    """Add the cards to the lookups; a key already held keeps its first card."""
-    for lookup, keys in ((state.uscc, _uscc_keys(usccs)), (state.name_phone, _keys(names, phones))):
-        first: dict[Any, str] = dict(zip(reversed(keys), reversed(cids), strict=True))  # the first card wins
-        first.pop(None, None)
-        if lookup:
-            for key, cid in first.items():
-                lookup.setdefault(key, cid)
-        else:
-            lookup.update(first)
-
-
-def visit_key(values: Mapping[str, Text]) -> tuple[Text, ...]:
-    """A visit as the tuple that recognises it again."""
-    return tuple(values.get(n) for n in VISIT_FIELDS)
-
-
-def master_state(book: Book, history: Iterable[tuple[str, str, str, Text]] = ()) -> MasterState:
-    """The master's :class:`MasterState` from its typed tables (客户档案, 拜访) and the rows of its
-    变更记录 as ``(customer_id, field, template_id, new_value)`` in the order written."""
-    cards_t = book.table("客户档案")
-    state = MasterState(columns=CardColumns(), index={}, rows={})
-    if cards_t is not None:
-        frame = cards_t.frame
-        state.columns = CardColumns(frame)
-        state.columns.fill(["客户编号", "业务员", "统一社会信用代码"])
-        ids = state.columns["客户编号"]
-        counts = Counter(cid for cid in ids if cid is not None)
-        state.ids = set(counts)
-        state.duplicated = {i for i, n in counts.items() if n > 1}
-        kept = [(k, cid) for k, cid in enumerate(ids) if cid is not None and cid not in state.duplicated]
-        keep, kept_ids = [k for k, _ in kept], [cid for _, cid in kept]
-        state.index = dict(zip(kept_ids, keep, strict=True))
-        state.rows = dict(zip(kept_ids, frame[ROW].to_numpy(dtype=np.int64)[keep].tolist(), strict=True))
-        uscc = state.columns["统一社会信用代码"]
-        # Names and phones straight from the typed frame: their keys ignore the spaces that
-        # canonical text trims, and most of a master's names are never needed as text.
-        _index(state, kept_ids, [uscc[k] for k in keep], frame["客户名称"].iloc[keep], frame["联系电话"].iloc[keep])
-    visits_t = book.table("拜访")
-    if visits_t is not None:
-        columns = list(canonical_columns(visits_t.frame, VISIT_FIELDS, _VISIT_KINDS).values())
-        state.visits = set(zip(*columns, strict=True)) if columns and len(visits_t) else set()
-    made = []
-    for cid, name, template_id, new in history:
-        state.history[(cid, name)] = (template_id, new)
-        if name == NEW_CUSTOMER_FIELD:
-            made.append((template_id, new, cid))
-    keys = _name_keys(pd.Series([m[1] for m in made], dtype="string"))
-    for (template_id, _, cid), key in zip(made, keys, strict=True):
-        if key is not None:
-            state.created.setdefault((template_id, key), cid)
-    state.allocator = IdAllocator(state.ids)
-    return state
-
-
-# --------------------------------------------------------------------------------------------
-# New IDs
-
-
-_ID_RE = re.compile(r"^(.*?)(\d+)$")
-
-
-class IdAllocator:
-    """Fresh IDs continuing the master's dominant pattern (prefix + zero-padded number).
-
-    The pattern is the most common (prefix, digit count) among the existing IDs; numbering
-    continues after the largest number with that prefix, skipping any ID already taken.
-    Without a numbered ID the pattern is ``KH`` + 5 digits.  Learned once per merge.
-    """
-
-    def __init__(self, existing: Iterable[str]) -> None:
-        self.taken = existing if isinstance(existing, set) else set(existing)
-        patterns: Counter[tuple[str, int]] = Counter()
-        largest: dict[str, int] = {}
-        for cid in self.taken:
-            m = _ID_RE.match(cid)
-            if m is None:
-                continue
-            prefix, digits = m.group(1), m.group(2)
-            patterns[(prefix, len(digits))] += 1
-            largest[prefix] = max(largest.get(prefix, 0), int(digits))
-        if patterns:
-            (self.prefix, self.width), _ = max(patterns.items(), key=lambda kv: (kv[1], kv[0][1], kv[0][0]))
-        else:
-            self.prefix, self.width = DEFAULT_ID_PREFIX, DEFAULT_ID_WIDTH
-        self.number = largest.get(self.prefix, 0)
-
-    def next(self) -> str:
-        while True:
-            self.number += 1
-            cid = f"{self.prefix}{self.number:0{self.width}d}"
-            if cid not in self.taken:
-                self.taken.add(cid)
-                return cid
-
-
-def next_ids(existing: Iterable[str], n: int) -> list[str]:
-    """``n`` fresh IDs after ``existing`` (see :class:`IdAllocator`)."""
-    ids = IdAllocator(set(existing))
-    return [ids.next() for _ in range(n)]
+from salesxl.core.merge_keys import (
+    DEFAULT_ID_PREFIX,
+    DEFAULT_ID_WIDTH,
+    NEW_CUSTOMER_FIELD,
+    VISIT_LOG_FIELD,
+    Text,
+    canonical_column,
+    canonical_columns,
+    card_kind,
+    uscc_key,
+    visit_key,
+    visit_kind,
+)
+from salesxl.core.money import decimal_to_fen
+from salesxl.core.returned import (
+    Card,
+    Returned,
+    ReturnedBook,
+    Visit,
+    returned_from_book,
+    returned_from_books,
+)
+from salesxl.core.schema import FieldType
+from salesxl.core.templates import CARD_FIELDS, EDITABLE_FIELDS, VISIT_FIELDS, LayoutProblem
+
+__all__ = [
+    "DEFAULT_ID_PREFIX",
+    "DEFAULT_ID_WIDTH",
+    "NEW_CUSTOMER_FIELD",
+    "REASONS",
+    "VISIT_LOG_FIELD",
+    "Card",
+    "CardColumns",
+    "Change",
+    "Conflict",
+    "FileMerge",
+    "IdAllocator",
+    "LogRow",
+    "MasterState",
+    "MergeResult",
+    "Rejection",
+    "Returned",
+    "ReturnedBook",
+    "Text",
+    "Visit",
+    "canonical_column",
+    "canonical_columns",
+    "cell_kind",
+    "cell_value",
+    "master_state",
+    "merge",
+    "next_ids",
+    "returned_from_book",
+    "returned_from_books",
+    "visit_key",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -977,7 +358,7 @@ class _Merger:
         if not changed:
             return None
         bad = [f for f in card.errors if f.field in changed
-               or (f.code is Code.MISSING_VALUE and _CONDITION_OF.get(f.field or "") in changed)]
+               or (f.code is Code.MISSING_VALUE and CONDITION_OF.get(f.field or "") in changed)]
         if bad:
             return self.reject(sheet, card.row, cid, "row-errors", findings=bad)
         for name in changed:
@@ -992,7 +373,7 @@ class _Merger:
             state.set(cid, name, new)
             state.history[(cid, name)] = (self.tid, new)
             self.result.updates.setdefault(cid, {})[name] = new
-        if _KEY_FIELDS.intersection(self.result.updates.get(cid, ())):
+        if KEY_FIELDS.intersection(self.result.updates.get(cid, ())):
             same = all(state.get(cid, n) == card.values.get(n) for n in ("客户名称", "联系电话"))
             state.reindex(cid, card.np_key if same else None)
         return None
@@ -1008,7 +389,7 @@ class _Merger:
             self.fm.already += 1  # created from this very issue before (a corrected copy sent again)
             return None
         by_uscc, by_name_phone = state.lookups()
-        uscc = _uscc_key(card.values.get("统一社会信用代码"))
+        uscc = uscc_key(card.values.get("统一社会信用代码"))
         np_key = card.np_key
         for found, how, how_en in ((by_uscc.get(uscc) if uscc else None, "统一社会信用代码", "USCC"),
                                    (by_name_phone.get(np_key) if np_key else None, "客户名称和联系电话", "name and phone")):
@@ -1075,7 +456,7 @@ def cell_value(name: str, text: Text, *, visit: bool = False) -> str | int | flo
     """
     if text is None:
         return None
-    kind = _visit_kind(name) if visit else _card_kind(name)
+    kind = visit_kind(name) if visit else card_kind(name)
     try:
         if kind is FieldType.AMOUNT:
             return decimal_to_fen(text)
@@ -1093,6 +474,6 @@ def cell_value(name: str, text: Text, *, visit: bool = False) -> str | int | flo
 
 def cell_kind(name: str, *, visit: bool = False) -> str:
     """The :class:`~salesxl.io.columns.ColumnPatch` kind of a field's master column."""
-    kind = _visit_kind(name) if visit else _card_kind(name)
+    kind = visit_kind(name) if visit else card_kind(name)
     return {FieldType.AMOUNT: "amount", FieldType.DATE: "date", FieldType.INTEGER: "number",
             FieldType.NUMBER: "number"}.get(kind, "text")

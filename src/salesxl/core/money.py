@@ -13,9 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-#: Largest amount read exactly: 10^13 元.  Doubles hold 15–16 significant digits, so beyond
-#: this a cell's value cannot be trusted to the fen; such a cell is reported as unreadable.
-MAX_ABS_YUAN = 1e13
+from salesxl.core.plain_rules import MAX_ABS_YUAN
+
+# MAX_ABS_YUAN, the largest amount read exactly (10^13 元): doubles hold 15–16 significant
+# digits, so beyond it a cell's value cannot be trusted to the fen; such a cell is unreadable.
 
 _CENT = Decimal("0.01")
 

@@ -14,17 +14,24 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from salesxl.core.plain_rules import (
+    DEFAULT_AGING_BUCKETS,
+    DEFAULT_LEVEL_A_SHARE,
+    DEFAULT_LEVEL_B_SHARE,
+    bucket_labels,
+)
+
 
 class Settings(BaseModel):
     """Every setting of spec §3 with its default.  Field titles are the Chinese names."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    aging_buckets: tuple[int, ...] = Field((30, 60, 90, 180, 365), title="账龄分段")
+    aging_buckets: tuple[int, ...] = Field(DEFAULT_AGING_BUCKETS, title="账龄分段")
     stop_shipment_days: int = Field(90, ge=0, title="停发逾期天数")
     level_months: int = Field(12, ge=1, title="等级统计月数")
-    level_a_share: Decimal = Field(Decimal("0.80"), ge=0, le=1, title="A类累计占比")
-    level_b_share: Decimal = Field(Decimal("0.95"), ge=0, le=1, title="B类累计占比")
+    level_a_share: Decimal = Field(Decimal(DEFAULT_LEVEL_A_SHARE), ge=0, le=1, title="A类累计占比")
+    level_b_share: Decimal = Field(Decimal(DEFAULT_LEVEL_B_SHARE), ge=0, le=1, title="B类累计占比")
     new_customer_days: int = Field(180, ge=0, title="新客户天数")
     active_days: int = Field(365, ge=0, title="活跃天数")
     route_capacity: int = Field(8, ge=1, title="每路线客户数")
@@ -94,12 +101,7 @@ class Settings(BaseModel):
 
     def bucket_labels(self) -> list[str]:
         """``["0-30", "31-60", …, ">365"]``: the aging bucket keys of spec §5."""
-        labels, low = [], 0
-        for high in self.aging_buckets:
-            labels.append(f"{low}-{high}")
-            low = high + 1
-        labels.append(f">{self.aging_buckets[-1]}")
-        return labels
+        return bucket_labels(self.aging_buckets)
 
 
 def _whole(value: Any) -> int:

@@ -1,10 +1,13 @@
 """Build the xlwings Lite template (``main.py`` and ``requirements.txt``) from salesxl's sources.
 
 xlwings Lite cannot install salesxl (see the template's docstring), so its ``main.py`` must
-carry the rules itself.  Rather than a hand copy that drifts, the identifier rules are inlined
-at build time from :mod:`salesxl.core.idrules` — the very module salesxl's vectorised checks
-are built from — into :mod:`salesxl.excel.lite_template`, at the ``from salesxl.core.idrules
-import (…)`` block marked ``@inline``.  The committed ``templates/lite/main.py`` is this
+carry the rules itself.  Rather than a hand copy that drifts, the rules are inlined at build
+time from salesxl's core — :mod:`salesxl.core.idrules` (identifiers: the very module the
+vectorised checks are built from) and :mod:`salesxl.core.plain_rules` (amounts, dates, levels,
+aging: the patterns and defaults the column readers and settings use) — into
+:mod:`salesxl.excel.lite_template`, each at its ``from salesxl.core.<module> import (…)`` block
+marked ``@inline``; the header spellings and option lists are written as literals from
+:mod:`salesxl.core.schema` (:func:`vocabulary_source`).  The committed ``templates/lite/main.py`` is this
 function's output (regenerate it with ``salesxl template lite --out templates/lite --force``);
 a test holds the two equal.
 """
@@ -14,7 +17,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from salesxl.core import idrules
+from salesxl.core import idrules, plain_rules
+from salesxl.core.schema import SHEETS, Field
 from salesxl.errors import BadArguments
 
 #: The hand-written part of ``main.py`` (read as text, never imported: it needs xlwings).
@@ -29,8 +33,46 @@ xlwings
 phonenumbers
 """
 
-_INLINE = re.compile(r"^from salesxl\.core\.idrules import \(  # noqa: E402 - @inline [^\n]*\n(?:    [^\n]*\n)*\)\n",
+#: The modules of salesxl.core whose source Lite's main.py carries, in the template's order.
+INLINED = (idrules, plain_rules)
+
+_INLINE = re.compile(r"^from salesxl\.core\.(\w+) import \(  # noqa: E402 - @inline [^\n]*\n(?:    [^\n]*\n)*\)\n",
                      re.MULTILINE)
+
+
+#: The fields whose header spellings Lite's balance functions read: (sheet, field).
+BALANCE_FIELDS = (("销售", "日期"), ("销售", "客户编号"), ("销售", "数量"), ("销售", "单价"), ("销售", "金额"),
+                  ("收款", "类型"))
+#: The 客户档案 fields Lite's customer check reads (its required ones are the schema's).
+CUSTOMER_FIELDS = ("客户编号", "客户名称", "客户性质", "统一社会信用代码", "联系电话", "业务员")
+
+_VOCABULARY = re.compile(r"^# @vocabulary:.*?^# @end vocabulary\n", re.MULTILINE | re.DOTALL)
+
+
+def _spellings(f: Field) -> tuple[str, ...]:
+    """A header's accepted spellings as Lite compares them (lower case): the reader's own."""
+    return tuple(dict.fromkeys(s.lower() for s in (f.name, f.english, *f.aliases)))
+
+
+def _options(f: Field) -> dict[str, str]:
+    """An option list's spellings (Chinese, English in lower case) → the canonical Chinese."""
+    return {spelling: zh for zh, en in f.enum for spelling in (zh, en.lower())}
+
+
+def vocabulary_source() -> str:
+    """The literals Lite's ``main.py`` takes from :mod:`salesxl.core.schema`: header spellings,
+    receipt types, customer natures, the required customer fields."""
+    customers = SHEETS["客户档案"]
+    values = {
+        "_HEADERS": {name: _spellings(SHEETS[sheet].field(name)) for sheet, name in BALANCE_FIELDS},
+        "_KINDS": _options(SHEETS["收款"].field("类型")),
+        "_CUSTOMER_HEADERS": {name: _spellings(customers.field(name)) for name in CUSTOMER_FIELDS},
+        "_NATURES": _options(customers.field("客户性质")),
+        "_REQUIRED": tuple(name for name in CUSTOMER_FIELDS if customers.field(name).required),
+    }
+    return ("# --- written from salesxl/core/schema.py by salesxl.excel.lite.build_lite: do not edit ---\n"
+            + "".join(f"{name} = {value!r}\n" for name, value in values.items())
+            + "# --- end of the schema's vocabulary ---\n")
 
 
 _IMPORT = re.compile(r"^(?:import [\w.]+|from [\w.]+ import [\w, ]+)$", re.MULTILINE)
@@ -51,15 +93,28 @@ def _module_body(source: str, template: str) -> str:
 
 
 def lite_main_source() -> str:
-    """The text of Lite's ``main.py``: the template with the identifier rules inlined."""
+    """The text of Lite's ``main.py``: the template with each core module of :data:`INLINED`
+    inlined in place of its ``from salesxl.core.<module> import (…)`` block marked ``@inline``.
+
+    The block must import every public name the template uses from that module (ruff and the
+    parity tests see to it), and the template must import what the module imports."""
     template = TEMPLATE.read_text(encoding="utf-8")
-    rules = Path(idrules.__file__).read_text(encoding="utf-8")
-    if len(_INLINE.findall(template)) != 1:
-        raise RuntimeError("lite_template.py must import salesxl.core.idrules exactly once, marked @inline")
-    inlined = ("# --- inlined from salesxl/core/idrules.py by salesxl.excel.lite.build_lite: do not edit ---\n\n"
-               + _module_body(rules, template)
-               + "\n# --- end of salesxl/core/idrules.py ---\n")
-    return _INLINE.sub(lambda _: inlined, template)
+    modules = {m.__name__.rsplit(".", 1)[1]: m for m in INLINED}
+    found = [m.group(1) for m in _INLINE.finditer(template)]
+    if sorted(found) != sorted(modules):
+        raise RuntimeError(f"lite_template.py must import each of {sorted(modules)} exactly once, marked @inline; "
+                           f"found {found}")
+
+    def inline(match: re.Match[str]) -> str:
+        name = match.group(1)
+        rules = Path(str(modules[name].__file__)).read_text(encoding="utf-8")
+        return (f"# --- inlined from salesxl/core/{name}.py by salesxl.excel.lite.build_lite: do not edit ---\n\n"
+                + _module_body(rules, template)
+                + f"\n# --- end of salesxl/core/{name}.py ---\n")
+
+    if len(_VOCABULARY.findall(template)) != 1:
+        raise RuntimeError("lite_template.py must hold one '# @vocabulary:' … '# @end vocabulary' block")
+    return _VOCABULARY.sub(lambda _: vocabulary_source(), _INLINE.sub(inline, template))
 
 
 def build_lite(out_dir: str | Path, *, force: bool = False) -> list[Path]:
@@ -83,4 +138,5 @@ def build_lite(out_dir: str | Path, *, force: bool = False) -> list[Path]:
     return [main, requirements]
 
 
-__all__ = ["REQUIREMENTS", "TEMPLATE", "build_lite", "lite_main_source"]
+__all__ = ["BALANCE_FIELDS", "CUSTOMER_FIELDS", "INLINED", "REQUIREMENTS", "TEMPLATE", "build_lite",
+           "lite_main_source", "vocabulary_source"]
