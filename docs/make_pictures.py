@@ -18,6 +18,7 @@ LibreOffice (``soffice --headless --convert-to pdf``) and renders pages with ``p
 * ``docs/img/balances-print.png`` — a whole printed page of 往来余额 of the clean demo company
   (:func:`balances_picture`): title in the page header, every column on one page, page numbers.
 * ``docs/img/dunning-letter.png`` — a 催款函 of the clean demo company (:func:`dunning_picture`).
+* ``docs/img/customer-form.png`` — the demo's 客户信息表 for one customer (:func:`customer_form_picture`).
 
 The pictures are cropped to the printed area (``pdftotext -bbox``) and stay under ~300 KB.
 
@@ -306,6 +307,20 @@ def dunning_picture(folder: Path) -> Path:
     return statement
 
 
+def customer_form_picture(folder: Path) -> Path:
+    """``docs/img/customer-form.png``: the 客户信息表 of the demo's first customer
+    (``salesxl template customer --from demo.xlsx --customer KH00001``), as LibreOffice prints it."""
+    from salesxl.demo import build_demo
+
+    book = build_demo(folder / "demo-form")
+    form = api.customer_form(book, customer="KH00001", out=folder / "form" / "客户信息表.xlsx",
+                             as_of=dt.date(2026, 11, 1))
+    pdf = to_pdf(form, folder)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(IMG / "customer-form")], check=True)
+    return form
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="keep the workbooks and the PDF in this folder")
@@ -329,6 +344,7 @@ def main() -> None:
         balances_picture(folder)
         routes_picture(folder)
         dunning_picture(folder)
+        customer_form_picture(folder)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in (book, marked, pdf):

@@ -32,6 +32,7 @@ from salesxl import api
 from salesxl.batch.inbox import owner_of, scan_inbox
 from salesxl.batch.master import LOG_SHEET, RECORD_SHEET, read_records
 from salesxl.batch.workers import load_template
+from salesxl.core.grid import column_letter
 from salesxl.core.merge import canonical_column, cell_value, next_ids, returned_from_books
 from salesxl.core.schema import CUSTOMERS
 from salesxl.core.tables import ROW
@@ -155,7 +156,7 @@ def template_lookalike(path: Path, sheets: dict[str, bytes]) -> Path:
     meta = TemplateMeta(salesperson="李静", issued_at=datetime(2026, 11, 1), master_name="销售管理.xlsx")
 
     def cell(r: int, c: int, v: Any) -> str:
-        return f'<c r="{chr(65 + c)}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+        return f'<c r="{column_letter(c)}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
 
     meta_xml = "".join(f'<row r="{r}">' + "".join(cell(r, c, v) for c, v in enumerate(row) if v is not None)
                        + "</row>" for r, row in enumerate(meta_rows(meta), 1) if row)
@@ -359,7 +360,7 @@ def test_rejections_conflicts_and_log(scenario: dict[str, Any]) -> None:
 def test_feedback_report_and_monthly_job(scenario: dict[str, Any]) -> None:
     out, report = scenario["out"], scenario["report"]
     fb = openpyxl.load_workbook(out / "反馈-李静.xlsx")
-    assert fb.sheetnames == ["概要", "已采纳", "冲突", "未采纳", "问题"]
+    assert fb.sheetnames == ["概要", "已采纳", "冲突", "未采纳", "问题", "档案待完善"]
     rejected = [r for r in fb["未采纳"].iter_rows(min_row=2, values_only=True)]
     assert any("KH00003" in str(r[3]) and "张伟" in r[6] for r in rejected)  # says whose customer it is
     assert [r[3] for r in fb["冲突"].iter_rows(min_row=2, values_only=True)] == ["KH00002"]

@@ -27,6 +27,7 @@ from salesxl.core.findings import Code
 from salesxl.core.schema import CUSTOMERS, requirement_text
 from salesxl.core.templates import (
     CARD_FIELDS,
+    EDITABLE_FIELDS,
     LAYOUT,
     META_SHEET,
     VISIT_FIELDS,
@@ -313,11 +314,11 @@ def test_template_states_the_rule_the_batch_enforces(demo_master: Path, tmp_path
     # Red where the contract's rule is broken: the formula reads the same rule.
     rules = {str(cf.sqref): [r.formula[0] for r in cf.rules] for cf in ws.conditional_formatting}
     [uscc_rule] = [f for ref, fs in rules.items() if ref.startswith(f"{uscc}3:") for f in fs]
-    assert uscc_rule == f'AND(COUNTA($C3:$T3)>0,${nature}3<>"个人",LEN(TRIM({uscc}3))=0)'
+    assert uscc_rule == f'AND(COUNTA($C3:${column_letter(EDITABLE_FIELDS[-1])}3)>0,${nature}3<>"个人",LEN(TRIM({uscc}3))=0)'
     for name in ("客户名称", "客户性质"):
         letter = column_letter(name)
         [f] = [f for ref, fs in rules.items() if ref.startswith(f"{letter}3:") for f in fs]
-        assert f == f"AND(COUNTA($C3:$T3)>0,LEN(TRIM({letter}3))=0)"
+        assert f == f"AND(COUNTA($C3:${column_letter(EDITABLE_FIELDS[-1])}3)>0,LEN(TRIM({letter}3))=0)"
     wb.close()
 
 

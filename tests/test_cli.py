@@ -172,7 +172,7 @@ def test_demo_command_runs_the_main_job(tmp_path: Path) -> None:
     done = salesxl("demo", "--out", str(tmp_path), "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["validation"]["errors"] == 9 and doc["validation"]["warnings"] == 1
+    assert doc["validation"]["errors"] == 9 and doc["validation"]["warnings"] == 2  # + over-contract (issue 18)
     for key in ("workbook", "checked", "ledger"):
         assert Path(doc[key]).exists(), key
     assert "校验结果" in openpyxl.load_workbook(doc["checked"], read_only=True).sheetnames

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import importlib.util
+import math
 import sys
 import typing
 from pathlib import Path
@@ -23,14 +24,16 @@ from typing import Any
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 import xlwings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesxl import api
-from salesxl.core import idrules
+from salesxl.core import card_rules, idrules, ledger, plain_rules
 from salesxl.core import worksheet_functions as wf
+from salesxl.core.schema import SHEETS
 from salesxl.demo import DEMO_END, build_demo
 from salesxl.excel.lite import build_lite, lite_main_source
 
@@ -87,7 +90,7 @@ def test_template_lite_command(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_identifier_rules_are_inlined_not_copied() -> None:
     """Every definition of salesxl.core.idrules appears in main.py exactly as in salesxl, and
-    main.py defines no identifier rule of its own."""
+    main.py defines no identifier or card rule of its own."""
     main = (LITE / "main.py").read_text(encoding="utf-8")
     rules = Path(idrules.__file__).read_text(encoding="utf-8")
     body = rules[rules.index("# ====="):rules.index("__all__ = [")]
@@ -95,7 +98,7 @@ def test_identifier_rules_are_inlined_not_copied() -> None:
     tree = ast.parse(main)
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert not [d for d in defined if ("uscc" in d or "phone" in d) and not d.startswith("salesxl_")
-                and d not in idrules.__dict__], defined
+                and d not in idrules.__dict__ and d not in card_rules.__dict__], defined
     assert main.count("USCC_CHARSET = ") == 1 and main.count("def is_valid_phone(") == 1
 
 
@@ -227,6 +230,39 @@ def test_balances(lite: ModuleType) -> None:
     assert lite.salesxl_balance("KH1", [["产品"]], None).startswith(ERR)
 
 
+def test_receipt_directions_are_the_contracts_types() -> None:
+    """The netting's sign table covers exactly the 收款 类型 options, and the ledger reads it."""
+    assert set(plain_rules.RECEIPT_DIRECTION) == set(SHEETS["收款"].field("类型").enum_values)
+    assert set(ledger.KINDS) >= set(plain_rules.RECEIPT_DIRECTION)
+
+
+_LINE = st.tuples(st.one_of(st.none(), st.floats(-50, 50).map(lambda x: round(x, 2))),
+                  st.one_of(st.none(), st.integers(-10**7, 10**7)), st.one_of(st.none(), st.integers(0, 10**6)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_LINE, max_size=20))
+def test_netting_rules_are_one_text_for_a_cell_and_a_column(lines: list[tuple[Any, Any, Any]]) -> None:
+    """The ledger's vectorised line reading (sale_directions) and Lite's per-cell one
+    (line_fen, line_direction) give the same fen and direction; receivable/prepaid likewise."""
+    sales = pd.DataFrame({
+        "数量": pd.Series([q for q, _, _ in lines], dtype="Float64"),
+        "金额": pd.Series([a for _, a, _ in lines], dtype="Int64"),
+        "单价": pd.Series([p for _, _, p in lines], dtype="Int64"),
+    })
+    amount, has, direction = ledger.sale_directions(sales)
+    for i, (q, a, p) in enumerate(lines):
+        got = plain_rules.line_fen(a, q, p)
+        assert has[i] == (got is not None)
+        if got is not None:
+            assert amount[i] == got
+            assert direction[i] == plain_rules.line_direction(math.nan if q is None else q, got)
+    net = amount * direction
+    receivable, prepaid = plain_rules.receivable_prepaid(net)
+    assert list(receivable) == [plain_rules.receivable_prepaid(int(x))[0] for x in net] == [max(x, 0) for x in net]
+    assert list(prepaid) == [plain_rules.receivable_prepaid(int(x))[1] for x in net] == [max(-x, 0) for x in net]
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_demo(tmp_path_factory.mktemp("lite"))
@@ -275,13 +311,50 @@ def test_customer_checks_agree_with_the_validator(lite: ModuleType, demo: Path) 
     report = api.validate(demo, as_of=DEMO_END)
     sheet = report.findings[0].sheet if report.findings else "客户档案"
     sheet = next(f.sheet for f in report.findings if f.field in ("客户编号", "联系电话", "统一社会信用代码"))
-    expected = {(f.row, f.column, f.code.value) for f in report.findings
+    expected = {(f.row, f.column, f.code.value, f.message()) for f in report.findings
                 if f.sheet == sheet and f.code.value in CHECKED
-                and f.field in ("客户编号", "客户名称", "客户性质", "业务员", "统一社会信用代码", "联系电话")
-                and not (f.code.value == "duplicate-id" and f.field != "客户编号")}
+                and f.field in ("客户编号", "客户名称", "客户性质", "业务员", "统一社会信用代码", "联系电话")}
     rows = lite.customer_findings(_values(demo, sheet), sheet)
-    got = {(r[1], r[2], r[6]) for r in rows}
+    got = {(r[1], r[2], r[6], r[7]) for r in rows}
     assert expected and got == expected
+
+
+def test_customer_checks_agree_on_every_rule(lite: ModuleType, tmp_path: Path) -> None:
+    """A small card sheet with each case of the card rules: Lite's findings and messages are the
+    validator's (blank and unknown 客户性质 are not exempt; USCC repeats compare folded codes)."""
+    ric = "11010519491231002"
+    ric += idrules.resident_id_check_char(ric)
+    rows = [
+        ["客户编号", "客户名称", "客户性质", "统一社会信用代码", "联系电话", "业务员"],
+        ["KH1", "甲公司", "一般公司", "91350100M000100Y43", "13812345678", "张伟"],
+        ["KH2", None, "公司", None, "123", "张伟"],
+        ["KH3", "丙", None, None, None, "张伟"],
+        ["KH4", "丁", "个人", ric, None, "张伟"],
+        ["KH5", "戊", "个人", None, "010-62345678", "张伟"],
+        ["KH6", "己", "一般公司", "91350100m000100y43", None, "张伟"],
+        ["KH1", "庚", "个人", "无", None, None],
+    ]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户档案"
+    for r in rows:
+        ws.append(r)
+    wb.save(tmp_path / "cards.xlsx")
+    report = api.validate(tmp_path / "cards.xlsx", as_of=DEMO_END)
+    expected = {(f.row, f.column, f.code.value, f.message()) for f in report.findings
+                if f.sheet == "客户档案" and f.code.value in CHECKED}
+    got = {(r[1], r[2], r[6], r[7]) for r in lite.customer_findings(rows)}
+    assert {c for _, _, c, _ in expected} == CHECKED
+    assert got == expected
+    without = [r[:1] + r[2:] for r in rows]  # no 客户名称 column: the reader's missing-column
+    wb = openpyxl.Workbook()
+    wb.active.title = "客户档案"
+    for r in without:
+        wb.active.append(r)
+    wb.save(tmp_path / "no-name.xlsx")
+    missing = [(f.row, f.field, f.message()) for f in api.validate(tmp_path / "no-name.xlsx", as_of=DEMO_END).findings
+               if f.sheet == "客户档案" and f.code.value == "missing-column"]
+    assert missing and missing == [(r[1], r[3], r[7]) for r in lite.customer_findings(without) if r[6] == "missing-column"]
 
 
 class _Range:

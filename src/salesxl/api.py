@@ -15,18 +15,25 @@ from datetime import date
 from pathlib import Path
 
 from salesxl.batch.outcome import BatchReport
+from salesxl.batch.review import ReviewReport
 from salesxl.batch.workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from salesxl.commands import (
+    CARDS_SHEETS,
     CLASSIFY_REQUIRES,
     CLASSIFY_SHEETS,
     OFFSET_REQUIRES,
     OFFSET_SHEETS,
     TEMPLATE_SHEETS,
     VALIDATE_REQUIRES,
+    CardsResult,
     SheetSummary,
     ValidationReport,
+    cards,
+    cards_to_book,
     classify,
     classify_to_book,
+    customer_form,
+    customer_forms,
     describe,
     ledger,
     offset,
@@ -46,6 +53,7 @@ from salesxl.core.summary import (
     report_name,
 )
 from salesxl.io.reading import Progress
+from salesxl.plan_commands import contracts, weekly  # v1.1: issue 18
 
 __all__ = [
     "CLASSIFY_REQUIRES", "CLASSIFY_SHEETS", "DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "OFFSET_REQUIRES",
@@ -53,7 +61,20 @@ __all__ = [
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
     "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
+    "CARDS_SHEETS", "CardsResult", "cards", "cards_to_book", "customer_form", "customer_forms", "review",
+    "contracts", "weekly",
 ]
+
+
+def review(master: str | Path) -> ReviewReport:
+    """Apply the customer-form answers the office approved (审核 = 同意) on ``master``'s 待审核
+    sheet, never the rejected ones (驳回): each applied field with 信息来源 = 客户填写 and a
+    变更记录 row, each row marked done — with the batch's write guarantees (lock, backup, one
+    atomic write).  See :mod:`salesxl.batch.review`; ``report.to_json()`` is the ``--json``
+    document, ``report.exit_code`` the CLI's status."""
+    from salesxl.batch.review import review as run_review
+
+    return run_review(master)
 
 
 def batch(

@@ -464,8 +464,12 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
     short_help=T("月度汇总：写成带图表的月报工作簿（读取有错误时退出码为 1）。",
                  "Monthly summary: a report workbook with charts."))
 @book_arg
-@click.option("--month", "month", required=True, metavar="YYYY-MM", cls=Option,
+@click.option("--month", "month", default=None, metavar="YYYY-MM", cls=Option,
               help=T("汇总月份，如 2026-10（余额截至该月最后一天）", "The month, e.g. 2026-10 (balances at its last day)"))
+@click.option("--quarter", "quarter", default=None, metavar="YYYYQn", cls=Option,
+              help=T("或汇总一个季度，如 2026Q4（季报）", "Or a quarter, e.g. 2026Q4 (the quarterly report)"))
+@click.option("--year", "year", default=None, metavar="YYYY", cls=Option,
+              help=T("或汇总一年，如 2026（年报）", "Or a year, e.g. 2026 (the annual report)"))
 @click.option(
     "--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
     help=T("月报工作簿路径（默认：工作簿旁的 月报-YYYY-MM.xlsx；与 --json 同用时，给出 --out 才写月报）",
@@ -475,21 +479,27 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
 @force_opt
 @json_opt
 @lang_opt
-def summary(book: Path, month: str, out_path: str | Path | None, force: bool, json_out: bool, lang: str) -> int:
+def summary(book: Path, month: str | None, quarter: str | None, year: str | None, out_path: str | Path | None,
+            force: bool, json_out: bool, lang: str) -> int:
     """月度汇总：销售、回款、应收/预收、客户构成、业务员业绩与费用，写成带图表的月报工作簿（读取有错误时退出码为 1）。
 
     Without --json the report 月报-YYYY-MM.xlsx is written beside BOOK (or at --out) and the key
     figures are printed; with --json the spec's summary document is printed and the report is
     written only when --out is given.  The workbook itself is never changed.
     """
-    from salesxl.core.summary import parse_month, report_name
+    from salesxl.commands import summary_period
+    from salesxl.core.plans import period_report_name
 
-    first = parse_month(month)
+    if month is None and quarter is None and year is None:  # as before v1.1: --month is what is missing
+        ctx = click.get_current_context()
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "month"))
+    period = summary_period(month, quarter, year)  # exactly one of them (v1.1: 季报, 年报)
     if out_path is None and not json_out:
-        out_path = book.parent / report_name(first)
+        out_path = book.parent / period_report_name(period)
     zh = lang != "en"
     with progress_bar("月报" if zh else "Summary") as progress:
-        result = api.summary(book, month=first, out=out_path, progress=progress, force=force)
+        result = api.summary(book, month=month, quarter=quarter, year=year, out=out_path, progress=progress,
+                             force=force)
     errors = sum(1 for f in result.findings if f.severity.value == "error")
     if json_out:
         emit_json(result.to_json())
@@ -520,7 +530,11 @@ def _print_summary(result: Any, lang: str) -> None:
 
     heads = (("指标", "本月", "上月", "环比", "去年同月", "同比") if zh
              else ("Figure", "This month", "Last month", "MoM", "A year ago", "YoY"))
-    table = console_table(heads, title=(f"{result.month_text} 月度汇总（截至 {result.as_of}）" if zh
+    if getattr(result, "period", None) is not None:  # v1.1 季报 / 年报
+        heads = (("指标", "本期", "上期", "环比", "去年同期", "同比") if zh
+                 else ("Figure", "This period", "Previous", "Change", "A year ago", "YoY"))
+    table = console_table(heads, title=(f"{result.month_text} {'汇总' if result.period else '月度汇总'}（截至 {result.as_of}）"
+                                        if zh
                                         else f"Summary of {result.month_text} (as of {result.as_of})"),
                           right=heads[1:])
     for r in result.kpis.itertuples(index=False):
@@ -530,7 +544,7 @@ def _print_summary(result: Any, lang: str) -> None:
                       show(r.kind, prev), pct(change(cur, prev)), show(r.kind, year), pct(change(cur, year)))
     out.print(table)
     if result.written is not None:
-        out.print(f"{'已写入月报：' if zh else 'Report written: '}{result.written}")
+        out.print(f"{'已写入报表：' if zh else 'Report written: '}{result.written}")
 
 
 @app.command(help=T(
@@ -662,6 +676,47 @@ def template_salesperson(book: Path, salesperson: str | None, every: bool, out_p
         return 0
     out.print(f"已生成 {len(paths)} 份业务员模板：" if zh else f"{len(paths)} salesperson template(s) written:")
     for p in paths:
+        out.print(f"  {p}")
+    return 0
+
+
+@template.command("customer", help=T(
+    "生成给客户本人填写的客户信息表（.xlsx，无宏，受保护）：只预填该客户自己的基本资料，"
+    "交回后由 salesxl batch 列入待审核，审核同意后才更新档案。",
+    "Make the customer's own form (.xlsx, no macros, protected), pre-filled with that customer's own "
+    "basic data only; returned through salesxl batch, its answers wait on 待审核 until the office approves."),
+    short_help=T("生成给客户填写的客户信息表（.xlsx，无宏）。", "Make a customer's own form (.xlsx, no macros)."))
+@click.option("--from", "book", required=True, type=click.Path(path_type=Path, dir_okay=False), cls=Option,
+              metavar=T("工作簿", "BOOK"), help=T("母版工作簿（含客户档案）", "The master workbook (with 客户档案)"))
+@click.option("--customer", default=None, metavar=T("客户编号", "ID"), cls=Option,
+              help=T("客户编号（与 --all 二选一）", "The customer's ID (or --all)"))
+@click.option("--all", "every", is_flag=True, cls=Option,
+              help=T("为每个客户各生成一份：--out 是目录", "One for every customer: --out is a folder"))
+@click.option("--out", "out_path", required=True, type=click.Path(), cls=Option, metavar=T("路径", "PATH"),
+              help=T("输出的 .xlsx 文件（用 --all 时为目录）", "The .xlsx to write (with --all: a folder)"))
+@force_opt
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", cls=Option,
+              help=T("发放日期（默认现在）", "Issue date (default: now)"))
+@json_opt
+@lang_opt
+def template_customer(book: Path, customer: str | None, every: bool, out_path: str, as_of: str | None,
+                      force: bool, json_out: bool, lang: str) -> int:
+    """生成给客户本人填写的客户信息表（.xlsx，无宏，受保护）。"""
+    if every == (customer is not None):
+        raise BadArguments("请给出 --customer 客户编号 或 --all（二选一）", "give either --customer ID or --all")
+    issued = parse_as_of(as_of) if as_of is not None else None
+    zh = lang != "en"
+    with progress_bar("客户信息表" if zh else "Customer forms") as progress:
+        if every:
+            paths = api.customer_forms(book, out_dir=out_path, as_of=issued, progress=progress)
+        else:
+            paths = [api.customer_form(book, customer=str(customer), out=out_path, as_of=issued, progress=progress,
+                                       force=force)]
+    if json_out:
+        emit_json({"forms": [str(p) for p in paths]})
+        return 0
+    out.print(f"已生成 {len(paths)} 份客户信息表：" if zh else f"{len(paths)} customer form(s) written:")
+    for p in paths[:20]:
         out.print(f"  {p}")
     return 0
 
@@ -852,10 +907,195 @@ def demo(out_dir: Path, seed: int, scale: bool, clean: bool, json_out: bool, lan
         (f"salesxl template salesperson --from {path} --all --out 业务员模板", "给每位业务员的模板",
          "a template per salesperson"),
     ]
+    returned = Path(path).parent / "客户信息表-回传"
+    if returned.is_dir():  # issue 19: the cards, and a customer's form come back for review
+        steps += [
+            (f"salesxl cards {path} --as-of {demo_mod.DEMO_END}", "档案完整度", "card completeness"),
+            (f"salesxl batch {returned} --master {path} --month {month} --out 批处理", "客户交回的信息表列入待审核",
+             "a customer's returned form onto 待审核"),
+            (f"salesxl review {path}", "采纳待审核中标为同意的修改", "apply the approved changes"),
+        ]
     out.print("下一步：" if zh else "Next:")
     for command, what_zh, what_en in steps:
         out.print(f"  {command}    # {what_zh if zh else what_en}", highlight=False, markup=False)
     return 0
+
+
+@app.command(help=T(
+    "档案完整度：每张客户档案卡四组内容（基本信息、客户特征、业务状况、交易活动）的完整度、缺少的栏目、"
+    "客户状态和是否过期未更新；用 --out 或 --in-place 时写入档案完整度工作表（读取有错误时退出码为 1）。",
+    "Card completeness: each customer card's share of the four content groups filled, the blank "
+    "columns, its status and whether it is stale; with --out or --in-place the sheet 档案完整度 is "
+    "written (exit status 1 when reading found errors)."),
+    short_help=T("档案完整度：每张客户卡的完整度、缺项和是否过期（读取有错误时退出码为 1）。",
+                 "Card completeness: filled share, gaps, stale cards."))
+@book_writer_options
+def cards(
+    book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool, lang: str
+) -> int:
+    """档案完整度：每张客户档案卡的完整度、缺项和是否过期（读取有错误时退出码为 1）。"""
+    day = parse_as_of(as_of)
+    check_out(out_path, in_place)
+    zh = lang != "en"
+    written = None
+    with progress_bar("档案完整度" if zh else "Cards") as progress:
+        if out_path is not None or in_place:
+            result, written = api.cards_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
+                                                force=force)
+        else:
+            result = api.cards(book, as_of=day, progress=progress)
+    if json_out:
+        sys.stdout.flush()
+        from salesxl.io.json_documents import write_cards_json
+
+        write_cards_json(result, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return _exit_for(result.findings)
+    _print_cards(result, lang)
+    if written is not None:
+        _print_written(written, lang)
+    return _reading_errors(result.findings, lang)
+
+
+def _print_cards(result: Any, lang: str, limit: int = 10) -> None:
+    """Cards per status with their average completeness, then the least complete chased cards."""
+    from salesxl.core.cards import missing_text
+    from salesxl.core.classification import STATUS_NAMES
+
+    zh = lang != "en"
+    c = result.cards
+    target = f"{float(result.target):.0%}"
+    out.print(f"截至 {result.as_of}：客户档案卡 {len(c)} 张（目标完整度 {target}，{result.stale_days} 天未更新为过期）" if zh
+              else f"As of {result.as_of}: {len(c)} cards (target {target}; stale after {result.stale_days} days)")
+    heads = ("客户状态", "卡片数", "平均完整度", "低于目标", "过期") if zh else ("Status", "Cards", "Average", "Below target", "Stale")
+    table = console_table(heads, title="档案完整度" if zh else "Completeness", right=heads[1:])
+    for key, name in STATUS_NAMES.items():
+        s = c[c["status"] == key]
+        if len(s):
+            table.add_row(name if zh else key, str(len(s)), f"{s['completeness'].mean():.0%}",
+                          str(int(s["incomplete"].sum())), str(int(s["stale"].sum())))
+    out.print(table)
+    low = c[c["incomplete"]].sort_values(["completeness", "row"], kind="stable")
+    if len(low):
+        heads = ("客户编号", "客户名称", "业务员", "完整度", "缺少") if zh else ("ID", "Name", "Salesperson", "Filled", "Missing")
+        t = console_table(heads, title="待完善（现有与新客户）" if zh else "To complete (current and new)", right=heads[3:4])
+        for r in low.head(limit).itertuples(index=False):
+            t.add_row(str(r.customer_id), str(r.customer_name or ""), str(r.salesperson or ""),
+                      f"{r.completeness:.0%}", missing_text(r.missing))
+        out.print(t)
+        if len(low) > limit:
+            out.print(f"……另有 {len(low) - limit} 张，见 --out 写出的档案完整度工作表或 --json" if zh
+                      else f"… {len(low) - limit} more: see the 档案完整度 sheet (--out) or --json")
+
+
+@app.command(help=T(
+    "审核客户信息表：把母版「待审核」工作表中标为同意的修改写入客户档案（信息来源记为客户填写，并记入变更记录），"
+    "驳回的永不写入；写入前备份，原子替换（有同意的修改无法采纳时退出码为 1）。",
+    "Review customer forms: apply the changes approved on the master's 待审核 sheet to the cards (source: "
+    "the customer's form; logged in 变更记录); rejected ones never; backup first, one atomic write (exit "
+    "status 1 when an approved change could not be applied)."),
+    short_help=T("审核客户信息表：采纳待审核中同意的修改。", "Apply the approved customer-form changes."))
+@click.argument("master", type=click.Path(path_type=Path), cls=Argument, metavar=T("母版", "MASTER"))
+@json_opt
+@lang_opt
+def review(master: Path, json_out: bool, lang: str) -> int:
+    """审核客户信息表：把待审核中标为同意的修改写入客户档案。"""
+    zh = lang != "en"
+    report = api.review(master)
+    if json_out:
+        emit_json(report.to_json(lang))
+        return report.exit_code
+    out.print(f"已采纳 {len(report.applied)} 项，驳回 {report.rejected} 项，未审核 {report.open} 项" if zh
+              else f"Applied {len(report.applied)}, rejected {report.rejected}, awaiting a decision {report.open}")
+    for p in report.problems:
+        out.print(f"  第 {p['row']} 行 {p['customer_id']} {p['field']}：{p['zh']}" if zh
+                  else f"  row {p['row']} {p['customer_id']} {p['field']}: {p['en']}", style="yellow")
+    if report.backup is not None:
+        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{report.backup}")
+    return report.exit_code
+
+
+# v1.1, issue 18: contracts (and below: summary over a quarter or year, the weekly report).
+@app.command(help=T(
+    "合同执行：每份合同的已执行金额、剩余、执行率和到期提醒（即将到期 / 已逾期）；写成合同执行与合同签订统计"
+    "工作簿，原工作簿不变（读取有错误时退出码为 1）。",
+    "Contracts: each contract's executed amount, remaining, execution rate and flag (expiring / overdue); "
+    "written as a workbook with the contract execution and contract statistics sheets; the book is not changed "
+    "(exit status 1 when reading found errors)."),
+    short_help=T("合同执行：已执行、剩余、执行率和到期提醒。", "Contracts: execution and expiry flags."))
+@book_arg
+@as_of_opt
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("合同执行工作簿路径（默认：工作簿旁的 合同执行-YYYY-MM-DD.xlsx；与 --json 同用时，给出 --out 才写）",
+                     "The contract workbook (default: 合同执行-YYYY-MM-DD.xlsx beside the book; with --json it is "
+                     "written only when --out is given)"))
+@force_opt
+@json_opt
+@lang_opt
+def contracts(book: Path, as_of: str | None, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """合同执行：已执行、剩余、执行率和到期提醒。"""
+    from salesxl.io.contract_report import contract_report_name
+
+    day = parse_as_of(as_of)
+    target: str | Path | None = out_path
+    if target is None and not json_out:
+        target = book.parent / contract_report_name(day)
+    zh = lang != "en"
+    with progress_bar("合同" if zh else "Contracts") as progress:
+        result = api.contracts(book, as_of=day, out=target, progress=progress, force=force)
+    if json_out:
+        emit_json(result.to_json())
+        return _exit_for(result.findings)
+    n = result.counts()
+    out.print(f"截至 {day}：合同 {n['contracts']} 份，即将到期 {n['expiring']} 份，已逾期 {n['overdue']} 份，"
+              f"超合同执行 {n['over']} 份" if zh else
+              f"As of {day}: {n['contracts']} contracts, {n['expiring']} expiring, {n['overdue']} overdue, "
+              f"{n['over']} over-executed")
+    if result.written is not None:
+        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
+    return _reading_errors(result.findings, lang)
+
+
+@app.command(help=T(
+    "销售周报：按 ISO 周（如 2026-W44）统计每位业务员的拜访、潜在客户、签订合同、销售、回款、本月目标进度和下周待办；"
+    "写成团队页加每人一页的可打印工作簿（读取有错误时退出码为 1）。",
+    "Weekly report: per salesperson for an ISO week (e.g. 2026-W44) the visits, prospects, contracts signed, "
+    "sales, collections, progress towards the month's target and next week's next steps; written as a "
+    "printable workbook with a team page and a sheet per salesperson (exit status 1 when reading found errors)."),
+    short_help=T("销售周报：每位业务员一周的拜访与业绩。", "Weekly report per salesperson."))
+@book_arg
+@click.option("--week", "week", required=True, metavar="YYYY-Www", cls=Option,
+              help=T("ISO 周，如 2026-W44（周一至周日）", "The ISO week, e.g. 2026-W44 (Monday to Sunday)"))
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("周报工作簿路径（默认：工作簿旁的 周报-YYYY-Www.xlsx；与 --json 同用时，给出 --out 才写）",
+                     "The report workbook (default: 周报-YYYY-Www.xlsx beside the book; with --json it is written "
+                     "only when --out is given)"))
+@force_opt
+@json_opt
+@lang_opt
+def weekly(book: Path, week: str, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """销售周报：每位业务员一周的拜访与业绩。"""
+    from salesxl.core.weekly import parse_week
+    from salesxl.io.weekly_report import weekly_report_name
+
+    key, _, _ = parse_week(week)  # a week the year lacks (2025-W53) stops here: exit 2
+    target: str | Path | None = out_path
+    if target is None and not json_out:
+        target = book.parent / weekly_report_name(key)
+    zh = lang != "en"
+    with progress_bar("周报" if zh else "Weekly") as progress:
+        result = api.weekly(book, week=key, out=target, progress=progress, force=force)
+    if json_out:
+        emit_json(result.to_json())
+        return _exit_for(result.findings)
+    t = result.team()
+    out.print(f"{key}（{result.monday} 至 {result.sunday}）：拜访 {t['visits']} 次，销售 {money(t['sales'])}，"
+              f"回款 {money(t['collections'])}，签订合同 {t['contracts_signed']} 份" if zh else
+              f"{key} ({result.monday} to {result.sunday}): {t['visits']} visits, sales {money(t['sales'])}, "
+              f"collections {money(t['collections'])}, {t['contracts_signed']} contracts signed")
+    if result.written is not None:
+        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
+    return _reading_errors(result.findings, lang)
 
 
 def _fail(message: str) -> int:

@@ -20,6 +20,8 @@ from salesxl.core import ledger
 from salesxl.core.classification import Classification
 from salesxl.core.classification import classify as classify_book
 from salesxl.core.findings import Finding, FindingCounts
+from salesxl.core.periods import Period
+from salesxl.core.plans import period_argument, period_report_name
 from salesxl.core.tables import Book
 from salesxl.core.validation import validate_book
 from salesxl.errors import BadArguments
@@ -280,14 +282,17 @@ from salesxl.core.summary import (  # noqa: E402
 def summary(
     path: str | Path,
     *,
-    month: date | str,
+    month: date | str | None = None,
     out: str | Path | None = None,
     progress: Progress | None = None,
     caveats: Sequence[str] = (),
     force: bool = False,
+    quarter: str | Period | None = None,
+    year: str | int | Period | None = None,
 ) -> MonthlySummary:
     """月度汇总 of the workbook at ``path`` for ``month`` (``"2026-10"`` or any date in it), as of
-    the month's last day, per spec §3 "Monthly summary": a
+    the month's last day — or (v1.1) for ``quarter`` (``"2026Q4"``) or ``year`` (``2026``), the
+    季报 / 年报 with targets by the parts rule — per spec §3 "Monthly summary": a
     :class:`~salesxl.core.summary.MonthlySummary` whose ``to_json()`` is the spec §5 document.
 
     With ``out`` the 月报 workbook is also written there (an existing folder gets
@@ -300,10 +305,13 @@ def summary(
     """
     from salesxl.io.report import write_report  # XlsxWriter only when a report is written
 
-    first = parse_month(month)
+    # v1.1: a quarter or a year instead of the month (季报 / 年报), spec §3 "Plans".
+    period = summary_period(month, quarter, year)
+    first: date | Period = period if period.kind != "month" else parse_month(month or "")
+    name = report_name(first) if isinstance(first, date) else period_report_name(period)
     target = None
     if out is not None:
-        target = files.resolve_out(out, book=Path(path), default_name=report_name(first), create=True)
+        target = files.resolve_out(out, book=Path(path), default_name=name, create=True)
         if target.suffix.lower() != ".xlsx":
             raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
         if not force:
@@ -318,6 +326,20 @@ def summary(
     return result
 
 
+def summary_period(month: date | str | None, quarter: str | Period | None, year: str | int | Period | None) -> Period:
+    """Exactly one of ``month``, ``quarter``, ``year`` → its period (a bad one: exit 2)."""
+    given = [v for v in (month, quarter, year) if v is not None]
+    if len(given) != 1:
+        raise BadArguments("请给出 --month、--quarter 或 --year 中的一个",
+                           "give exactly one of --month, --quarter or --year")
+    if quarter is not None:
+        return period_argument(quarter, "quarter")
+    if year is not None:
+        return period_argument(year if isinstance(year, Period) else str(year), "year")
+    first = parse_month(month)  # type: ignore[arg-type]
+    return Period.month(first.year, first.month)
+
+
 # Salesperson templates (issue 7, item 4), appended here.
 #: What a template needs from the master: the cards, who the salespeople are, the company name.
 TEMPLATE_SHEETS = ("客户档案", "业务员", "参数")
@@ -328,7 +350,12 @@ from datetime import datetime, time  # noqa: E402
 def _template_book(path: str | Path, as_of: date | None, progress: Progress | None) -> tuple[Book, datetime]:
     """The master read for templates, and the issue time: the as-of date at 00:00 (so the same
     issue gives the same file), else now to the second."""
-    book = read_book(path, sheets=TEMPLATE_SHEETS, progress=progress)
+    book = read_book(path, sheets=(*TEMPLATE_SHEETS, "合同"), progress=progress)
+    contracts = book.table("合同")
+    if contracts is not None and len(contracts):  # v1.1: 我的合同 needs the lines that execute them
+        sales = read_book(path, sheets=("销售",)).table("销售")
+        if sales is not None:
+            book.tables["销售"] = sales
     if book.table("客户档案") is None:
         raise BadArguments(f"「{Path(path).name}」中没有「客户档案」工作表，无法生成业务员模板",
                            f"'{Path(path).name}' has no 客户档案 sheet; no template can be made")
@@ -377,3 +404,92 @@ def salesperson_templates(
 
     book, issued = _template_book(path, as_of, progress)
     return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+
+
+# 档案完整度 (issue 19), appended here.
+from salesxl.core.cards import CardsResult, card_completeness  # noqa: E402
+
+#: What card completeness reads: the cards, the sales that give each customer its status, 参数.
+CARDS_SHEETS = ("客户档案", "销售", "参数")
+CARDS_REQUIRES = ("客户档案",)
+
+
+def cards(path: str | Path, *, as_of: date | None = None, progress: Progress | None = None) -> CardsResult:
+    """档案完整度 of the workbook at ``path`` as of ``as_of`` (default today): each card's
+    completeness over the four content groups, its blank columns per group, its status and
+    whether it is stale (spec v1.1 §2, §5 ``cards``; rules in :mod:`salesxl.core.cards`).
+
+    ``result.to_json()`` is the spec §5 document; ``result.findings`` the reader's findings
+    (unreadable cells, missing sheets or columns), for the CLI's exit status.
+    """
+    as_of = as_of or date.today()
+    book = read_book(path, sheets=CARDS_SHEETS, require=CARDS_REQUIRES, progress=progress)
+    result = card_completeness(book, as_of=as_of)
+    result.findings = order_findings(list(book.findings), book)
+    return result
+
+
+def cards_to_book(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> tuple[CardsResult, WriteResult]:
+    """Run :func:`cards` and write the 档案完整度 sheet (:mod:`salesxl.io.cards`) into the
+    workbook: a copy at ``out`` or, with ``in_place``, the file itself (after a timestamped
+    backup); a re-run replaces the sheet.  ``out`` and ``force`` as for :func:`validate`.
+    Returns ``(result, WriteResult)``."""
+    from salesxl.io.cards import cards_sheet
+
+    with _writing(path, out, in_place):
+        result = cards(path, as_of=as_of, progress=progress)
+        written = write_result_sheets(Path(path), [cards_sheet(result, result.settings.company_name or None)],
+                                      out=out, in_place=in_place, copy_tag="档案完整度", force=force)
+    return result, written
+
+
+# The customer's own form (issue 19), appended here.
+def customer_form(
+    path: str | Path,
+    *,
+    customer: str,
+    out: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> Path:
+    """Write the 客户信息表 of ``customer`` (a 客户编号 of the master at ``path``) to ``out``: a
+    macro-free, protected form pre-filled with that customer's own basic data only, to fill in
+    and return (:mod:`salesxl.io.customer_form`; what it asks and never shows:
+    :mod:`salesxl.core.customer_form`).  ``as_of`` is the issue date (default now).  A folder
+    as ``out`` gets ``客户信息表-<编号>-<名称>.xlsx`` inside it; an existing file is replaced
+    only with ``force`` (after a backup).  Raises :class:`~salesxl.errors.BadArguments` for an
+    unknown customer or a bad ``out``."""
+    from salesxl.io.customer_form import customer_form_name, form_customers, write_customer_form
+
+    book, issued = _template_book(path, as_of, progress)
+    cid = str(customer).strip()
+    cards = form_customers(book)
+    names = cards.loc[cards["客户编号"] == cid, "客户名称"].dropna().tolist()
+    target = files.resolve_out(out, book=Path(path), default_name=customer_form_name(cid, names[0] if names else None),
+                               create=True)
+    files.replace_existing(target, force=force)
+    return write_customer_form(book, str(customer), target, issued_at=issued, master_name=Path(path).name)
+
+
+def customer_forms(
+    path: str | Path,
+    *,
+    out_dir: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """One 客户信息表 per customer of the master at ``path`` into ``out_dir`` (see
+    :func:`customer_form`); returns the files written."""
+    from salesxl.io.customer_form import write_customer_forms
+
+    book, issued = _template_book(path, as_of, progress)
+    return write_customer_forms(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)

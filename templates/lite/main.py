@@ -16,8 +16,12 @@ defaults salesxl's column readers and settings use; they need only the standard 
 ``phonenumbers`` (a pure-Python wheel Lite installs from PyPI).  The header spellings, receipt
 types, customer natures and required customer fields are written in as literals from
 ``salesxl/core/schema.py``.  What remains written here is the glue of a worksheet function
-(shapes, messages) and the ledger netting and customer checks over a pasted range; ``tests/test_lite.py`` holds every function to salesxl's
-own implementation on the same inputs, and this file to what the generator produces.
+(shapes, messages), reading a pasted range's header and rows, and calling those rules:
+the ledger's netting (sign table, line direction, receivable and prepaid) is
+``salesxl/core/plain_rules.py``'s, the one the vectorised ledger calls, and the customer-card checks
+are ``salesxl/core/card_rules.py``'s, with the validator's message templates and parameters.
+``tests/test_lite.py`` holds every function to salesxl's own implementation on the same inputs,
+and this file to what the generator produces.
 
 The rules (spec ``workbook-format.md``): amounts as in §1 (``1.2万``, ``¥1,234``, ``1,234.50``,
 exact to the fen, half-up); identifiers as in §2; customer level as in §3 (Pareto, A < 80 %,
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math  # noqa: F401 - used by the inlined plain rules
+import math
 import re
 import unicodedata
 from datetime import date  # noqa: F401 - used by the inlined identifier rules
@@ -655,7 +659,168 @@ def bucket_labels(bounds: tuple[int, ...] | list[int]) -> list[str]:
         low = high + 1
     return [*labels, f">{bounds[-1]}"]
 
+
+# ---------------------------------------------------------------------------------------------
+# The ledger's netting (spec §3 预收冲应收): what is a debit, what a credit, what is left
+
+
+#: 收款 类型 → +1 a debit (a refund adds to what the customer owes) or −1 a credit (a prepayment
+#: or a payment takes from it).  :mod:`salesxl.core.ledger` splits its receipt items by this
+#: table, and Lite's balance nets by it; its keys are the contract's options (schema.py).
+RECEIPT_DIRECTION = {"退款": 1, "预收": -1, "回款": -1}
+
+
+def signum(x: Any) -> Any:
+    """+1, −1 or 0 (NaN too) of a number — or elementwise of a NumPy array, by the same
+    operators (no NumPy needed here)."""
+    return (x > 0) * 1 - (x < 0) * 1
+
+
+def line_direction(qty: Any, amount: Any) -> Any:
+    """A 销售 line's direction: +1 a sale (a debit), −1 a return (a credit), 0 neither.
+
+    The sign of 数量 decides (spec §3: a negative quantity is a return, even one typed with a
+    positive 金额); without a usable 数量 (blank as NaN, or 0) the sign of the line's amount
+    does.  Numbers or NumPy arrays alike (:func:`salesxl.core.ledger.sale_directions`)."""
+    by_qty = signum(qty)
+    return by_qty + (by_qty == 0) * signum(amount)
+
+
+def receivable_prepaid(net: Any) -> tuple[Any, Any]:
+    """(receivable, prepaid) from net = Σ debits − Σ credits in fen: max(net, 0) is what the
+    customer owes, max(−net, 0) what they paid ahead.  Ints or NumPy arrays alike."""
+    return net * (net > 0), -net * (net < 0)
+
+
+def line_fen(amount: int | None, qty: float | None, price: int | None) -> int | None:
+    """A 销售 line's fen: its 金额, else 数量 × 单价 rounded half-up (the scalar form of
+    :func:`salesxl.core.ledger.sale_amounts`); None when it has neither."""
+    if amount is not None:
+        return amount
+    if price is None or qty is None or qty != qty:
+        return None
+    return half_up(qty * price)
+
 # --- end of salesxl/core/plain_rules.py ---
+
+# isort: split
+# ---------------------------------------------------------------------------------------------
+# The customer-card checks (spec §2, §4): salesxl's own per-row rules, inlined here
+
+# --- inlined from salesxl/core/card_rules.py by salesxl.excel.lite.build_lite: do not edit ---
+
+#: The codes of the card checks (spec §4; the values of :class:`salesxl.core.findings.Code`).
+MISSING_COLUMN, MISSING_VALUE, BAD_ENUM, BAD_USCC, BAD_PHONE, DUPLICATE_ID = (
+    "missing-column", "missing-value", "bad-enum", "bad-uscc", "bad-phone", "duplicate-id")
+#: The card fields the checks read.
+NATURE_FIELD, USCC_FIELD, PHONE_FIELD, ID_FIELD = "客户性质", "统一社会信用代码", "联系电话", "客户编号"
+
+
+def is_blank(value: Any) -> bool:
+    """An empty cell: None, NaN, or text of trimmed characters only."""
+    return value is None or (isinstance(value, float) and value != value) or (
+        isinstance(value, str) and not value.strip(TRIM_CHARS))
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the workbook reader renders it: ``1001.0`` → ``"1001"``, text trimmed."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value.strip(TRIM_CHARS) if isinstance(value, str) else str(value)
+
+
+def enum_params(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """A ``bad-enum`` message's option lists from a field's (Chinese, English) pairs:
+    ``一般公司、个人…`` and ``Company (一般公司), …`` (just ``A`` when the English is the value)."""
+    shown: dict[str, str] = {}
+    for zh, en in pairs:
+        shown.setdefault(zh, en if en == zh else f"{en} ({zh})")
+    return {"allowed": "、".join(shown), "allowed_en": ", ".join(shown.values())}
+
+
+def hint_params(rule_zh: str, rule_en: str) -> dict[str, str]:
+    """A conditionally required field's ``missing-value`` parameters from its rule sentence
+    (:func:`salesxl.core.schema.requirement_text`)."""
+    return {"hint": "：" + rule_zh, "hint_en": "; " + rule_en}
+
+
+def uscc_reason(value: str, *, individual: bool) -> dict[str, str] | None:
+    """A ``bad-uscc`` message's parameters, or None when ``value`` is valid (for an
+    ``individual``, a valid resident ID number is too: :func:`~salesxl.core.idrules.uscc_problem`)."""
+    problem = uscc_problem(value, individual=individual)
+    return None if problem is None else {"reason": problem[0], "reason_en": problem[1]}
+
+
+def render(template: str, field: str | None, value: str | None, params: dict[str, Any]) -> str:
+    """A message template filled as :meth:`~salesxl.core.findings.Finding.message` fills it:
+    ``{field}``, ``{value}`` and the params; an unknown placeholder reads as nothing."""
+
+    class Blank(dict[str, Any]):
+        def __missing__(self, key: str) -> str:
+            return ""
+
+    values = Blank(params)
+    values.setdefault("field", field or "")
+    values.setdefault("value", value if value is not None else "")
+    return template.format_map(values)
+
+
+def nature_of(cells: dict[str, Any], natures: dict[str, str]) -> str | None:
+    """The row's 客户性质 as its canonical option (``natures``: spelling in lower case → option);
+    None when blank or not an option."""
+    nature = cells.get(NATURE_FIELD)
+    return None if is_blank(nature) else natures.get(str(nature).strip(TRIM_CHARS).lower())
+
+
+def card_keys(cells: dict[str, Any], *, natures: dict[str, str], exempt: tuple[str, ...]) -> dict[str, str]:
+    """The row's keys that must be unique on the sheet (``duplicate-id``), as the validator
+    compares them: 客户编号 as read; 统一社会信用代码 folded (:func:`~salesxl.core.idrules.uscc_text`),
+    only when valid — a placeholder such as 无 is ``bad-uscc``, not a duplicate."""
+    keys = {ID_FIELD: cell_text(cells.get(ID_FIELD))}
+    code = cells.get(USCC_FIELD)
+    if not is_blank(code) and uscc_reason(cell_text(code), individual=nature_of(cells, natures) in exempt) is None:
+        keys[USCC_FIELD] = uscc_text(cell_text(code))
+    return {name: key for name, key in keys.items() if key}
+
+
+def card_problems(cells: dict[str, Any], *, required: tuple[str, ...], natures: dict[str, str],
+                  nature_params: dict[str, str], exempt: tuple[str, ...],
+                  uscc_hint: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(field, code, params) of one 客户档案 row's problems, in the validator's order of rules.
+
+    ``cells`` holds the row's value per field the sheet has; ``required`` the required fields;
+    ``natures`` each 客户性质 spelling (lower case) → its canonical option; ``exempt`` the natures
+    for which 统一社会信用代码 may be blank (a blank or unknown nature is not exempt, as the
+    validator reads it).  Repeated keys need the other rows: the caller tracks :func:`card_keys`."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for name in required:
+        if name in cells and is_blank(cells[name]):
+            out.append((name, MISSING_VALUE, {}))
+    kind = nature_of(cells, natures)
+    if NATURE_FIELD in cells and not is_blank(cells[NATURE_FIELD]) and kind is None:
+        out.append((NATURE_FIELD, BAD_ENUM, dict(nature_params)))
+    if USCC_FIELD in cells:
+        code, individual = cells[USCC_FIELD], kind in exempt
+        if is_blank(code):
+            if not individual:
+                out.append((USCC_FIELD, MISSING_VALUE, dict(uscc_hint)))
+        else:
+            why = uscc_reason(cell_text(code), individual=individual)
+            if why is not None:
+                out.append((USCC_FIELD, BAD_USCC, why))
+    phone = cells.get(PHONE_FIELD)
+    if PHONE_FIELD in cells and not is_blank(phone) and not is_valid_phone(phone):
+        out.append((PHONE_FIELD, BAD_PHONE, {}))
+    return out
+
+
+__all__ = ["BAD_ENUM", "BAD_PHONE", "BAD_USCC", "DUPLICATE_ID", "ID_FIELD", "MISSING_COLUMN", "MISSING_VALUE", "NATURE_FIELD",
+           "PHONE_FIELD", "USCC_FIELD", "card_keys", "card_problems", "cell_text", "enum_params", "hint_params", "is_blank",
+           "nature_of", "render", "uscc_reason"]
+
+# --- end of salesxl/core/card_rules.py ---
 
 _NUMBER = re.compile(NUMBER_PATTERN)
 
@@ -799,6 +964,11 @@ _KINDS = {'预收': '预收', 'prepayment': '预收', '回款': '回款', 'payme
 _CUSTOMER_HEADERS = {'客户编号': ('客户编号', 'customer id'), '客户名称': ('客户名称', 'customer name'), '客户性质': ('客户性质', 'nature'), '统一社会信用代码': ('统一社会信用代码', 'uscc', '信用代码', '社会信用代码'), '联系电话': ('联系电话', 'phone', '电话', '手机', 'telephone', 'mobile'), '业务员': ('业务员', 'salesperson', '销售员', 'sales rep')}
 _NATURES = {'政府机构': '政府机构', 'government': '政府机构', '特殊公司': '特殊公司', 'special company': '特殊公司', '一般公司': '一般公司', 'general company': '一般公司', '个人': '个人', 'individual': '个人', '合作伙伴': '合作伙伴', 'partner': '合作伙伴'}
 _REQUIRED = ('客户编号', '客户名称', '客户性质', '业务员')
+_NATURE_PARAMS = {'allowed': '政府机构、特殊公司、一般公司、个人、合作伙伴', 'allowed_en': 'Government (政府机构), Special Company (特殊公司), General Company (一般公司), Individual (个人), Partner (合作伙伴)'}
+_USCC_EXEMPT = ('个人',)
+_USCC_HINT = {'hint': '：除客户性质为「个人」外，都须填写统一社会信用代码', 'hint_en': '; USCC is required unless Nature is Individual'}
+_MESSAGES = {'missing-column': '工作表缺少必填列「{field}」（也可用英文表头 {english}）', 'missing-value': '「{field}」是必填项，不能为空{hint}', 'bad-enum': '「{field}」的值「{value}」不是有效选项，请改为以下之一：{allowed}', 'bad-uscc': '统一社会信用代码「{value}」无效：{reason}', 'bad-phone': '联系电话「{value}」不是有效的号码：应为已分配号段的 11 位手机号（可带 +86）、区号存在且本地号码位数正确的座机（如 010-62345678、0571-88123456，可带分机）或 400/800 电话', 'duplicate-id': '「{field}」{value}{scope}与第 {first_row} 行重复，须唯一：请修改或删除重复的行'}
+_ENGLISH = {'客户编号': 'Customer ID', '客户名称': 'Customer Name', '客户性质': 'Nature', '统一社会信用代码': 'USCC', '联系电话': 'Phone', '业务员': 'Salesperson'}
 # --- end of the schema's vocabulary ---
 
 
@@ -846,9 +1016,9 @@ def _quantity(value: Any, i: int) -> float | None:
 
 
 def net_by_customer(sales: Any, receipts: Any, cut: dt.date) -> dict[str, int]:
-    """Σ debit items − Σ credit items in fen per customer, rows dated on or before ``cut``:
-    sales lines (金额, or 数量 × 单价) are debits, returns (数量 < 0) credits; refunds are
-    debits, prepayments and payments credits (spec §3 ledger)."""
+    """Σ debit items − Σ credit items in fen per customer, rows dated on or before ``cut``, by
+    salesxl's own netting rules (inlined above): a sales line's fen and direction
+    (:func:`line_fen`, :func:`line_direction`), a receipt's by its type (:data:`RECEIPT_DIRECTION`)."""
     net: dict[str, int] = {}
     rows = [list(r) for r in sales] if isinstance(sales, (list, tuple)) else []
     if not rows or not isinstance(sales[0], (list, tuple)):
@@ -861,14 +1031,10 @@ def net_by_customer(sales: Any, receipts: Any, cut: dt.date) -> dict[str, int]:
         if d is None or not cid or d > cut:
             continue
         qty = _quantity(row[col["数量"]], i) if "数量" in col else None
-        amount = _amount_cell(row, col, "金额", i)
-        price = _amount_cell(row, col, "单价", i)
-        if amount is None and price is not None and qty is not None:
-            amount = half_up(qty * price)
+        amount = line_fen(_amount_cell(row, col, "金额", i), qty, _amount_cell(row, col, "单价", i))
         if amount is None:
             continue
-        sign = (1 if qty > 0 else -1) if qty else (1 if amount > 0 else -1)
-        net[cid] = net.get(cid, 0) + sign * abs(amount)
+        net[cid] = net.get(cid, 0) + line_direction(math.nan if qty is None else qty, amount) * abs(amount)
     if receipts is None or _blank(receipts):
         return net
     rows = [list(r) for r in receipts]
@@ -882,7 +1048,7 @@ def net_by_customer(sales: Any, receipts: Any, cut: dt.date) -> dict[str, int]:
         amount = fen(row[col["金额"]])
         if d is None or not cid or d > cut or kind is None or amount is None or amount <= 0:
             continue
-        net[cid] = net.get(cid, 0) + (amount if kind == "退款" else -amount)
+        net[cid] = net.get(cid, 0) + RECEIPT_DIRECTION[kind] * amount
     return net
 
 
@@ -902,8 +1068,8 @@ def salesxl_balance(customer_id: Any, sales: Any, receipts: Any = None, as_of: A
         if _blank(v):
             out.append([None, None])
             continue
-        x = net.get(_id_text(v), 0)
-        out.append([max(x, 0) / 100, max(-x, 0) / 100])
+        receivable, prepaid = receivable_prepaid(net.get(_id_text(v), 0))
+        out.append([receivable / 100, prepaid / 100])
     return out
 
 
@@ -923,9 +1089,10 @@ def _letter(j: int) -> str:
 
 
 def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> list[list[Any]]:
-    """Check the 客户档案 rows (as the sheet's values, top-left at A1) for the identifier and
-    required-field rules: missing values, 客户性质 options, USCC (required unless 个人),
-    phone, repeated 客户编号.  Rows of 工作表 · 行 · 列 · 字段 · 值 · 级别 · 代码 · 说明."""
+    """Check the 客户档案 rows (as the sheet's values, top-left at A1) by salesxl's own card
+    rules (:func:`card_problems`, :func:`card_keys`, inlined above), with the validator's messages:
+    missing values, 客户性质 options, USCC (required unless 个人), phone, repeated 客户编号 or USCC.
+    Rows of 工作表 · 行 · 列 · 字段 · 值 · 级别 · 代码 · 说明."""
     header_at, cols = None, {}
     for i, row in enumerate(values[:10]):
         found = {}
@@ -941,43 +1108,24 @@ def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> l
     out: list[list[Any]] = []
     for name in _REQUIRED:
         if name not in cols:
-            out.append([sheet, header_at + 1, None, name, None, "错误", "missing-column", f"缺少必填列「{name}」"])
-    seen: dict[str, int] = {}
+            out.append([sheet, header_at + 1, None, name, None, "错误", MISSING_COLUMN,
+                        render(_MESSAGES[MISSING_COLUMN], name, None, {"english": _ENGLISH[name]})])
+    seen: dict[tuple[str, str], int] = {}
     for i, row in enumerate(values[header_at + 1:], start=header_at + 2):
         if all(_blank(v) for v in row):
             continue
-
-        def cell(name: str, row: list[Any] = row) -> Any:
-            return row[cols[name]] if name in cols and cols[name] < len(row) else None
-
-        def add(name: str, code: str, message: str, level: str = "错误", i: int = i) -> None:
-            v = cell(name)
-            out.append([sheet, i, _letter(cols[name]), name, None if _blank(v) else str(v), level, code, message])
-
-        for name in _REQUIRED:
-            if name in cols and _blank(cell(name)):
-                add(name, "missing-value", f"「{name}」是必填项，不能为空")
-        nature = cell("客户性质")
-        kind = None if _blank(nature) else _NATURES.get(str(nature).strip().lower())
-        if "客户性质" in cols and not _blank(nature) and kind is None:
-            add("客户性质", "bad-enum", f"「客户性质」的值「{nature}」不是有效选项")
-        code = cell("统一社会信用代码")
-        if "统一社会信用代码" in cols:
-            if _blank(code) and kind not in (None, "个人"):
-                add("统一社会信用代码", "missing-value", "非个人客户须填写统一社会信用代码")
-            elif not _blank(code):
-                problem = uscc_problem(str(code), individual=kind == "个人")
-                if problem is not None:
-                    add("统一社会信用代码", "bad-uscc", f"统一社会信用代码「{code}」无效：{problem[0]}")
-        phone = cell("联系电话")
-        if "联系电话" in cols and not _blank(phone) and not is_valid_phone(phone):
-            add("联系电话", "bad-phone", f"联系电话「{phone}」不是有效的号码")
-        cid = _id_text(cell("客户编号"))
-        if cid:
-            if cid in seen:
-                add("客户编号", "duplicate-id", f"客户编号「{cid}」与第 {seen[cid]} 行重复")
+        cells = {name: row[j] if j < len(row) else None for name, j in cols.items()}
+        problems = card_problems(cells, required=_REQUIRED, natures=_NATURES, nature_params=_NATURE_PARAMS,
+                                 exempt=_USCC_EXEMPT, uscc_hint=_USCC_HINT)
+        for name, key in card_keys(cells, natures=_NATURES, exempt=_USCC_EXEMPT).items():
+            if (name, key) in seen:
+                problems.append((name, DUPLICATE_ID, {"first_row": seen[name, key]}))
             else:
-                seen[cid] = i
+                seen[name, key] = i
+        for name, code, params in problems:
+            value = cell_text(cells[name]) or None
+            out.append([sheet, i, _letter(cols[name]), name, value, "错误", code,
+                        render(_MESSAGES[code], name, value, params)])
     return out
 
 
@@ -1034,7 +1182,7 @@ def customer_balances(book: xw.Book) -> None:
         return values
 
     net = net_by_customer(table(sales), table(receipts) if receipts is not None else None, dt.date.today())
-    rows = [[_text(cid), max(x, 0) / 100, max(-x, 0) / 100] for cid, x in sorted(net.items())]
+    rows = [[_text(cid), *(x / 100 for x in receivable_prepaid(v))] for cid, v in sorted(net.items())]
     out = _replace_sheet(book, "余额速览")
     out["A1"].value = [["客户编号", "应收余额", "预收余额"], *rows]
     if rows:

@@ -135,10 +135,18 @@ _L: dict[str, dict[str, Any]] = {
 }
 
 
+#: The feedback's sheet of incomplete cards: name and headers.
+_INCOMPLETE = {
+    "zh": ("档案待完善", ("客户编号", "客户名称", "客户状态", "完整度", "缺少的栏目")),
+    "en": ("Cards to complete", ("Customer ID", "Customer Name", "Status", "Completeness", "Missing columns")),
+}
+
+
 def feedback_sheets(files: Sequence[FileReport], lang: str = "zh", *, person: str | None = None,
-                    when: str | None = None) -> list[Sheet]:
+                    when: str | None = None, incomplete: Sequence[Sequence[Any]] = ()) -> list[Sheet]:
     """The sheets of one salesperson's feedback workbook for their ``files`` of this batch;
-    ``person`` and ``when`` (the batch's time) go into the printed titles."""
+    ``person`` and ``when`` (the batch's time) go into the printed titles.  ``incomplete``: their
+    cards below 参数 档案完整度目标 (:attr:`BatchReport.incomplete`), a last sheet 档案待完善."""
     t = _L["en" if lang == "en" else "zh"]
     summary, accepted, conflicts, rejected, findings = [], [], [], [], []
     severity = SEVERITY_LABEL["en" if lang == "en" else "zh"]
@@ -174,6 +182,8 @@ def feedback_sheets(files: Sequence[FileReport], lang: str = "zh", *, person: st
         Sheet(t["rejected"], t["rejected_h"], rejected),
         Sheet(t["findings"], t["findings_h"], findings),
     ]
+    if incomplete:  # issue 19: the cards still to complete, least complete first
+        sheets.append(Sheet(*_INCOMPLETE["en" if lang == "en" else "zh"], [list(r) for r in incomplete]))
     what = "Feedback" if lang == "en" else "反馈"
     for sheet in sheets:
         sheet.title = print_title(f"{what} · {sheet.name}", None, _who_when(person, when, lang), lang=lang)
@@ -225,7 +235,8 @@ class FeedbackJob:
         from salesxl.batch.workers import mp_context
 
         self.report = report
-        todo = [(report.out / feedback_name(person), feedback_sheets(files, lang, person=person, when=_when(report)))
+        todo = [(report.out / feedback_name(person), feedback_sheets(files, lang, person=person, when=_when(report),
+                                                                    incomplete=report.incomplete.get(person, ())))
                 for person, files in _by_person(report).items()]
         self.done: list[tuple[Path | None, str | None, str | None]] | None = None
         self.pool = None

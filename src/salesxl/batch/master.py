@@ -71,7 +71,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
 #: Count columns of 批处理记录 (written as numbers).
 RECORD_COUNTS = ("修改", "冲突", "未采纳", "新客户", "拜访", "错误")
 #: Sheets read from the master.
-MASTER_SHEETS = ("客户档案", "拜访")
+MASTER_SHEETS = ("客户档案", "拜访", "参数")  # 参数: the 档案完整度目标 of the feedback's incomplete cards
 PAUSE_ENV = "SALESXL_BATCH_PAUSE"
 
 

@@ -7,6 +7,7 @@ the 批处理报告 workbook.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ STATUS: dict[str, tuple[str, str]] = {
     "timeout": ("读取超时", "timed out"),
     "crashed": ("读取进程崩溃", "reader crashed"),
     "error": ("出错", "error"),
+    "for-review": ("客户信息表，待审核", "customer form, for review"),
 }
 #: A total of :meth:`BatchReport.to_json` → (Chinese, English) label, as the 批处理报告's 概要 shows it.
 TOTALS: dict[str, tuple[str, str]] = {
@@ -53,7 +55,7 @@ STEPS: dict[str, tuple[str, str]] = {
     "summary": ("月报", "Monthly report"),
 }
 #: Statuses that are not a problem (exit status 0 as far as the file goes).
-FINE = frozenset({"applied", "nothing-applied", "already-applied", "duplicate"})
+FINE = frozenset({"applied", "nothing-applied", "already-applied", "duplicate", "for-review"})
 #: Statuses of a file that was merged (its counts are this batch's).
 MERGED = frozenset({"applied", "nothing-applied"})
 
@@ -86,6 +88,8 @@ class FileReport:
         """Whether this file makes the batch exit with status 1."""
         if self.status in ("already-applied", "duplicate"):
             return False  # nothing happened to it in this run
+        if self.status == "for-review":  # a customer's form: a problem when answers could not be queued
+            return bool(self.rejected or self.errors or self.conflicts)
         if self.status not in MERGED:
             return True
         return bool(self.conflicts or self.rejected or self.errors)
@@ -155,6 +159,12 @@ class BatchReport:
     problems: list[tuple[str, str]] = field(default_factory=list)
     """Other problems (a feedback file that could not be written …), (zh, en)."""
     removed_temps: list[Path] = field(default_factory=list)
+    forms: list[Any] = field(default_factory=list)
+    """The customer forms of this batch (:class:`salesxl.batch.forms.FormOutcome`), whose rows
+    go to the master's 待审核 sheet."""
+    incomplete: dict[str, list[Sequence[Any]]] = field(default_factory=dict)
+    """Salesperson → their cards below 参数 档案完整度目标 after the merge (issue 19), as rows of
+    their feedback's 档案待完善 sheet (:func:`salesxl.core.cards.incomplete_after_merge`)."""
 
     def total(self, name: str) -> int:
         return sum(int(getattr(f, name)) for f in self.files if f.status in MERGED or f.status == "not-written")

@@ -5,13 +5,21 @@ from __future__ import annotations
 import calendar
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from salesxl.batch.cache import load_cache, save_cache
 from salesxl.batch.feedback import FeedbackJob, write_feedback, write_report
+from salesxl.batch.forms import (
+    FormOutcome,
+    add_review_rows,
+    queue_forms,
+    read_review_sheet,
+    record_values,
+)
 from salesxl.batch.inbox import (
     Owner,
     batch_lock,
@@ -42,6 +50,7 @@ from salesxl.batch.workers import (
     read_all,
 )
 from salesxl.core.collector import collector_paused
+from salesxl.core.customer_form import ReturnedForm
 from salesxl.core.incremental import MasterCheck, complete, master_check
 from salesxl.core.merge import MasterState, MergeResult, Returned, master_state, merge
 from salesxl.core.summary import parse_month
@@ -132,10 +141,14 @@ def run_batch(
                                      faults=faults, label=label))
 
         returned: list[Returned] = []
+        forms: list[ReturnedForm] = []
         for job in jobs:
             outcome = outcomes.get(job.path)
             if isinstance(outcome, Returned):
                 returned.append(outcome)
+                continue
+            if isinstance(outcome, ReturnedForm):  # a customer's form: queued for review below
+                forms.append(outcome)
                 continue
             failure = outcome if isinstance(outcome, Failure) else Failure("error", "未读取", "not read")
             fr = FileReport(job.path.name, job.sha256, failure.kind if failure.kind in STATUS else "error",
@@ -144,6 +157,9 @@ def run_batch(
         if progress:
             progress("合并" if lang != "en" else "Merging", 0, 1)
         merged = merge(returned, state, time=now, batch=report.batch)
+        report.incomplete = incomplete_cards(book, merged)
+        report.forms = queue_forms(forms, state, as_of=as_of, day=now.date())
+        report.files += [form_report(o, report.batch) for o in report.forms]
         metas = {r.file: r.meta for r in returned}
         for fm in merged.files:
             status = "damaged" if fm.damage else "applied" if fm.applied else "nothing-applied"
@@ -161,7 +177,7 @@ def run_batch(
             report.files.append(fr)
         report.files.sort(key=lambda f: f.file)
 
-        if merged.writes:  # nothing applied: the master is not rewritten (no write, no backup)
+        if merged.writes or any(o.rows for o in report.forms):  # nothing applied: the master is not rewritten
             report.master_needed = True
             _write(report, merged, book, state.rows, records, lang, workers, progress)
         elif merged.files:
@@ -170,6 +186,28 @@ def run_batch(
             report.monthly = _monthly(master, out, first, month_end, lang, progress, _stale_note(report))
         report.report = write_report(report, lang)
     return report
+
+
+def form_report(o: FormOutcome, batch: str) -> FileReport:
+    """A customer form's line of the batch report: answers queued (``changes``), answers not
+    queued for an error (``rejected``)."""
+    zh, en = o.message()
+    return FileReport(o.form.file, o.form.sha256, "for-review" if o.problem is None else "error",
+                      template_id=o.form.form_id, changes=len(o.rows), rejected=len(o.rejected), errors=o.errors,
+                      warnings=o.warnings, batch=batch, message_zh=zh, message_en=en)
+
+
+def incomplete_cards(book: Book, merged: MergeResult) -> dict[str, list[Sequence[Any]]]:
+    """Each salesperson of this batch's files: their cards still below 参数 档案完整度目标 once the
+    merge is applied (issue 19: the feedback lists them)."""
+    from salesxl.core.cards import incomplete_after_merge
+
+    people = {fm.salesperson for fm in merged.files if not fm.damage}
+    cards = book.table("客户档案")
+    if not people or cards is None:
+        return {}
+    return incomplete_after_merge(cards.frame, people, target=book.settings.card_target, updates=merged.updates,
+                                  new_cards=merged.new_cards)
 
 
 def _complete(jobs: list[Job], outcomes: dict[Path, Outcome], check: MasterCheck | None) -> list[Job]:
@@ -274,7 +312,12 @@ def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[s
             "新客户": len(fm.new_customers), "拜访": len(fm.visits), "错误": fm.errors,
         }
         record_rows.append([values[c] for c in RECORD_COLUMNS])
+    for o in report.forms:  # customer forms: their hash too, so a form is queued once
+        values = {"批次": report.batch, "时间": stamp, **record_values(o)}
+        values["状态"] = STATUS["for-review"][0]
+        record_rows.append([values[c] for c in RECORD_COLUMNS])
     plan = plan_write(book, merged, rows_of, records, log_rows, record_rows)
+    add_review_rows(plan, read_review_sheet(master), [r for o in report.forms for r in o.rows])
     feedback = FeedbackJob(report, lang, workers)
     try:
         report.backup = write_master(master, plan, sha256=records.sha256, before_replace=feedback.wait)
@@ -290,7 +333,7 @@ def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[s
 
 def _not_written(report: BatchReport) -> None:
     for f in report.files:
-        if f.status == "applied":
+        if f.status in ("applied", "for-review"):
             f.status = "not-written"
 
 

@@ -81,7 +81,9 @@ try:
 except ImportError:  # pragma: no cover - Windows: no address-space limit
     resource = None  # type: ignore[assignment]
 
+from salesxl.batch.forms import load_customer_form  # noqa: E402
 from salesxl.batch.rows import find_part, read_raw
+from salesxl.core.customer_form import ReturnedForm, is_customer_form  # noqa: E402
 from salesxl.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT  # noqa: E402 - shown by the CLI without importing this
 
 KILL_GRACE = 5.0
@@ -128,14 +130,14 @@ class ReadOnly:
     rows: int
 
 
-Outcome = Returned | ReadOnly | Failure
+Outcome = Returned | ReadOnly | Failure | ReturnedForm
 
 
 # --------------------------------------------------------------------------------------------
 # In the worker
 
 
-def load_template(path: Path, sha256: str, *, max_rows: int = MAX_TEMPLATE_ROWS) -> ReturnedBook:
+def load_template(path: Path, sha256: str, *, max_rows: int = MAX_TEMPLATE_ROWS) -> ReturnedBook | ReturnedForm:
     """Read one returned template: its meta sheet, 客户档案 and 拜访, typed, not yet checked, and
     how its layout differs from the issued one (:attr:`ReturnedBook.damage`).
 
@@ -149,6 +151,8 @@ def load_template(path: Path, sha256: str, *, max_rows: int = MAX_TEMPLATE_ROWS)
     if part.size > _MAX_META_BYTES:
         raise NotATemplate("meta sheet too large")
     rows = read_raw(path, info, part).rows
+    if is_customer_form(rows):  # a customer's own form (issue 19): its answers go to 待审核
+        return load_customer_form(path, sha256, info, rows)
     meta = parse_meta(rows)
     recorded = next((r[1] for r in rows[:SNAPSHOT_HEADER_ROW - 1] if len(r) > 1 and r[0] == "模板编号"), None)
     located = locate_sheets(info)
@@ -194,7 +198,10 @@ def check_layout(path: Path, info: WorkbookInfo, meta: TemplateMeta, book: Book)
 def read_template(path: Path, sha256: str, *, as_of: date, max_rows: int = MAX_TEMPLATE_ROWS) -> Returned:
     """:func:`load_template`, checked and compared with the issued snapshot
     (:func:`salesxl.core.merge.returned_from_book`)."""
-    return returned_from_books([load_template(path, sha256, max_rows=max_rows)], as_of=as_of)[0]
+    loaded = load_template(path, sha256, max_rows=max_rows)
+    if isinstance(loaded, ReturnedForm):
+        raise NotATemplate("a customer form, not a salesperson template")
+    return returned_from_books([loaded], as_of=as_of)[0]
 
 
 class _TooLarge(Exception):
@@ -270,7 +277,7 @@ def _check_one(book: ReturnedBook, as_of: date, mode: str = "merge") -> Returned
     return _check([book], as_of, mode)[0]
 
 
-def _load(job: Job, max_rows: int, mode: str) -> ReturnedBook | ReadOnly:
+def _load(job: Job, max_rows: int, mode: str) -> ReturnedBook | ReturnedForm | ReadOnly:
     _fault(job.path.name)
     loaded = load_template(job.path, job.sha256, max_rows=max_rows)
     if mode == "read":

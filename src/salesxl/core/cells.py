@@ -12,7 +12,7 @@ position set in the ``bad`` mask, and the reader turns the mask into ``bad-type`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesxl.core.money import floats_to_fen
+from salesxl.core.periods import PERIOD_KEY, period_text
 from salesxl.core.plain_rules import (
     AMOUNT_PATTERN,
     COMPACT_PATTERN,
@@ -58,6 +59,8 @@ class Column:
 
     values: pd.Series
     bad: np.ndarray  # bool, True where a non-blank cell could not be read
+    extra: dict[str, pd.Series] = field(default_factory=dict)
+    """Companion columns the table also gets (a period's key, :data:`PERIOD_KEY`)."""
 
 
 def as_array(raw: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -300,6 +303,36 @@ def parse_date(t: pa.Array, *, month: bool = False, date1904: bool = False) -> C
     return Column(pd.Series(values.astype("datetime64[s]")), has & ~row_ok)
 
 
+def parse_period(t: pa.Array, *, date1904: bool = False) -> Column:
+    """Months, quarters and years (目标.月份, v1.1) → the period's first day, with each row's
+    period key (``2026-10``, ``2026Q4``, ``2026``) in the companion column :data:`PERIOD_KEY`.
+
+    Quarter and year forms are tried first, so a bare ``2026`` is a year and never the Excel
+    serial 2026; what is left is read as :func:`parse_date` reads a month.
+    """
+    distinct, idx = _dictionary(t)
+    texts = distinct.to_pylist()
+    found = [period_text(v) for v in texts]
+    days, ok = _parse_dates(distinct, month=True, date1904=date1904)
+    keys = np.empty(len(texts), dtype=object)
+    for i, p in enumerate(found):
+        if p is not None:
+            days[i] = np.datetime64(p.first_day, "D")
+            ok[i] = True
+            keys[i] = p.key
+        elif ok[i]:
+            keys[i] = str(days[i].astype("datetime64[M]"))
+    has = idx >= 0
+    row_ok = np.zeros(len(idx), dtype=bool)
+    row_ok[has] = ok[idx[has]]
+    values = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[D]")
+    values[row_ok] = days[idx[row_ok]]
+    row_keys = np.full(len(idx), None, dtype=object)
+    row_keys[row_ok] = keys[idx[row_ok]]
+    return Column(pd.Series(values.astype("datetime64[s]")), has & ~row_ok,
+                  {PERIOD_KEY: pd.Series(row_keys, dtype=object)})
+
+
 def parse_enum(t: pa.Array, field: Field) -> Column:
     """Enum text → canonical Chinese value; English is matched case-insensitively.
 
@@ -330,6 +363,8 @@ def parse_column(
             return parse_date(raw, date1904=date1904)
         case FieldType.MONTH:
             return parse_date(raw, month=True, date1904=date1904)
+        case FieldType.PERIOD:
+            return parse_period(raw, date1904=date1904)
         case FieldType.NUMBER:
             return parse_number(raw)
         case FieldType.INTEGER:

@@ -44,10 +44,28 @@ class Code(StrEnum):
     SHIPMENT_MISMATCH = "shipment-mismatch"
     OVER_SHIPMENT = "over-shipment"
     NO_CACHED_VALUE = "no-cached-value"
+    # v1.1: prices, stock, contracts, plans
+    DUPLICATE_PRICE = "duplicate-price"
+    NO_PRICE = "no-price"
+    BELOW_FLOOR = "below-floor"
+    PRICE_DEVIATION = "price-deviation"
+    BALANCE_MISMATCH = "balance-mismatch"
+    NEGATIVE_STOCK = "negative-stock"
+    UNMATCHED_SHIPMENT = "unmatched-shipment"
+    UNMATCHED_ISSUE = "unmatched-issue"
+    QUALITY_HOLD = "quality-hold"
+    COUNT_VARIANCE = "count-variance"
+    UNKNOWN_CONTRACT = "unknown-contract"
+    CONTRACT_MISMATCH = "contract-mismatch"
+    OVER_CONTRACT = "over-contract"
+    PLAN_MISMATCH = "plan-mismatch"
 
 
 #: Codes that are warnings; every other code is an error.
-WARNING_CODES = frozenset({Code.POSSIBLE_DUPLICATE})
+WARNING_CODES = frozenset({
+    Code.POSSIBLE_DUPLICATE, Code.NO_PRICE, Code.PRICE_DEVIATION, Code.COUNT_VARIANCE,
+    Code.OVER_CONTRACT, Code.PLAN_MISMATCH,
+})
 
 SEVERITY_LABEL = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
 
@@ -73,6 +91,20 @@ CODE_TITLES: dict[Code, tuple[str, str]] = {
     Code.SHIPMENT_MISMATCH: ("发货与销售单不符", "Shipment does not match the sale"),
     Code.OVER_SHIPMENT: ("超量发货", "Over-shipment"),
     Code.NO_CACHED_VALUE: ("公式没有计算结果", "Formula without a cached value"),
+    Code.DUPLICATE_PRICE: ("价目表重复", "Duplicate price row"),
+    Code.NO_PRICE: ("价目表中没有价格", "No price on the price list"),
+    Code.BELOW_FLOOR: ("低于最低价", "Below the floor price"),
+    Code.PRICE_DEVIATION: ("偏离标准价", "Price deviates from list"),
+    Code.BALANCE_MISMATCH: ("货卡结存不符", "Stock card balance differs"),
+    Code.NEGATIVE_STOCK: ("库存为负", "Negative stock"),
+    Code.UNMATCHED_SHIPMENT: ("发货没有对应出库", "Shipment without matching issue"),
+    Code.UNMATCHED_ISSUE: ("出库没有对应发货", "Issue without a shipment"),
+    Code.QUALITY_HOLD: ("批次未放行", "Batch on quality hold"),
+    Code.COUNT_VARIANCE: ("盘点有差异", "Stock count variance"),
+    Code.UNKNOWN_CONTRACT: ("合同编号不存在", "Unknown contract"),
+    Code.CONTRACT_MISMATCH: ("合同不属于该客户", "Contract of another customer"),
+    Code.OVER_CONTRACT: ("超合同金额", "Over the contract amount"),
+    Code.PLAN_MISMATCH: ("计划与分解不符", "Plan differs from its breakdown"),
 }
 
 
@@ -122,9 +154,9 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "or delete the repeated row",
     ),
     Code.DUPLICATE_DOC: (
-        "单号 {value} 与第 {first_row} 行重复，每笔收款的单号须唯一：请修改单号或删除重复的行",
-        "Doc No {value} duplicates row {first_row}; each receipt needs its own doc number, so "
-        "change it or delete the repeated row",
+        "「{field}」{value} 与第 {first_row} 行重复，每笔单据（收款、合同）的编号须唯一：请修改编号或删除重复的行",
+        "'{field_en}' {value} duplicates row {first_row}; each receipt or contract needs its own "
+        "number, so change it or delete the repeated row",
     ),
     Code.POSSIBLE_DUPLICATE: (
         "可能与第 {first_row} 行（客户编号 {other_id}）是同一客户：{reason}。"
@@ -171,6 +203,73 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.NO_CACHED_VALUE: (
         "公式 没有计算结果（缓存值），请在 Excel 中打开并保存后重试",
         "Formula has no cached value: open and save the workbook in Excel, then retry",
+    ),
+    # v1.1.  The params named here are what the checks supply; see each rule's module.
+    Code.DUPLICATE_PRICE: (
+        "与价目表第 {first_row} 行的产品、规格、客户等级和期间相同，无法确定适用哪一行：请删除或修改其中一行",
+        "Same product, spec, level and period as price-list row {first_row}: it is ambiguous "
+        "which applies, so delete or change one of them",
+    ),
+    Code.NO_PRICE: (
+        "价目表中没有「{product}」{spec}适用于客户等级 {level} 在 {date} 的价格：请补充价目表或核对产品名称",
+        "No price-list row for '{product}'{spec_en} at level {level} on {date}: add one or check "
+        "the product name",
+    ),
+    Code.BELOW_FLOOR: (
+        "单价 {value} 低于最低价 {floor}（价目表第 {price_row} 行）：请核对价格或走特价审批",
+        "Unit price {value} is below the floor price {floor} (price-list row {price_row}): check "
+        "the price or get a special-price approval",
+    ),
+    Code.PRICE_DEVIATION: (
+        "单价 {value} 偏离标准价 {list_price} 达 {deviation}，超过允许的 {limit}（价目表第 {price_row} 行）",
+        "Unit price {value} deviates from the list price {list_price} by {deviation}, more "
+        "than the {limit} allowed (price-list row {price_row})",
+    ),
+    Code.BALANCE_MISMATCH: (
+        "货卡结存 {value} 与按收发计算的结存 {expected} 不符：请核对本行及之前的收发记录",
+        "Written balance {value} differs from the running balance {expected}: check this and "
+        "the earlier movements of the card",
+    ),
+    Code.NEGATIVE_STOCK: (
+        "本次{kind} {value} 后结存为 {balance}，库存不能为负：请核对数量或补记入库",
+        "After this {kind_en} of {value} the balance is {balance}; stock cannot go below zero: "
+        "check the quantity or record the missing receipt",
+    ),
+    Code.UNMATCHED_SHIPMENT: (
+        "发货单 {value} 没有对应的出库记录：{reason}",
+        "Shipment {value} is not matched by issues on the stock card: {reason_en}",
+    ),
+    Code.UNMATCHED_ISSUE: (
+        "出库单号 {value} 不是任何一张发货单的发货单号：请核对单号",
+        "Issue doc no {value} is no shipment's number: check it",
+    ),
+    Code.QUALITY_HOLD: (
+        "批号 {value} 在 {date} 的质量状态为「{quality}」，不能发货：请待检验合格放行后再发",
+        "Batch {value} is '{quality_en}' on {date} and may not ship: wait until it is released",
+    ),
+    Code.COUNT_VARIANCE: (
+        "实盘数量 {value} 与账面 {book} 相差 {variance}（{kind}）：请复盘并查明原因",
+        "Counted {value} differs from the book quantity {book} by {variance} ({kind_en}): "
+        "recount and find the cause",
+    ),
+    Code.UNKNOWN_CONTRACT: (
+        "合同编号 {value} 不在合同表中：请核对编号，或先在合同表中登记",
+        "Contract {value} is not on the Contracts sheet: check it, or register the contract first",
+    ),
+    Code.CONTRACT_MISMATCH: (
+        "合同 {value} 属于客户 {owner}，不是本行的客户 {customer}：请核对合同编号或客户编号",
+        "Contract {value} belongs to customer {owner}, not to this line's customer {customer}: "
+        "check the contract or the customer",
+    ),
+    Code.OVER_CONTRACT: (
+        "合同 {contract} 已执行 {executed}，超过合同金额 {value}：请核对销售单或补签合同",
+        "Contract {contract}: {executed} executed, more than its amount {value}; check the sales "
+        "lines or sign an amendment",
+    ),
+    Code.PLAN_MISMATCH: (
+        "{period} 的销售目标 {value} 与其分解（{parts}）合计 {total} 不符：请调整计划或分解",
+        "The {period} sales target {value} differs from its parts ({parts}) totalling {total}: "
+        "adjust the plan or its breakdown",
     ),
 }
 

@@ -121,6 +121,7 @@ def tabulate(schema: SheetSchema, sheet: str, grid: RawGrid) -> tuple[Table, lis
         raw = body[mapping[f.name]]
         col = cells.parse_column(raw, f, trimmed=True, date1904=grid.date1904)
         data[f.name] = col.values
+        data.update(col.extra)
         bad = np.flatnonzero(col.bad)
         if len(bad):
             texts = raw.take(pa.array(bad)).to_pylist()

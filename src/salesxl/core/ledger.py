@@ -39,6 +39,7 @@ from salesxl.core import cells
 from salesxl.core import customers as customers_mod
 from salesxl.core.findings import Finding
 from salesxl.core.money import half_up_fen
+from salesxl.core.plain_rules import RECEIPT_DIRECTION, line_direction, receivable_prepaid
 from salesxl.core.schema import SHEETS
 from salesxl.core.settings import Settings
 from salesxl.core.tables import ROW, Book
@@ -49,6 +50,8 @@ SALE, REFUND, PREPAYMENT, PAYMENT, RETURN = range(5)
 KINDS = ("销售", "退款", "预收", "回款", "退货")
 #: The sheet of each kind (0 销售, 1 收款).
 _KIND_SHEET_NO = np.array([0, 1, 1, 1, 0], dtype=np.int64)
+#: Whether a receipt kind is a debit: read from :data:`~salesxl.core.plain_rules.RECEIPT_DIRECTION`.
+_RECEIPT_DEBIT = np.array([RECEIPT_DIRECTION.get(k, 0) > 0 for k in KINDS])
 
 ACTION_PREPAID = "待发货或退款"
 ACTION_STOP = "停止发货并催收"
@@ -280,8 +283,7 @@ def sale_directions(sales: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     """
     amount, has = sale_amounts(sales)
     qty = sales["数量"].to_numpy(dtype=np.float64, na_value=np.nan)
-    sign = np.where(~np.isnan(qty) & (qty != 0), np.sign(np.nan_to_num(qty)), np.sign(amount))
-    return amount, has, sign.astype(np.int64)
+    return amount, has, line_direction(qty, amount).astype(np.int64, copy=False)
 
 
 def _sales_items(sales: pd.DataFrame, cust: np.ndarray, doc: np.ndarray, terms: np.ndarray,
@@ -323,7 +325,8 @@ def _receipt_items(receipts: pd.DataFrame, cust: np.ndarray, doc: np.ndarray,
         i = np.flatnonzero(mask)
         return Items(cust[i], day[i], doc[i], rows[i], kind[i].astype(np.int64), amount[i], day[i])
 
-    return items(use & (kind == REFUND)), items(use & (kind != REFUND))
+    debit = _RECEIPT_DEBIT[kind]  # kind -1 (unknown) is outside ``use``
+    return items(use & debit), items(use & ~debit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,7 +524,7 @@ def _customers(inp: LedgerInput, d: Items, c: Items, open_items: pd.DataFrame, c
     overdue = group_sums(code, np.where(late > 0, left, 0), n)
     worst = np.zeros(n, dtype=np.int64)
     np.maximum.at(worst, code, late)
-    receivable, prepaid = np.maximum(net, 0), np.maximum(-net, 0)
+    receivable, prepaid = receivable_prepaid(net)
     action = np.select(
         [prepaid > 0, worst > inp.settings.stop_shipment_days, net > inp.limit, overdue > 0],
         [ACTION_PREPAID, ACTION_STOP, ACTION_OVER_LIMIT, ACTION_COLLECT], ACTION_OK,

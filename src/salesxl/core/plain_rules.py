@@ -5,8 +5,11 @@ cannot install salesxl, so it applies them one cell at a time.  This module hold
 the regular expressions that say how an amount, a number and a date may be typed (spec §1;
 :mod:`salesxl.core.cells` compiles the very same strings into its Arrow kernels), the default
 aging buckets and level shares (spec §3; :class:`salesxl.core.settings.Settings` starts from them),
-the aging bucket labels, and the scalar forms — :func:`fen`, :func:`day`, :func:`levels` — that
-Lite calls.  It imports only the standard library, so :mod:`salesxl.excel.lite` inlines its source
+the aging bucket labels, the ledger's netting (spec §3: which receipt types are debits or credits,
+how a 销售 line's direction is read, receivable and prepaid from the net), and the scalar forms —
+:func:`fen`, :func:`day`, :func:`levels`, :func:`line_fen` — that Lite calls.  The netting rules are
+written with plain operators only, so the very same functions run on a number (Lite) and
+elementwise on a NumPy column (:mod:`salesxl.core.ledger`), with no per-row Python there.  It imports only the standard library, so :mod:`salesxl.excel.lite` inlines its source
 verbatim into Lite's ``main.py``: change a rule here and both change; ``tests/test_lite.py`` holds
 the scalar forms to the vectorised ones on the same inputs.
 """
@@ -144,3 +147,45 @@ def bucket_labels(bounds: tuple[int, ...] | list[int]) -> list[str]:
         labels.append(f"{low}-{high}")
         low = high + 1
     return [*labels, f">{bounds[-1]}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger's netting (spec §3 预收冲应收): what is a debit, what a credit, what is left
+
+
+#: 收款 类型 → +1 a debit (a refund adds to what the customer owes) or −1 a credit (a prepayment
+#: or a payment takes from it).  :mod:`salesxl.core.ledger` splits its receipt items by this
+#: table, and Lite's balance nets by it; its keys are the contract's options (schema.py).
+RECEIPT_DIRECTION = {"退款": 1, "预收": -1, "回款": -1}
+
+
+def signum(x: Any) -> Any:
+    """+1, −1 or 0 (NaN too) of a number — or elementwise of a NumPy array, by the same
+    operators (no NumPy needed here)."""
+    return (x > 0) * 1 - (x < 0) * 1
+
+
+def line_direction(qty: Any, amount: Any) -> Any:
+    """A 销售 line's direction: +1 a sale (a debit), −1 a return (a credit), 0 neither.
+
+    The sign of 数量 decides (spec §3: a negative quantity is a return, even one typed with a
+    positive 金额); without a usable 数量 (blank as NaN, or 0) the sign of the line's amount
+    does.  Numbers or NumPy arrays alike (:func:`salesxl.core.ledger.sale_directions`)."""
+    by_qty = signum(qty)
+    return by_qty + (by_qty == 0) * signum(amount)
+
+
+def receivable_prepaid(net: Any) -> tuple[Any, Any]:
+    """(receivable, prepaid) from net = Σ debits − Σ credits in fen: max(net, 0) is what the
+    customer owes, max(−net, 0) what they paid ahead.  Ints or NumPy arrays alike."""
+    return net * (net > 0), -net * (net < 0)
+
+
+def line_fen(amount: int | None, qty: float | None, price: int | None) -> int | None:
+    """A 销售 line's fen: its 金额, else 数量 × 单价 rounded half-up (the scalar form of
+    :func:`salesxl.core.ledger.sale_amounts`); None when it has neither."""
+    if amount is not None:
+        return amount
+    if price is None or qty is None or qty != qty:
+        return None
+    return half_up(qty * price)

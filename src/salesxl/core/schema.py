@@ -21,6 +21,9 @@ class FieldType(StrEnum):
     NUMBER = "number"  # quantities, coordinates: float64
     RATE = "rate"  # 0–1 or "3%": float64 ratio, exact decimal kept as text for money use
     MONTH = "month"  # stored as the first day of the month (datetime64[s])
+    # v1.1: a month, quarter or year (core/periods.py): the first day of the period, plus its
+    # key (``2026-10``, ``2026Q4``, ``2026``) in the companion column ``_period``.
+    PERIOD = "period"
     ENUM = "enum"  # text mapped to the canonical Chinese value when recognised
 
 
@@ -33,6 +36,7 @@ TYPE_LABEL = {
     FieldType.NUMBER: ("数字", "a number"),
     FieldType.RATE: ("比例（如 0.03 或 3%）", "a rate (0.03 or 3%)"),
     FieldType.MONTH: ("月份（如 2026-10）", "a month (2026-10)"),
+    FieldType.PERIOD: ("月份、季度或年份（如 2026-10、2026Q4、2026）", "a month, quarter or year (2026-10, 2026Q4, 2026)"),
     FieldType.ENUM: ("选项", "an option"),
 }
 
@@ -107,6 +111,16 @@ RECEIPT_TYPE = _enum("预收", "Prepayment", "回款", "Payment", "退款", "Ref
 LEVEL = _enum("主要客户", "A", "一般客户", "B", "零散客户", "C")
 STATUS = _enum("潜在客户", "Prospect", "新客户", "New", "现有客户", "Current", "流失客户", "Past")
 GRADE = _enum("A", "A", "B", "B", "C", "C", "D", "D")
+#: 价目表's 客户等级: the level letter, or the level's name (spec §2 价目表).
+PRICE_LEVEL = _enum("A", "A", "B", "B", "C", "C", "A", "主要客户", "B", "一般客户", "C", "零散客户")
+STOCK_TYPE = _enum("期初", "Opening", "入库", "Receipt", "出库", "Issue", "调整", "Adjustment")
+QUALITY = _enum("合格", "Released", "待检", "Quarantine", "不合格", "Rejected")
+CONTRACT_STATUS = _enum("执行中", "Active", "已完成", "Completed", "已终止", "Terminated")
+POTENTIAL = _enum("高", "High", "中", "Medium", "低", "Low")
+COMPANY_SIZE = _enum("大型", "Large", "中型", "Medium", "小型", "Small", "微型", "Micro")
+ATTITUDE = _enum("积极", "Positive", "一般", "Neutral", "消极", "Negative")
+REPUTATION = _enum("好", "Good", "中", "Fair", "差", "Poor")
+INFO_SOURCE = _enum("业务员", "Salesperson", "客户填写", "Customer Form", "调查机构", "Agency")
 YES_NO = _enum("是", "Yes", "否", "No", "是", "Y", "否", "N", "是", "True", "否", "False")
 
 CUSTOMERS = SheetSchema(
@@ -142,8 +156,36 @@ CUSTOMERS = SheetSchema(
         F("客户状态", "Status", T.ENUM, out=True, enum=STATUS),
         F("信用等级", "Credit Grade", T.ENUM, out=True, enum=GRADE),
         F("备注", "Notes"),
+        # The card's other three content groups (v1.1; CARD_GROUPS below), its source and date.
+        F("服务区域", "Service Area"),
+        F("销售队伍", "Sales Force", T.INTEGER),
+        F("发展潜力", "Potential", T.ENUM, enum=POTENTIAL),
+        F("经营理念", "Philosophy"),
+        F("经营方针", "Policies"),
+        F("公司规模", "Size", T.ENUM, enum=COMPANY_SIZE),
+        F("经营特点", "Traits"),
+        F("主要竞争对手", "Competitors"),
+        F("合作态度", "Attitude", T.ENUM, enum=ATTITUDE),
+        F("人员素质", "Staff Quality"),
+        F("经营现状", "Operations"),
+        F("存在问题", "Problems"),
+        F("应对计划", "Plan"),
+        F("信誉评价", "Reputation", T.ENUM, enum=REPUTATION),
+        F("信息来源", "Source", T.ENUM, enum=INFO_SOURCE),
+        F("更新日期", "Last Updated", T.DATE),
     ),
 )
+
+#: The customer card's four content groups (spec §2 "The card's four content groups"), each
+#: with its columns in the order of the spec's table: 25 columns, the denominator of a card's
+#: completeness (档案完整度).
+CARD_GROUPS: dict[str, tuple[str, ...]] = {
+    "基本信息": ("客户名称", "地址", "联系电话", "负责人", "经营经理", "法定代表人", "成立日期",
+             "首次交易日期", "组织类型", "行业", "资产规模"),
+    "客户特征": ("服务区域", "销售队伍", "发展潜力", "经营理念", "经营方针", "公司规模", "经营特点"),
+    "业务状况": ("主要竞争对手", "合作态度", "人员素质"),
+    "交易活动": ("经营现状", "存在问题", "应对计划", "信誉评价"),
+}
 
 SALES = SheetSchema(
     "销售",
@@ -159,6 +201,7 @@ SALES = SheetSchema(
         F("金额", "Amount", T.AMOUNT),
         F("业务员", "Salesperson", aliases=("销售员", "Sales Rep")),
         F("到期日", "Due Date", T.DATE),
+        F("合同编号", "Contract No", aliases=("合同号",)),  # v1.1: 合同
     ),
     aliases=("销售明细", "销售台账"),
 )
@@ -226,11 +269,14 @@ TARGETS = SheetSchema(
     "目标",
     "Targets",
     (
-        F("月份", "Month", T.MONTH, required=True),
+        F("月份", "Month", T.PERIOD, required=True, aliases=("期间", "Period")),
         F("业务员", "Salesperson", required=True, aliases=("销售员", "Sales Rep")),
         F("销售目标", "Sales Target", T.AMOUNT),
         F("回款目标", "Collection Target", T.AMOUNT),
         F("费用预算", "Expense Budget", T.AMOUNT),
+        # v1.1: a row with either filled is a sub-target (细分目标), not part of the total.
+        F("产品", "Product", aliases=("产品名称",)),
+        F("省份", "Region", aliases=("省", "Province")),
     ),
 )
 
@@ -267,11 +313,73 @@ SETTINGS = SheetSchema(
     (F("名称", "Name", required=True, aliases=("参数",)), F("值", "Value", required=True)),
 )
 
+PRICES = SheetSchema(
+    "价目表",
+    "Price List",
+    (
+        F("产品", "Product", required=True, aliases=("产品名称",)),
+        F("规格", "Spec"),
+        F("客户等级", "Level", T.ENUM, enum=PRICE_LEVEL, aliases=("等级",)),
+        F("开始日期", "From", T.DATE, aliases=("起始日期",)),
+        F("结束日期", "To", T.DATE, aliases=("截止日期",)),
+        F("标准价", "List Price", T.AMOUNT, required=True, aliases=("标准单价",)),
+        F("最低价", "Floor Price", T.AMOUNT, aliases=("最低单价", "底价")),
+        F("成本价", "Unit Cost", T.AMOUNT, aliases=("成本", "单位成本")),
+    ),
+    aliases=("价格表",),
+)
+
+STOCK = SheetSchema(
+    "库存",
+    "Stock Card",
+    (
+        F("日期", "Date", T.DATE, required=True),
+        F("仓库", "Warehouse", required=True),
+        F("产品", "Product", required=True, aliases=("产品名称",)),
+        F("规格", "Spec"),
+        F("批号", "Batch No", required=True, aliases=("批次号", "Batch")),
+        F("类型", "Type", T.ENUM, required=True, enum=STOCK_TYPE),
+        F("数量", "Qty", T.NUMBER, required=True, aliases=("Quantity",)),
+        F("单号", "Doc No", aliases=("单据号", "Document No")),
+        F("结存", "Balance", T.NUMBER),
+        F("质量状态", "Quality", T.ENUM, enum=QUALITY),
+    ),
+    aliases=("货卡",),
+)
+
+COUNTS = SheetSchema(
+    "盘点",
+    "Stock Count",
+    (
+        F("日期", "Date", T.DATE, required=True),
+        F("仓库", "Warehouse", required=True),
+        F("产品", "Product", required=True, aliases=("产品名称",)),
+        F("规格", "Spec"),
+        F("批号", "Batch No", required=True, aliases=("批次号", "Batch")),
+        F("实盘数量", "Counted Qty", T.NUMBER, required=True, aliases=("盘点数量",)),
+    ),
+)
+
+CONTRACTS = SheetSchema(
+    "合同",
+    "Contracts",
+    (
+        F("合同编号", "Contract No", required=True, aliases=("合同号",)),
+        F("签订日期", "Signed", T.DATE, required=True),
+        F("客户编号", "Customer ID", required=True),
+        F("业务员", "Salesperson", aliases=("销售员", "Sales Rep")),
+        F("合同金额", "Amount", T.AMOUNT, required=True),
+        F("开始日期", "Start", T.DATE),
+        F("结束日期", "End", T.DATE),
+        F("状态", "Status", T.ENUM, enum=CONTRACT_STATUS),
+    ),
+)
+
 #: All sheets of the contract, in the order they are read and reported.
 SHEETS: dict[str, SheetSchema] = {
     s.name: s
     for s in (CUSTOMERS, SALES, RECEIPTS, SHIPMENTS, VISITS, EXPENSES, TARGETS, SALESPEOPLE,
-              CREDIT_POLICY, SETTINGS)
+              CREDIT_POLICY, SETTINGS, PRICES, STOCK, COUNTS, CONTRACTS)
 }
 
 _BRACKET_UNIT = re.compile(r"\([^()]*\)$")

@@ -45,6 +45,11 @@ class Settings(BaseModel):
     company_address: str = Field("", title="地址")
     payment_days: int = Field(7, ge=0, title="回款期限天数")
     reply_days: int = Field(10, ge=0, title="对账回复天数")
+    # v1.1 档案完整度: the share of the card's 25 group columns a current or new customer's card
+    # should have filled, and how old its 更新日期 may get (salesxl.core.cards).
+    card_target: Decimal = Field(Decimal("0.8"), ge=0, le=1, title="档案完整度目标")
+    card_stale_days: int = Field(180, ge=0, title="档案更新天数")
+    contract_notice_days: int = Field(30, ge=0, title="合同到期提醒天数")  # v1.1: 合同 expiring
 
     @field_validator(
         "company_name", "bank_name", "bank_account", "account_name", "contact_person", "contact_phone",
@@ -82,7 +87,7 @@ class Settings(BaseModel):
 
     @field_validator(
         "stop_shipment_days", "level_months", "new_customer_days", "active_days", "route_capacity",
-        "payment_days", "reply_days", mode="before",
+        "payment_days", "reply_days", "contract_notice_days", mode="before",
     )
     @classmethod
     def _int(cls, value: Any) -> int:
@@ -98,6 +103,16 @@ class Settings(BaseModel):
             return Decimal(text)
         except InvalidOperation as exc:
             raise ValueError("应为 0 到 1 之间的比例，如 0.8 或 80%") from exc
+
+    @field_validator("card_target", mode="before")
+    @classmethod
+    def _card_share(cls, value: Any) -> Decimal:
+        return cls._share(value)
+
+    @field_validator("card_stale_days", mode="before")
+    @classmethod
+    def _card_days(cls, value: Any) -> int:
+        return _whole(value)
 
     def bucket_labels(self) -> list[str]:
         """``["0-30", "31-60", …, ">365"]``: the aging bucket keys of spec §5."""
@@ -122,6 +137,7 @@ SETTING_NAMES.update({
     "bank": "bank_name", "account number": "bank_account", "account": "bank_account",
     "account name": "account_name", "contact": "contact_person", "phone": "contact_phone",
     "address": "company_address", "payment days": "payment_days", "reply days": "reply_days",
+    "contract notice days": "contract_notice_days",
     "开户银行": "bank_name", "银行账号": "bank_account", "电话": "contact_phone", "公司地址": "company_address",
 })
 

@@ -72,6 +72,8 @@ from salesxl.core.customers import credit_grades, not_on_file
 from salesxl.core.findings import Finding
 from salesxl.core.identifiers import card_provinces
 from salesxl.core.money import fen_to_str
+from salesxl.core.periods import Period
+from salesxl.core.plans import read_plan, sub_target_frame
 from salesxl.core.tables import ROW, Book
 from salesxl.errors import BadArguments
 
@@ -302,6 +304,10 @@ class MonthlySummary:
     credit_mix: pd.DataFrame
     overdue_top: pd.DataFrame
     movements: pd.DataFrame
+    sub_targets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """v1.1 细分目标 of the period: salesperson, product, region, target, sales, attainment."""
+    period: Period | None = None
+    """v1.1: the quarter or year summarised (None for a month, the 月报 as before)."""
     settings_note: dict[str, int] = field(default_factory=dict)
     """The thresholds behind the definitions (新客户天数, 活跃天数, 等级统计月数) for the report."""
     findings: list[Finding] = field(default_factory=list)
@@ -314,7 +320,15 @@ class MonthlySummary:
 
     @property
     def month_text(self) -> str:
-        return f"{self.month:%Y-%m}"
+        """``2026-10``, or the period's key (``2026Q4``, ``2026``) for a quarter or year."""
+        return self.period.key if self.period is not None else f"{self.month:%Y-%m}"
+
+    @property
+    def report_title(self) -> str:
+        """``2026年10月销售月报``, ``2026年第4季度销售季报``, ``2026年销售年报``."""
+        if self.period is None:
+            return f"{self.month.year}年{self.month.month}月销售月报"
+        return f"{self.period.label}销售{'季报' if self.period.kind == 'quarter' else '年报'}"
 
     def by_level(self) -> dict[str, int]:
         return {str(r.level): int(r.sales) for r in self.levels.itertuples(index=False)}
@@ -345,7 +359,7 @@ class MonthlySummary:
                 "expense_budget": fen(r.expense_budget),
             })
         return {
-            "month": self.month_text,
+            ("month" if self.period is None else "period"): self.month_text,
             "sales": fen_to_str(self.sales),
             "collections": fen_to_str(self.collections),
             "receivable": fen_to_str(self.receivable),
@@ -470,9 +484,14 @@ def _customers(book: Book, inp: ledger.LedgerInput) -> pd.DataFrame:
     })
 
 
-def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResult | None = None,
+def monthly_summary(book: Book, month: date | Period, *, ledger_result: ledger.LedgerResult | None = None,
                     progress: Progress | None = None) -> MonthlySummary:
     """The summary of ``month`` (any day in it; D = its last day) per spec §3.
+
+    v1.1: ``month`` may be a quarter or year :class:`~salesxl.core.periods.Period`; every figure
+    is then over its months with D its last day, "previous" is the period before and "a year
+    ago" the same period a year earlier, targets follow the parts rule (spec §3 "Plans") and the
+    trend is the period's months against their targets.
 
     ``ledger_result``: the ledger as of D when the caller already has it (its balances, aging
     and overdue days are then used for D); otherwise they are computed here from the ledger's
@@ -488,8 +507,13 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
         raise BadArguments("工作簿中没有「销售」工作表，无法生成月报",
                            "The workbook has no 销售 (Sales) sheet; no monthly report can be made")
     st = book.settings
-    m = _index(month.replace(day=1))
-    month = _first_day(m)
+    period = month if isinstance(month, Period) and month.kind != "month" else None
+    if isinstance(month, Period):
+        month = month.first_day
+    m0 = _index(month.replace(day=1))  # the period's first month; m its last
+    span = period.length if period is not None else 1
+    m = m0 + span - 1
+    month = _first_day(m0)
     as_of = _last_day(m)
     cut = _day_number(as_of)
     labels = st.bucket_labels()
@@ -507,7 +531,7 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
         pos = _from_ledger(ledger_result, inp.ids, labels)
     else:
         pos = _position(inp, d_order, cut, full=True)
-    prev_pos = _position(inp, d_order, _day_number(_last_day(m - 1)), full=False)
+    prev_pos = _position(inp, d_order, _day_number(_last_day(m0 - 1)), full=False)
     year_pos = _position(inp, d_order, _day_number(_last_day(m - 12)), full=False)
 
     # Net balance at every month end from M−12 to M (receivable trend).
@@ -554,8 +578,9 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     np.minimum.at(first_sale, line_code[is_sale], day[is_sale])
     first_sale[first_sale == np.iinfo(np.int64).max] = -1
     typed = cust["typed_first"].to_numpy()
+    base = m0 - 13  # statuses are needed from the month before a year-ago period on
     last_by_end = np.maximum.accumulate(
-        _monthly(line_code[is_sale], line_month[is_sale], day[is_sale], n, m - 13, m, how="max"), axis=1
+        _monthly(line_code[is_sale], line_month[is_sale], day[is_sale], n, base, m, how="max"), axis=1
     )[:, 1:]
 
     def status_at(k: int) -> np.ndarray:
@@ -565,26 +590,29 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
         t = np.where((typed >= 0) & (typed <= c_end), typed, -1)
         f = np.where((first_sale >= 0) & (first_sale <= c_end), first_sale, -1)
         both = np.where(t < 0, f, np.where(f < 0, t, np.minimum(t, f)))
-        return statuses(both, last_by_end[:, k - (m - 13)], end, st.new_customer_days, st.active_days)
+        return statuses(both, last_by_end[:, k - base], end, st.new_customer_days, st.active_days)
 
-    status = {k: status_at(k) for k in (m, m - 1, m - 2, m - 12, m - 13)}
+    # Each period (this one, the one before, a year ago) is (its first month, its last month).
+    periods = ((m0, m), (m0 - span, m0 - 1), (m0 - 12, m - 12))
+    status = {k: status_at(k) for k in sorted({k for a, b in periods for k in (a - 1, b)})}
     active = ("new", "current")
 
-    def lost(k: int) -> np.ndarray:
-        return np.isin(status[k - 1], active) & (status[k] == "past")
+    def lost(k: int, a: int | None = None) -> np.ndarray:
+        before = status[(k if a is None else a) - 1]
+        return np.isin(before, active) & (status[k] == "past")
 
-    def back(k: int) -> np.ndarray:
-        return (status[k - 1] == "past") & (status[k] == "current")
+    def back(k: int, a: int | None = None) -> np.ndarray:
+        return (status[(k if a is None else a) - 1] == "past") & (status[k] == "current")
 
     trade = np.where(typed < 0, first_sale, np.where(first_sale < 0, typed, np.minimum(typed, first_sale)))
     trade_month = np.where(trade >= 0, _months_of(np.maximum(trade, 0)), -1)
 
-    def new(k: int) -> np.ndarray:
-        return trade_month == k
+    def new(k: int, a: int | None = None) -> np.ndarray:
+        return (trade_month >= (k if a is None else a)) & (trade_month <= k)
 
     # This month's lines.
     step("汇总 构成", 2)
-    idx = np.flatnonzero(counted & (line_month == m))
+    idx = np.flatnonzero(counted & (line_month >= m0) & (line_month <= m))
     m_code, m_value = line_code[idx], value[idx]
     m_sale = sign[idx] > 0  # a buyer (成交客户) has a sale in M, not only a return
     total_sales = int(m_value.sum())
@@ -663,23 +691,23 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     line_sp = _objects(sales["业务员"].iloc[idx])
     line_sp = np.where(pd.isna(line_sp), cust_sp[m_code], line_sp)
     sp_sales = _group(line_sp, m_value)
-    in_m = coll_month == m
+    in_m = (coll_month >= m0) & (coll_month <= m)
     sp_coll = _group(cust_sp[coll_code[in_m]], coll_fen[in_m])
     total_coll = int(coll_fen[in_m].sum())
-    new_m = new(m)
+    new_m = new(m, m0)
     sp_new = _group(cust_sp[new_m], np.ones(int(new_m.sum()), dtype=np.int64))
 
     visits = ledger.frame(book, "拜访")
     v_day, v_ok = _days(visits["日期"])
     v_month = np.where(v_ok, _months_of(v_day), -1)
-    v_in = v_month == m
+    v_in = (v_month >= m0) & (v_month <= m)
     sp_visits = _group(_objects(visits["业务员"][v_in]), np.ones(int(v_in.sum()), dtype=np.int64))
 
     spend = ledger.frame(book, "费用")
     e_day, e_ok = _days(spend["日期"])
     e_month = np.where(e_ok, _months_of(e_day), -1)
     e_fen = spend["金额"].to_numpy(dtype=np.int64, na_value=0)
-    e_in = e_month == m
+    e_in = (e_month >= m0) & (e_month <= m)
     e_sp = _objects(spend["业务员"][e_in])
     e_cat = _objects(spend["类别"][e_in])
     e_cat[pd.isna(e_cat)] = NO_CATEGORY
@@ -693,28 +721,25 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
                    .reset_index())
     expenses_by["salesperson"] = _objects(expenses_by["salesperson"])
 
-    targets = ledger.frame(book, "目标")
-    t_day, t_ok = _days(targets["月份"])
-    t_month = np.where(t_ok, _months_of(t_day), -1)
-    t_rows = targets[(t_month == m) & targets["业务员"].notna().to_numpy()]
-    t_rows = t_rows.sort_values(ROW, kind="stable").drop_duplicates("业务员")
-    target_of = {str(r["业务员"]): r for _, r in t_rows.iterrows()}
+    # 目标 by the parts rule (spec §3 "Plans"): only the salesperson's totals, not 细分目标.
+    plan = read_plan(ledger.frame(book, "目标"))
+    the_period = period or Period.month(month.year, month.month)
+    target_of = {c: plan.salesperson_targets(the_period, c) for c in ("销售目标", "回款目标", "费用预算")}
+    sub_targets = sub_target_frame(plan, the_period, line_sp, _objects(sales["产品"].iloc[idx]),
+                                   cust["province"].to_numpy()[m_code], m_value)
 
     roster_frame = ledger.frame(book, "业务员")
     roster_frame = roster_frame[roster_frame["业务员"].notna()].sort_values(ROW, kind="stable")
     roster_frame = roster_frame.drop_duplicates("业务员")
     rates = {str(p): rate_decimal(r) for p, r in zip(roster_frame["业务员"], roster_frame["提成比例"], strict=True)}
     names: list[Any] = list(rates)
-    others = set().union(sp_sales, sp_coll, sp_visits, sp_spend, target_of, sp_new) - set(names) - {None}
+    others = set().union(sp_sales, sp_coll, sp_visits, sp_spend, *target_of.values(), sp_new) - set(names) - {None}
     names += sorted(others, key=str)
     if any(None in g for g in (sp_sales, sp_coll, sp_visits, sp_spend, sp_new)):
         names.append(None)
 
     def target(name: Any, col: str) -> int | None:
-        row = target_of.get(name) if name is not None else None
-        if row is None or pd.isna(row[col]):
-            return None
-        return int(row[col])
+        return target_of[col].get(name) if name is not None else None
 
     people = []
     for name in names:
@@ -768,9 +793,9 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
     # Customer movements in M.
     step("汇总 客户动态", 5)
     month_sales = ledger.group_sums(m_code, m_value, n)
-    prev_last = last_by_end[:, (m - 1) - (m - 13)]
+    prev_last = last_by_end[:, (m0 - 1) - base]
     moves = []
-    for kind, mask in (("new", new_m), ("reactivated", back(m)), ("lost", lost(m))):
+    for kind, mask in (("new", new_m), ("reactivated", back(m, m0)), ("lost", lost(m, m0))):
         at = np.flatnonzero(mask)
         at = at[np.lexsort((at, -net_12m[at], -month_sales[at]))]
         moves.append(pd.DataFrame({
@@ -789,46 +814,50 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
         }))
     movements = pd.concat(moves, ignore_index=True)
 
-    # The KPIs this month, last month and a year ago.
-    def monthly_total(arr: np.ndarray, k: int) -> int:
-        return int(arr[k - (m - 23)]) if k > m - 24 else 0
+    # The KPIs this period, the one before and a year ago (a month: this month, last month, M−12).
+    def monthly_total(arr: np.ndarray, k: int, a: int | None = None) -> int:
+        return sum(int(arr[j - (m - 23)]) for j in range(k if a is None else a, k + 1) if j > m - 24)
 
-    def buyers(k: int) -> int:
-        sel = counted & (line_month == k) & (sign > 0)
+    def buyers(k: int, a: int) -> int:
+        sel = counted & (line_month >= a) & (line_month <= k) & (sign > 0)
         return len(np.unique(line_code[sel]))
 
-    def month_count(months: np.ndarray, k: int) -> int:
-        return int((months == k).sum())
+    def month_count(months: np.ndarray, k: int, a: int) -> int:
+        return int(((months >= a) & (months <= k)).sum())
 
-    def month_fen(months: np.ndarray, fen: np.ndarray, k: int) -> int:
-        return int(fen[months == k].sum())
+    def month_fen(months: np.ndarray, fen: np.ndarray, k: int, a: int) -> int:
+        return int(fen[(months >= a) & (months <= k)].sum())
 
-    ks = (m, m - 1, m - 12)
     kpi_rows = [
-        ("sales", "销售额", "fen", [monthly_total(sales_by_month, k) for k in ks]),
-        ("collections", "回款额", "fen", [monthly_total(coll_by_month, k) for k in ks]),
+        ("sales", "销售额", "fen", [monthly_total(sales_by_month, b, a) for a, b in periods]),
+        ("collections", "回款额", "fen", [monthly_total(coll_by_month, b, a) for a, b in periods]),
         ("receivable", "应收余额（月末）", "fen", [int(p.receivable.sum()) for p in (pos, prev_pos, year_pos)]),
         ("prepaid", "预收余额（月末）", "fen", [int(p.prepaid.sum()) for p in (pos, prev_pos, year_pos)]),
         ("overdue", "逾期金额（月末）", "fen", [int(p.overdue.sum()) for p in (pos, prev_pos, year_pos)]),
-        ("new_customers", "新客户数", "count", [int(new(k).sum()) for k in ks]),
-        ("lost_customers", "流失客户数", "count", [int(lost(k).sum()) for k in ks]),
-        ("reactivated_customers", "回流客户数", "count", [int(back(k).sum()) for k in ks]),
-        ("buying_customers", "成交客户数", "count", [buyers(k) for k in ks]),
-        ("visits", "拜访次数", "count", [month_count(v_month, k) for k in ks]),
-        ("expenses", "费用", "fen", [month_fen(e_month, e_fen, k) for k in ks]),
+        ("new_customers", "新客户数", "count", [int(new(b, a).sum()) for a, b in periods]),
+        ("lost_customers", "流失客户数", "count", [int(lost(b, a).sum()) for a, b in periods]),
+        ("reactivated_customers", "回流客户数", "count", [int(back(b, a).sum()) for a, b in periods]),
+        ("buying_customers", "成交客户数", "count", [buyers(b, a) for a, b in periods]),
+        ("visits", "拜访次数", "count", [month_count(v_month, b, a) for a, b in periods]),
+        ("expenses", "费用", "fen", [month_fen(e_month, e_fen, b, a) for a, b in periods]),
     ]
     kpis = pd.DataFrame([
         {"key": key, "label": label, "kind": kind, "current": v[0], "previous": v[1], "year_ago": v[2]}
         for key, label, kind, v in kpi_rows
     ])
     kpi = dict(zip(kpis["key"], kpis["current"], strict=True))
-    trend_months = list(range(m - 11, m + 1))
+    # The trend: the 12 months up to M, or a quarter's / year's own months (v1.1, with targets).
+    trend_months = list(range(m - 11, m + 1)) if period is None else list(range(m0, m + 1))
+    month_targets = [plan.salesperson_targets(Period.month(_first_day(k).year, _first_day(k).month))
+                     for k in trend_months]
+    team_target = [sum(t.values()) if t else None for t in month_targets]
     trend = pd.DataFrame({
         "month": [_first_day(k) for k in trend_months],
         "sales": [monthly_total(sales_by_month, k) for k in trend_months],
         "collections": [monthly_total(coll_by_month, k) for k in trend_months],
         "receivable": [int(receivable_by_end[k - first_col]) for k in trend_months],
         "sales_last_year": [monthly_total(sales_by_month, k - 12) for k in trend_months],
+        "target": pd.Series(team_target, dtype=object),
     })
     step("汇总", _STEPS)
     return MonthlySummary(
@@ -841,7 +870,7 @@ def monthly_summary(book: Book, month: date, *, ledger_result: ledger.LedgerResu
         kpis=kpis, trend=trend, levels=level_frame, statuses=status_frame, products=products,
         product_specs=product_specs, regions=regions, cities=cities, salespeople=salespeople,
         expenses_by=expenses_by, expense_categories=expense_categories, aging=aging, credit_mix=credit_mix,
-        overdue_top=overdue_top, movements=movements,
+        overdue_top=overdue_top, movements=movements, sub_targets=sub_targets, period=period,
         settings_note={"新客户天数": st.new_customer_days, "活跃天数": st.active_days,
                        "等级统计月数": st.level_months},
         path=book.path,

@@ -42,7 +42,7 @@ import pandas as pd
 
 from salesxl.core.grid import column_letter
 from salesxl.core.money import fen_to_str
-from salesxl.core.schema import CUSTOMERS, FieldType, requirement_text
+from salesxl.core.schema import CARD_GROUPS, CUSTOMERS, FieldType, requirement_text
 
 TEMPLATE_VERSION = 1
 #: The very hidden sheet that records what a template was issued from.
@@ -51,6 +51,8 @@ META_SHEET = "_salesxl"
 EDITABLE_FIELDS: tuple[str, ...] = (
     "客户名称", "客户性质", "统一社会信用代码", "法定代表人", "负责人", "经营经理", "联系电话", "地址",
     "省份", "城市", "区县", "行业", "组织类型", "资产规模", "成立日期", "纬度", "经度", "备注",
+    # v1.1: the card's other three content groups, where the information came from and when
+    *(f for group in list(CARD_GROUPS.values())[1:] for f in group), "信息来源", "更新日期",
 )
 #: Columns of the template's 客户档案, in order (客户编号 and 业务员 are locked).
 CARD_FIELDS: tuple[str, ...] = ("客户编号", "业务员", *EDITABLE_FIELDS)
@@ -191,15 +193,21 @@ def parse_meta(rows: Sequence[Sequence[Any]]) -> TemplateMeta:
         raise NotATemplate(f"template version {version} is not supported (expected {TEMPLATE_VERSION})")
     header = [str(c).strip() if c is not None else "" for c in (rows[SNAPSHOT_HEADER_ROW - 1]
                                                                 if len(rows) >= SNAPSHOT_HEADER_ROW else [])]
-    if header[: len(CARD_FIELDS)] != list(CARD_FIELDS):
+    while header and not header[-1]:
+        header.pop()
+    # The snapshot's own header says which fields it holds: a template issued before the card's
+    # four groups (v1.1) has fewer columns, and its missing fields read as not issued.
+    if not header or header[0] != CARD_FIELDS[0] or any(h not in CARD_FIELDS for h in header) \
+            or len(set(header)) != len(header):
         raise NotATemplate("not a salesxl template: the issued snapshot's header is missing")
+    width = len(header)
     snapshot: dict[str, dict[str, str | None]] = {}
     for row in rows[SNAPSHOT_HEADER_ROW:]:
-        cells = list(row) + [None] * (len(CARD_FIELDS) - len(row))
+        cells = list(row[:width]) + [None] * (width - len(row))
         cid = _cell_text(cells[0])
         if cid is None:
             continue
-        snapshot[cid] = {f: _cell_text(v) for f, v in zip(CARD_FIELDS[1:], cells[1:len(CARD_FIELDS)], strict=True)}
+        snapshot[cid] = {f: _cell_text(v) for f, v in zip(header[1:], cells[1:], strict=True)}
     master_customers = kv.get("master_customers")
     return TemplateMeta(
         salesperson=salesperson, issued_at=issued, master_name=str(kv.get("master_name") or ""),

@@ -24,14 +24,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesxl.core.card_rules import enum_params, hint_params, uscc_reason
+from salesxl.core.contracts import contract_findings, sales_contract_findings
 from salesxl.core.findings import Code, Finding
 from salesxl.core.identifiers import (
     normalized_resident_id,
     normalized_uscc,
     phone_keys,
-    uscc_problem,
 )
 from salesxl.core.money import fen_to_str, half_up_fen
+from salesxl.core.periods import period_keys
+from salesxl.core.plans import plan_findings
 from salesxl.core.schema import SHEETS, FieldType, requirement_text
 from salesxl.core.settings import may_be_blank, setting_field
 from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
@@ -209,6 +212,8 @@ def _texts(t: Table, name: str, idx: np.ndarray) -> list[str | None]:
     series = t.frame[name].iloc[idx]
     if kind is FieldType.AMOUNT:
         return [None if v is pd.NA else fen_to_str(v) for v in series.tolist()]
+    if kind is FieldType.PERIOD:  # 2026-10, 2026Q4, 2026 as the reader keyed them
+        return [None if k is None else str(k) for k in period_keys(t.frame, name)[idx].tolist()]
     if kind in (FieldType.DATE, FieldType.MONTH):
         return [_date_text(v, month=kind is FieldType.MONTH) for v in series.tolist()]
     if kind in (FieldType.NUMBER, FieldType.RATE):
@@ -256,20 +261,8 @@ def _enums(t: Table) -> list[Finding]:
             continue
         s = t.frame[f.name]
         bad = s.notna() & ~s.isin(f.enum_values)
-        params = {
-            "allowed": "、".join(f.enum_values),
-            "allowed_en": ", ".join(_enum_english(f.enum)),
-        }
-        out += _emit(t, f.name, bad, Code.BAD_ENUM, params)
+        out += _emit(t, f.name, bad, Code.BAD_ENUM, enum_params(f.enum))
     return out
-
-
-def _enum_english(pairs: tuple[tuple[str, str], ...]) -> list[str]:
-    """``Government (政府机构)``; just ``A`` when the English spelling is the value itself."""
-    shown: dict[str, str] = {}
-    for zh, en in pairs:
-        shown.setdefault(zh, en if en == zh else f"{en} ({zh})")
-    return list(shown.values())
 
 
 def _duplicates(t: Table, keys: list[str], report: str, code: Code, params: Params | None = None,
@@ -379,6 +372,8 @@ def _customers(t: Table, ctx: _Context) -> list[Finding]:
         + _negative(t, "账期天数")
         + _after(t, "成立日期", ctx.as_of)
         + _after(t, "首次交易日期", ctx.as_of)
+        + _negative(t, "销售队伍")  # v1.1: the card's four groups
+        + _after(t, "更新日期", ctx.as_of)
         + _before(t, "首次交易日期", "成立日期", "成立日期", "founding date")
         + _coordinates(t, ctx)
         + _salesperson(t, ctx)
@@ -398,20 +393,17 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
     other, exempt = rule
     individual = t.frame[other].isin(exempt).fillna(False).to_numpy(dtype=bool)
     missing = ctx.blank(t, name) & ~individual
-    out = _emit(t, name, missing, Code.MISSING_VALUE, {
-        "hint": "：" + requirement_text(t.schema, name),
-        "hint_en": "; " + requirement_text(t.schema, name, "en"),
-    })
+    out = _emit(t, name, missing, Code.MISSING_VALUE,
+                hint_params(requirement_text(t.schema, name), requirement_text(t.schema, name, "en")))
     key = _uscc_key(t, individual)
     valid = key.notna().to_numpy(dtype=bool)
     bad = s.notna().to_numpy() & ~valid
     if bad.any():
         at = np.flatnonzero(bad)
-        why = [uscc_problem(str(v), individual=bool(i)) or ("", "")
+        why = [uscc_reason(str(v), individual=bool(i)) or {}
                for v, i in zip(s.iloc[at].tolist(), individual[at].tolist(), strict=True)]
         out += _emit(t, name, bad, Code.BAD_USCC, {
-            "reason": _at(bad, [zh for zh, _ in why]), "reason_en": _at(bad, [en for _, en in why]),
-        })
+            key: _at(bad, [w.get(key, "") for w in why]) for key in ("reason", "reason_en")})
     # Only valid codes are compared: placeholders such as 无 or / are bad-uscc, not duplicates.
     return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
 
@@ -581,7 +573,7 @@ def _sales(t: Table, ctx: _Context) -> list[Finding]:
         })
     out += _amount_mismatch(t)
     out += _before(t, "到期日", "日期", "日期", "sale date")
-    return out
+    return out + sales_contract_findings(t, ctx.tables.get("合同"))  # v1.1: 合同编号
 
 
 def _amount_mismatch(t: Table) -> list[Finding]:
@@ -833,14 +825,34 @@ def _expenses(t: Table, ctx: _Context) -> list[Finding]:
 def _targets(t: Table, ctx: _Context) -> list[Finding]:
     out = _salesperson(t, ctx)
     if t.has("月份"):
-        months = t.frame["月份"].dt.strftime("%Y-%m").fillna("").tolist()
+        # v1.1: one row per (period, 业务员, 产品, 省份); a sub-target is no repeat of the total.
+        keys = period_keys(t.frame)
+        months = [k or "" for k in keys.tolist()]
+        sub = [" ".join(str(v) for v in (p, r) if v is not None and v is not pd.NA)
+               for p, r in zip(t.frame["产品"].tolist(), t.frame["省份"].tolist(), strict=True)]
+        scope = [f"{m}{'（' + s + '）' if s else ''}" for m, s in zip(months, sub, strict=True)]
+        key_frame = pd.DataFrame({
+            "月份": pd.Series([None if k is None else f"{k}\x00{s}" for k, s in zip(keys.tolist(), sub, strict=True)],
+                            dtype=object),
+            "业务员": t.frame["业务员"]})
         out += _duplicates(t, ["月份", "业务员"], "业务员", Code.DUPLICATE_ID, {
-            "scope": np.array([f"在 {m} 的目标" for m in months], dtype=object),
-            "scope_en": np.array([f" target for {m}" for m in months], dtype=object),
-        })
+            "scope": np.array([f"在 {m} 的目标" for m in scope], dtype=object),
+            "scope_en": np.array([f" target for {m}" for m in scope], dtype=object),
+        }, key_frame=key_frame)
     for name in ("销售目标", "回款目标", "费用预算"):
         out += _negative(t, name)
-    return out
+    return out + plan_findings(t)  # v1.1: plan-mismatch
+
+
+def _contracts(t: Table, ctx: _Context) -> list[Finding]:
+    """合同 (v1.1): unique 合同编号, known customer and salesperson, 合同金额 > 0, End not before
+    Start; ``over-contract`` is :func:`salesxl.core.contracts.contract_findings`."""
+    out = _duplicates(t, ["合同编号"], "合同编号", Code.DUPLICATE_DOC) + _customer_ref(t, ctx) + _salesperson(t, ctx)
+    if t.has("合同金额"):
+        out += _emit(t, "合同金额", (t.frame["合同金额"] <= 0).fillna(False).to_numpy(dtype=bool), Code.OUT_OF_RANGE,
+                     {"reason": "合同金额须大于 0", "reason_en": "a contract amount must be greater than 0"})
+    out += _before(t, "结束日期", "开始日期", "开始日期", "start date")
+    return out + contract_findings(t, ctx.tables, ctx.as_of.date())
 
 
 def _salespeople(t: Table, ctx: _Context) -> list[Finding]:
@@ -895,6 +907,7 @@ _CHECKS: dict[str, Callable[[Table, _Context], list[Finding]]] = {
     "业务员": _salespeople,
     "信用政策": _credit_policy,
     "参数": _settings,
+    "合同": _contracts,
 }
 
 __all__ = ["LAT_RANGE", "LON_RANGE", "company_key", "num_text", "phone_key", "validate_book"]

@@ -47,6 +47,7 @@ from salesxl.core.collector import collector_paused
 from salesxl.core.findings import Code
 from salesxl.core.grid import RawGrid, tabulate
 from salesxl.core.identifiers import valid_phone_mask, valid_uscc_mask
+from salesxl.core.plain_rules import RECEIPT_DIRECTION, receivable_prepaid
 from salesxl.core.schema import SHEETS, TYPE_LABEL, Field, FieldType
 from salesxl.core.settings import Settings
 from salesxl.core.tables import Book, Table
@@ -571,7 +572,7 @@ def _check_columns(table: Table, findings: list[Any], label: str) -> Table:
             raise UdfError(f"{label}第 {f.row} 行「{f.field}」的值「{_quote(f.value)}」不是{zh}")
     if sheet == "收款":
         kinds = table.frame["类型"]
-        unknown = kinds.notna() & ~kinds.isin(ledger_rules.KINDS[1:4])
+        unknown = kinds.notna() & ~kinds.isin(list(RECEIPT_DIRECTION))
         if unknown.any():
             i = int(np.flatnonzero(unknown.to_numpy(dtype=bool))[0])
             row = int(table.frame["_row"].iloc[i])
@@ -608,6 +609,6 @@ def balance(customer_id: Any, sales: Any, receipts: Any, as_of: Any = None) -> A
             rows.append([None, None])
             continue
         k = code.get(cid)
-        v = int(net[k]) if k is not None else 0
-        rows.append([max(v, 0) / 100.0, max(-v, 0) / 100.0])
+        receivable, prepaid = receivable_prepaid(int(net[k]) if k is not None else 0)
+        rows.append([receivable / 100.0, prepaid / 100.0])
     return rows

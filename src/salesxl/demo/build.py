@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from salesxl.demo import cards, contracts
 from salesxl.demo.company import NameMaker, gen_customers, gen_salespeople
 from salesxl.demo.layout import (
     GENERATE,
@@ -50,6 +51,9 @@ from salesxl.demo.writer import DemoWriter
 #: The demo's extra parts, called in this order after the company is generated (see
 #: :mod:`salesxl.demo.parts`).  Add one line per part: ``prices.add_prices,``…
 PARTS: tuple[DemoPart, ...] = (
+    cards.add_cards,
+    contracts.add_contracts,  # issue 18: 合同 and 销售.合同编号
+    contracts.add_plans,  # issue 18: quarter and year targets, sub-targets
 )
 
 
@@ -81,7 +85,10 @@ def build_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     name = "demo-scale.xlsx" if scale else "demo-clean.xlsx" if clean else "demo.xlsx"
     counts = SCALE_COUNTS if scale else SMALL_COUNTS
-    return build_book(out_dir / name, seed=seed, counts=counts, plant=not (scale or clean), progress=progress)
+    path = build_book(out_dir / name, seed=seed, counts=counts, plant=not (scale or clean), progress=progress)
+    if not (scale or clean):  # a customer's form come back, to put on 待审核 (issue 19)
+        cards.write_returned_form(path)
+    return path
 
 
 def build_book(

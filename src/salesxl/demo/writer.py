@@ -154,6 +154,7 @@ class DemoWriter:
         self.progress = progress
         self._extra_columns: dict[str, list[ExtraColumn]] = {}
         self._extra_sheets: list[tuple[SheetLayout, Sequence[str], Sequence[Column], Sequence[float]]] = []
+        self._extra_rows: dict[str, list[dict[str, tuple[Any, Any]]]] = {}
 
     # -- hooks for the demo's parts (salesxl.demo.parts) --------------------------------------
 
@@ -184,6 +185,14 @@ class DemoWriter:
         the standard sheets are written without changing their order.
         """
         self._extra_sheets.append((layout, headers, columns, widths))
+
+    def add_rows(self, sheet: str, rows: Sequence[dict[str, tuple[Any, Any]]]) -> None:
+        """Append rows below the data of the standard sheet ``sheet`` (canonical name, e.g. 目标):
+        each row maps a header as written (a standard one or a part's added column) to ``(value,
+        format)``; a header it leaves out is blank.  The standard rows stay byte for byte."""
+        if sheet not in LAYOUTS:
+            raise ValueError(f"no standard sheet {sheet!r} to add rows to")
+        self._extra_rows.setdefault(sheet, []).extend(rows)
 
     def format(self, properties: dict[str, Any]) -> Format:
         """A cell format of this workbook (``{"num_format": "0.00"}``…) for a part's columns."""
@@ -283,9 +292,19 @@ class DemoWriter:
         ws.freeze_panes(header_row + 1, 0)
         n = len(columns[0][0])
         rows = (layout.excel_rows(n) - 1).tolist()
-        if n:
-            ws.autofilter(header_row, 0, rows[-1], ncols - 1)
+        appended = self._extra_rows.pop(layout.canonical, [])
+        last = rows[-1] if n else header_row
+        if n or appended:
+            ws.autofilter(header_row, 0, last + len(appended), ncols - 1)
         self._rows(ws, layout.canonical, rows, columns)
+        for k, added in enumerate(appended, start=1):  # rows a part appended (add_rows), in order
+            for c, h in enumerate(headers):
+                if h in added and added[h][0] is not None:
+                    value, fmt = added[h]
+                    if isinstance(value, str):
+                        ws.write_string(last + k, c, value, fmt)
+                    else:
+                        ws.write_number(last + k, c, value, fmt)
 
     def _rows(self, ws: Worksheet, stage: str, rows: list[int], columns: Sequence[Column]) -> None:
         """The hot loop: every data cell of a sheet, in row order (constant_memory needs that)."""

@@ -3,11 +3,14 @@
 xlwings Lite cannot install salesxl (see the template's docstring), so its ``main.py`` must
 carry the rules itself.  Rather than a hand copy that drifts, the rules are inlined at build
 time from salesxl's core — :mod:`salesxl.core.idrules` (identifiers: the very module the
-vectorised checks are built from) and :mod:`salesxl.core.plain_rules` (amounts, dates, levels,
-aging: the patterns and defaults the column readers and settings use) — into
+vectorised checks are built from), :mod:`salesxl.core.plain_rules` (amounts, dates, levels,
+aging: the patterns and defaults the column readers and settings use; the ledger's netting: the
+sign table, line direction and receivable/prepaid the vectorised ledger itself calls) and
+:mod:`salesxl.core.card_rules` (the customer-card checks per row, with the message parameters
+the validator uses) — into
 :mod:`salesxl.excel.lite_template`, each at its ``from salesxl.core.<module> import (…)`` block
-marked ``@inline``; the header spellings and option lists are written as literals from
-:mod:`salesxl.core.schema` (:func:`vocabulary_source`).  The committed ``templates/lite/main.py`` is this
+marked ``@inline``; the header spellings, option lists and the card checks' message templates are written as
+literals from :mod:`salesxl.core.schema` and :mod:`salesxl.core.findings` (:func:`vocabulary_source`).  The committed ``templates/lite/main.py`` is this
 function's output (regenerate it with ``salesxl template lite --out templates/lite --force``);
 a test holds the two equal.
 """
@@ -17,8 +20,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from salesxl.core import idrules, plain_rules
-from salesxl.core.schema import SHEETS, Field
+from salesxl.core import card_rules, idrules, plain_rules
+from salesxl.core.findings import MESSAGES, Code
+from salesxl.core.schema import SHEETS, Field, requirement_text
 from salesxl.errors import BadArguments
 
 #: The hand-written part of ``main.py`` (read as text, never imported: it needs xlwings).
@@ -34,7 +38,7 @@ phonenumbers
 """
 
 #: The modules of salesxl.core whose source Lite's main.py carries, in the template's order.
-INLINED = (idrules, plain_rules)
+INLINED = (idrules, plain_rules, card_rules)
 
 _INLINE = re.compile(r"^from salesxl\.core\.(\w+) import \(  # noqa: E402 - @inline [^\n]*\n(?:    [^\n]*\n)*\)\n",
                      re.MULTILINE)
@@ -61,14 +65,26 @@ def _options(f: Field) -> dict[str, str]:
 
 def vocabulary_source() -> str:
     """The literals Lite's ``main.py`` takes from :mod:`salesxl.core.schema`: header spellings,
-    receipt types, customer natures, the required customer fields."""
+    receipt types, customer natures, the required customer fields, the USCC exemption and its
+    rule sentence; and from :mod:`salesxl.core.findings`, the card checks' Chinese messages."""
     customers = SHEETS["客户档案"]
+    uscc = customers.field(card_rules.USCC_FIELD)
+    if uscc.required_unless is None or uscc.required_unless[0] != card_rules.NATURE_FIELD:
+        raise RuntimeError("card_rules reads 统一社会信用代码 as required unless a 客户性质: the schema says otherwise")
+    codes = (card_rules.MISSING_COLUMN, card_rules.MISSING_VALUE, card_rules.BAD_ENUM, card_rules.BAD_USCC, card_rules.BAD_PHONE,
+             card_rules.DUPLICATE_ID)
     values = {
         "_HEADERS": {name: _spellings(SHEETS[sheet].field(name)) for sheet, name in BALANCE_FIELDS},
         "_KINDS": _options(SHEETS["收款"].field("类型")),
         "_CUSTOMER_HEADERS": {name: _spellings(customers.field(name)) for name in CUSTOMER_FIELDS},
         "_NATURES": _options(customers.field("客户性质")),
         "_REQUIRED": tuple(name for name in CUSTOMER_FIELDS if customers.field(name).required),
+        "_NATURE_PARAMS": card_rules.enum_params(customers.field(card_rules.NATURE_FIELD).enum),
+        "_USCC_EXEMPT": uscc.required_unless[1],
+        "_USCC_HINT": card_rules.hint_params(requirement_text(customers, uscc.name),
+                                             requirement_text(customers, uscc.name, "en")),
+        "_MESSAGES": {code: MESSAGES[Code(code)][0] for code in codes},
+        "_ENGLISH": {name: customers.field(name).english for name in CUSTOMER_FIELDS},
     }
     return ("# --- written from salesxl/core/schema.py by salesxl.excel.lite.build_lite: do not edit ---\n"
             + "".join(f"{name} = {value!r}\n" for name, value in values.items())
@@ -84,9 +100,12 @@ def _module_body(source: str, template: str) -> str:
     the generated file's imports at the top, in one block), else ``RuntimeError``."""
     body = re.sub(r'\A"""(?:[^"]|"(?!""))*"""\n+', "", source)
     have = {line.split("  #")[0] for line in re.findall(r"^(?:import|from) [^\n]*$", template, re.MULTILINE)}
+    inlined = {f"from {m.__name__} import " for m in INLINED}
     for line in _IMPORT.findall(body):
-        if line != "from __future__ import annotations" and line not in have:
-            raise RuntimeError(f"lite_template.py must import what idrules.py imports: {line!r}")
+        if line == "from __future__ import annotations" or line.split("import ")[0] + "import " in inlined:
+            continue  # another inlined module: its names stand earlier in the same file
+        if line not in have:
+            raise RuntimeError(f"lite_template.py must import what an inlined module imports: {line!r}")
     body = _IMPORT.sub("", body)
     body = re.sub(r"\n__all__ = \[\n(?:    [^\n]*\n)*\]\n", "\n", body)
     return re.sub(r"\A\n+", "", body).rstrip("\n") + "\n"

@@ -16,8 +16,12 @@ defaults salesxl's column readers and settings use; they need only the standard 
 ``phonenumbers`` (a pure-Python wheel Lite installs from PyPI).  The header spellings, receipt
 types, customer natures and required customer fields are written in as literals from
 ``salesxl/core/schema.py``.  What remains written here is the glue of a worksheet function
-(shapes, messages) and the ledger netting and customer checks over a pasted range; ``tests/test_lite.py`` holds every function to salesxl's
-own implementation on the same inputs, and this file to what the generator produces.
+(shapes, messages), reading a pasted range's header and rows, and calling those rules:
+the ledger's netting (sign table, line direction, receivable and prepaid) is
+``salesxl/core/plain_rules.py``'s, the one the vectorised ledger calls, and the customer-card checks
+are ``salesxl/core/card_rules.py``'s, with the validator's message templates and parameters.
+``tests/test_lite.py`` holds every function to salesxl's own implementation on the same inputs,
+and this file to what the generator produces.
 
 The rules (spec ``workbook-format.md``): amounts as in §1 (``1.2万``, ``¥1,234``, ``1,234.50``,
 exact to the fen, half-up); identifiers as in §2; customer level as in §3 (Pareto, A < 80 %,
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math  # noqa: F401 - used by the inlined plain rules
+import math
 import re
 import unicodedata
 from datetime import date  # noqa: F401 - used by the inlined identifier rules
@@ -98,7 +102,6 @@ def _safe(f: Any) -> Any:
 from salesxl.core.idrules import (  # noqa: E402 - @inline salesxl/core/idrules.py
     is_valid_phone,
     is_valid_uscc,
-    uscc_problem,
 )
 
 # isort: split
@@ -110,12 +113,28 @@ from salesxl.core.plain_rules import (  # noqa: E402 - @inline salesxl/core/plai
     DEFAULT_LEVEL_A_SHARE,
     DEFAULT_LEVEL_B_SHARE,
     NUMBER_PATTERN,
+    RECEIPT_DIRECTION,
     TRIM_CHARS,
     bucket_labels,
     day,
     fen,
-    half_up,
     levels,
+    line_direction,
+    line_fen,
+    receivable_prepaid,
+)
+
+# isort: split
+# ---------------------------------------------------------------------------------------------
+# The customer-card checks (spec §2, §4): salesxl's own per-row rules, inlined here
+
+from salesxl.core.card_rules import (  # noqa: E402 - @inline salesxl/core/card_rules.py
+    DUPLICATE_ID,
+    MISSING_COLUMN,
+    card_keys,
+    card_problems,
+    cell_text,
+    render,
 )
 
 _NUMBER = re.compile(NUMBER_PATTERN)
@@ -261,6 +280,11 @@ _KINDS: dict[str, str] = {}
 _CUSTOMER_HEADERS: dict[str, tuple[str, ...]] = {}
 _NATURES: dict[str, str] = {}
 _REQUIRED: tuple[str, ...] = ()
+_NATURE_PARAMS: dict[str, str] = {}
+_USCC_EXEMPT: tuple[str, ...] = ()
+_USCC_HINT: dict[str, str] = {}
+_MESSAGES: dict[str, str] = {}
+_ENGLISH: dict[str, str] = {}
 # @end vocabulary
 
 
@@ -308,9 +332,9 @@ def _quantity(value: Any, i: int) -> float | None:
 
 
 def net_by_customer(sales: Any, receipts: Any, cut: dt.date) -> dict[str, int]:
-    """Σ debit items − Σ credit items in fen per customer, rows dated on or before ``cut``:
-    sales lines (金额, or 数量 × 单价) are debits, returns (数量 < 0) credits; refunds are
-    debits, prepayments and payments credits (spec §3 ledger)."""
+    """Σ debit items − Σ credit items in fen per customer, rows dated on or before ``cut``, by
+    salesxl's own netting rules (inlined above): a sales line's fen and direction
+    (:func:`line_fen`, :func:`line_direction`), a receipt's by its type (:data:`RECEIPT_DIRECTION`)."""
     net: dict[str, int] = {}
     rows = [list(r) for r in sales] if isinstance(sales, (list, tuple)) else []
     if not rows or not isinstance(sales[0], (list, tuple)):
@@ -323,14 +347,10 @@ def net_by_customer(sales: Any, receipts: Any, cut: dt.date) -> dict[str, int]:
         if d is None or not cid or d > cut:
             continue
         qty = _quantity(row[col["数量"]], i) if "数量" in col else None
-        amount = _amount_cell(row, col, "金额", i)
-        price = _amount_cell(row, col, "单价", i)
-        if amount is None and price is not None and qty is not None:
-            amount = half_up(qty * price)
+        amount = line_fen(_amount_cell(row, col, "金额", i), qty, _amount_cell(row, col, "单价", i))
         if amount is None:
             continue
-        sign = (1 if qty > 0 else -1) if qty else (1 if amount > 0 else -1)
-        net[cid] = net.get(cid, 0) + sign * abs(amount)
+        net[cid] = net.get(cid, 0) + line_direction(math.nan if qty is None else qty, amount) * abs(amount)
     if receipts is None or _blank(receipts):
         return net
     rows = [list(r) for r in receipts]
@@ -344,7 +364,7 @@ def net_by_customer(sales: Any, receipts: Any, cut: dt.date) -> dict[str, int]:
         amount = fen(row[col["金额"]])
         if d is None or not cid or d > cut or kind is None or amount is None or amount <= 0:
             continue
-        net[cid] = net.get(cid, 0) + (amount if kind == "退款" else -amount)
+        net[cid] = net.get(cid, 0) + RECEIPT_DIRECTION[kind] * amount
     return net
 
 
@@ -364,8 +384,8 @@ def salesxl_balance(customer_id: Any, sales: Any, receipts: Any = None, as_of: A
         if _blank(v):
             out.append([None, None])
             continue
-        x = net.get(_id_text(v), 0)
-        out.append([max(x, 0) / 100, max(-x, 0) / 100])
+        receivable, prepaid = receivable_prepaid(net.get(_id_text(v), 0))
+        out.append([receivable / 100, prepaid / 100])
     return out
 
 
@@ -385,9 +405,10 @@ def _letter(j: int) -> str:
 
 
 def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> list[list[Any]]:
-    """Check the 客户档案 rows (as the sheet's values, top-left at A1) for the identifier and
-    required-field rules: missing values, 客户性质 options, USCC (required unless 个人),
-    phone, repeated 客户编号.  Rows of 工作表 · 行 · 列 · 字段 · 值 · 级别 · 代码 · 说明."""
+    """Check the 客户档案 rows (as the sheet's values, top-left at A1) by salesxl's own card
+    rules (:func:`card_problems`, :func:`card_keys`, inlined above), with the validator's messages:
+    missing values, 客户性质 options, USCC (required unless 个人), phone, repeated 客户编号 or USCC.
+    Rows of 工作表 · 行 · 列 · 字段 · 值 · 级别 · 代码 · 说明."""
     header_at, cols = None, {}
     for i, row in enumerate(values[:10]):
         found = {}
@@ -403,43 +424,24 @@ def customer_findings(values: list[list[Any]], sheet: str = "客户档案") -> l
     out: list[list[Any]] = []
     for name in _REQUIRED:
         if name not in cols:
-            out.append([sheet, header_at + 1, None, name, None, "错误", "missing-column", f"缺少必填列「{name}」"])
-    seen: dict[str, int] = {}
+            out.append([sheet, header_at + 1, None, name, None, "错误", MISSING_COLUMN,
+                        render(_MESSAGES[MISSING_COLUMN], name, None, {"english": _ENGLISH[name]})])
+    seen: dict[tuple[str, str], int] = {}
     for i, row in enumerate(values[header_at + 1:], start=header_at + 2):
         if all(_blank(v) for v in row):
             continue
-
-        def cell(name: str, row: list[Any] = row) -> Any:
-            return row[cols[name]] if name in cols and cols[name] < len(row) else None
-
-        def add(name: str, code: str, message: str, level: str = "错误", i: int = i) -> None:
-            v = cell(name)
-            out.append([sheet, i, _letter(cols[name]), name, None if _blank(v) else str(v), level, code, message])
-
-        for name in _REQUIRED:
-            if name in cols and _blank(cell(name)):
-                add(name, "missing-value", f"「{name}」是必填项，不能为空")
-        nature = cell("客户性质")
-        kind = None if _blank(nature) else _NATURES.get(str(nature).strip().lower())
-        if "客户性质" in cols and not _blank(nature) and kind is None:
-            add("客户性质", "bad-enum", f"「客户性质」的值「{nature}」不是有效选项")
-        code = cell("统一社会信用代码")
-        if "统一社会信用代码" in cols:
-            if _blank(code) and kind not in (None, "个人"):
-                add("统一社会信用代码", "missing-value", "非个人客户须填写统一社会信用代码")
-            elif not _blank(code):
-                problem = uscc_problem(str(code), individual=kind == "个人")
-                if problem is not None:
-                    add("统一社会信用代码", "bad-uscc", f"统一社会信用代码「{code}」无效：{problem[0]}")
-        phone = cell("联系电话")
-        if "联系电话" in cols and not _blank(phone) and not is_valid_phone(phone):
-            add("联系电话", "bad-phone", f"联系电话「{phone}」不是有效的号码")
-        cid = _id_text(cell("客户编号"))
-        if cid:
-            if cid in seen:
-                add("客户编号", "duplicate-id", f"客户编号「{cid}」与第 {seen[cid]} 行重复")
+        cells = {name: row[j] if j < len(row) else None for name, j in cols.items()}
+        problems = card_problems(cells, required=_REQUIRED, natures=_NATURES, nature_params=_NATURE_PARAMS,
+                                 exempt=_USCC_EXEMPT, uscc_hint=_USCC_HINT)
+        for name, key in card_keys(cells, natures=_NATURES, exempt=_USCC_EXEMPT).items():
+            if (name, key) in seen:
+                problems.append((name, DUPLICATE_ID, {"first_row": seen[name, key]}))
             else:
-                seen[cid] = i
+                seen[name, key] = i
+        for name, code, params in problems:
+            value = cell_text(cells[name]) or None
+            out.append([sheet, i, _letter(cols[name]), name, value, "错误", code,
+                        render(_MESSAGES[code], name, value, params)])
     return out
 
 
@@ -496,7 +498,7 @@ def customer_balances(book: xw.Book) -> None:
         return values
 
     net = net_by_customer(table(sales), table(receipts) if receipts is not None else None, dt.date.today())
-    rows = [[_text(cid), max(x, 0) / 100, max(-x, 0) / 100] for cid, x in sorted(net.items())]
+    rows = [[_text(cid), *(x / 100 for x in receivable_prepaid(v))] for cid, v in sorted(net.items())]
     out = _replace_sheet(book, "余额速览")
     out["A1"].value = [["客户编号", "应收余额", "预收余额"], *rows]
     if rows:

@@ -130,7 +130,7 @@ HINTS: dict[tuple[str, str] | str, str] = {
     ("收款", "金额"): "大于 0；退款也填正数，类型选「退款」。",
     ("发货", "销售单号"): "须是「销售」中的单号；产品、规格须与该单一致，累计发货不超过销售数量。",
     ("拜访", "客户编号"): "老客户填客户编号；潜在客户可只填客户名称。",
-    ("目标", "月份"): "如 2026-10 或 2026年10月。",
+    ("目标", "月份"): "如 2026-10、2026Q4（季度）或 2026（年度）。",
     "提成比例": "0 到 1 之间，如 3% 或 0.03。",
     ("信用政策", "额度月数"): "信用额度 = 月均销售 × 该月数。",
     ("信用政策", "需预付款"): "是：款到发货。",
@@ -252,6 +252,7 @@ class _Formats:
             FieldType.TEXT: self.text,
             FieldType.ENUM: self.text,
             FieldType.MONTH: self.text,  # "2026-10" stays as typed instead of becoming a date
+            FieldType.PERIOD: self.text,  # "2026Q4", "2026" too
             FieldType.AMOUNT: self.amount,
             FieldType.DATE: self.date,
             FieldType.INTEGER: self.integer,

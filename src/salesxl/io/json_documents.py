@@ -21,9 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 if TYPE_CHECKING:
+    from salesxl.core.cards import CardsResult
     from salesxl.core.ledger import LedgerResult
 
-__all__ = ["offset_chunks", "offset_document", "offset_json_text", "write_offset_json"]
+__all__ = ["cards_json_text", "offset_chunks", "offset_document", "offset_json_text", "write_cards_json",
+           "write_offset_json"]
 
 
 def offset_chunks(result: LedgerResult) -> Iterator[bytes | memoryview]:
@@ -194,3 +196,33 @@ def _join_rows(pieces: Pieces) -> memoryview:
     rows = pc.binary_join_element_wise(*pieces, _lit(""), memory_pool=_POOL)
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
     return memoryview(rows.buffers()[2])[int(offsets[0]): int(offsets[-1]) - len(_ROW_SEP.encode())]
+
+
+# ---------------------------------------------------------------------------------------------
+# cards (v1.1, issue 19)
+
+
+def cards_json_text(result: CardsResult) -> str:
+    """The spec §5 ``cards`` document of ``result``, one card per line.  Cards sharing a gap
+    pattern share one ``missing`` object (:func:`salesxl.core.cards.missing_groups`), so each
+    pattern is serialised once; the rest is a format string per card."""
+    c = result.cards
+    patterns: dict[int, str] = {}
+    lines = []
+    for cid, status, comp, missing, stale in zip(c["customer_id"].tolist(), c["status"].tolist(),
+                                                 c["completeness"].tolist(), c["missing"].tolist(),
+                                                 c["stale"].tolist(), strict=True):
+        key = id(missing)
+        text = patterns.get(key)
+        if text is None:
+            text = patterns[key] = json.dumps(missing, ensure_ascii=False)
+        lines.append(f'{{"customer_id": {json.dumps(cid, ensure_ascii=False)}, "status": "{status}", '
+                     f'"completeness": {float(comp)!r}, "missing": {text}, "stale": {"true" if stale else "false"}}}')
+    body = ",\n  ".join(lines)
+    cards = f"[\n  {body}\n ]" if lines else "[]"
+    return f'{{"as_of": "{result.as_of.isoformat()}",\n "cards": {cards}\n}}\n'
+
+
+def write_cards_json(result: CardsResult, fp: IO[bytes]) -> None:
+    """Write :func:`cards_json_text` to a binary stream (``sys.stdout.buffer``)."""
+    fp.write(cards_json_text(result).encode("utf-8"))

@@ -158,7 +158,7 @@ class _Sheet:
         s = self.summary
         company = f"{s.company} " if s.company else ""
         self.ws.set_row(0, 28)
-        self.ws.write_string(0, 0, f"{company}{s.month.year}年{s.month.month}月销售月报 · {text}", self.fmt.title)
+        self.ws.write_string(0, 0, f"{company}{s.report_title} · {text}", self.fmt.title)
         self.ws.write_string(
             1, 0, f"统计期间：{s.month.isoformat()} 至 {s.as_of.isoformat()}　　余额截至 {s.as_of.isoformat()}"
             "　　金额单位：人民币元", self.fmt.subtitle)
@@ -248,7 +248,7 @@ class _Sheet:
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.repeat_rows(repeat_from, repeat_to)
         s = self.summary
-        ws.set_header(f"&L&8 {s.company}&R&8 {s.month.year}年{s.month.month}月销售月报 · {self.name}", margin=0.3)
+        ws.set_header(f"&L&8 {s.company}&R&8 {s.report_title} · {self.name}", margin=0.3)
         ws.set_footer("&C&8 第 &P 页，共 &N 页", margin=0.3)
         ws.print_area(0, 0, max(self.row - 1, 1), (last_col if last_col is not None else self.width - 1))
         if freeze_row is not None:
@@ -305,7 +305,7 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
     people = s.salespeople
     target = sum(int(v) for v in people["target"] if not _blank(v))
     coll_target = sum(int(v) for v in people["collection_target"] if not _blank(v))
-    sh.section("本月要点")
+    sh.section("本月要点" if s.period is None else "本期要点")
     mom, yoy = change(s.sales, int(kpi["sales"].previous)), change(s.sales, int(kpi["sales"].year_ago))
     lines = [
         f"销售额 {_money(s.sales):,.2f} 元" + (f"，环比 {mom:+.1%}" if mom is not None else "")
@@ -326,7 +326,10 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
 
     sh.section("关键指标")
     head = sh.row
-    for c, h in enumerate(("指标", "本月", "上月", "环比增减", "环比", "去年同月", "同比增减", "同比")):
+    heads = ("指标", "本月", "上月", "环比增减", "环比", "去年同月", "同比增减", "同比")
+    if s.period is not None:  # 季报 / 年报: against the period before and the same period a year ago
+        heads = ("指标", "本期", "上期", "环比增减", "环比", "去年同期", "同比增减", "同比")
+    for c, h in enumerate(heads):
         ws.write_string(head, c, h, fmt.head)
     ws.set_row(head, 24)
     r = head + 1
@@ -360,6 +363,10 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
             "回流客户：上月末为流失客户、本月又有销售。余额、逾期为月末数；环比对上月、同比对去年同月。", height=28)
     sh.row += 1
 
+    if s.period is not None:  # v1.1 季报 / 年报: the period's months against their targets
+        _period_trend(sh, s)
+        sh.finish(repeat_to=1, freeze_row=3, last_col=12, one_page=True)
+        return
     sh.section("近12个月趋势")
     t = s.trend
     rows = [[m, a, b, c, d] for m, a, b, c, d in
@@ -386,6 +393,41 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
         sh.chart(chart, head, 5, width=600, height=300)
         sh.row = max(sh.row, head + 16)
     sh.finish(repeat_to=1, freeze_row=3, last_col=12, one_page=True)  # the chart reaches column M
+
+
+def _period_trend(sh: _Sheet, s: MonthlySummary) -> None:
+    """季报 / 年报: each month of the period, sales against the team's monthly target (the
+    months' own 目标 rows), collections and month-end receivable; a column chart of sales with
+    the targets as a line."""
+    sh.section("本期各月销售与目标")
+    t = s.trend
+    rows = [[m, a, g, ratio4(int(a), None if _blank(g) else int(g)), b, c] for m, a, g, b, c in
+            zip(t["month"], t["sales"], t["target"], t["collections"], t["receivable"], strict=True)]
+    targets = [int(g) for g in t["target"] if not _blank(g)]
+    total = ["合计", int(t["sales"].sum()), sum(targets) if targets else None, None, int(t["collections"].sum()), None]
+    head, first, last = sh.table(("月份", "销售额", "销售目标", "完成率", "回款额", "月末应收余额"),
+                                 ("month", "money", "money", "share", "money", "money"), rows, total)
+    large = _large(t["sales"], targets)
+    chart = sh.new_chart("column", "本期各月销售额与目标")
+    chart.add_series({"name": "销售额", "categories": sh.ref(first, last, 0),
+                      "values": sh.money_series(first, 1, list(t["sales"]), large),
+                      "fill": {"color": _CHART_COLOURS[0]}, "gap": 80})
+    line = sh.new_chart("line", "")
+    line.add_series({"name": "销售目标", "categories": sh.ref(first, last, 0),
+                     "values": sh.money_series(first, 2, list(t["target"]), large),
+                     "line": {"color": "#C00000", "dash_type": "dash"}, "marker": {"type": "diamond", "size": 6}})
+    chart.combine(line)
+    chart.show_hidden_data()
+    chart.set_x_axis({"num_format": "yyyy-mm", "num_font": {"name": FONT, "size": 8}})
+    chart.set_y_axis(_money_axis(large))
+    sh.chart(chart, head, 6 if len(t) <= 3 else 6, width=560, height=300)
+    sh.row = max(sh.row, head + 16)
+    if len(s.sub_targets):
+        sh.section("细分目标（按产品、省份）")
+        rows = [[r.salesperson, r.product, r.region, r.target, r.sales, r.attainment]
+                for r in s.sub_targets.itertuples(index=False)]
+        sh.table(("业务员", "产品", "省份", "目标", "销售额", "完成率"),
+                 ("text", "text", "text", "money", "money", "share"), rows)
 
 
 def _levels(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
@@ -698,7 +740,7 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
         for build in (_overview, _levels, _products, _regions, _credit, _salespeople, _expenses, _movements):
             build(wb, fmt, summary)
         created = datetime.combine(summary.as_of, datetime.min.time())
-        wb.set_properties({"title": f"{summary.month.year}年{summary.month.month}月销售月报",
+        wb.set_properties({"title": summary.report_title,
                            "company": summary.company, "author": "salesxl", "created": created})
         wb.worksheets()[0].activate()
     finally:

@@ -131,6 +131,9 @@ class ResultSheet:
     title: str | None = None
     """The printed page header — what, as of when, for whom (:func:`salesxl.io.printing.print_title`);
     default: the sheet's name."""
+    validations: Sequence[tuple[str, Sequence[str]]] = ()
+    """(header, options): a dropdown of these options over the whole column below the header
+    (rows appended later have it too) — the 审核 column of 待审核."""
 
 
 @dataclass
@@ -577,12 +580,28 @@ def _write_sheet(sink: DeflateSink, sheet: ResultSheet, xf: _Formats) -> int:
         body.seek(0)
         while chunk := body.read(1 << 20):
             sink.write(chunk)
-        sink.write(f'</sheetData><autoFilter ref="{dim}"/>'.encode()
+        sink.write(f'</sheetData><autoFilter ref="{dim}"/>'.encode() + _validations(sheet, letters)
                    + printing.tail(sheet.title or sheet.name, wide=printing.landscape(final))
                    + b"</worksheet>")
     finally:
         body.close()
     return n
+
+
+def _validations(sheet: ResultSheet, letters: Sequence[str]) -> bytes:
+    """``<dataValidations>`` of the sheet's dropdowns (none: nothing, the sheet as before)."""
+    items = []
+    for header, options in sheet.validations:
+        at = next((i for i, c in enumerate(sheet.columns) if c.header == header), None)
+        if at is None or not options:
+            continue
+        listed = ooxml_str('"' + ",".join(options) + '"')
+        col = letters[at]
+        items.append(f'<dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1" '
+                     f'sqref="{col}2:{col}{_MAX_ROWS}"><formula1>{listed}</formula1></dataValidation>')
+    if not items:
+        return b""
+    return f'<dataValidations count="{len(items)}">{"".join(items)}</dataValidations>'.encode()
 
 
 # --------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ from salesxl.core.templates import (
 from salesxl.core.validation import LAT_RANGE, LON_RANGE
 from salesxl.errors import BadArguments
 from salesxl.io import files
+from salesxl.io.template_contracts import write_contracts_sheet
 
 __all__ = [
     "DATE_MIN",
@@ -124,6 +125,23 @@ _CARD_HELP: dict[str, tuple[str, str]] = {
     "纬度": ("纬度", f"十进制度数，{LAT_RANGE[0]}～{LAT_RANGE[1]}（中国境内）；与经度同时填写或同时留空。"),
     "经度": ("经度", f"十进制度数，{LON_RANGE[0]}～{LON_RANGE[1]}（中国境内）；与纬度同时填写或同时留空。"),
     "备注": ("备注", "其他需要告诉办公室的情况。"),
+    # v1.1: the card's other three content groups
+    "服务区域": ("服务区域", "客户的业务覆盖哪些地区。"),
+    "销售队伍": ("销售队伍（人）", "客户的销售人员人数，填不小于 0 的整数。"),
+    "发展潜力": ("发展潜力", "你的判断，从下拉列表选择：高、中、低。"),
+    "经营理念": ("经营理念", "客户老板或管理层做生意的想法。"),
+    "经营方针": ("经营方针", "客户当前的经营方向和重点。"),
+    "公司规模": ("公司规模", "从下拉列表选择：大型、中型、小型、微型。"),
+    "经营特点": ("经营特点", "客户在经营上的特色。"),
+    "主要竞争对手": ("主要竞争对手", "与我们争夺这个客户、或与客户竞争的主要企业。"),
+    "合作态度": ("合作态度", "你的判断，从下拉列表选择：积极、一般、消极。"),
+    "人员素质": ("人员素质", "客户管理层和业务人员的素质。"),
+    "经营现状": ("经营现状", "客户目前的经营情况。"),
+    "存在问题": ("存在问题", "与客户往来中存在的问题。"),
+    "应对计划": ("应对计划", "针对这些问题打算怎么做。"),
+    "信誉评价": ("信誉评价", "你的判断，从下拉列表选择：好、中、差。"),
+    "信息来源": ("信息来源", "这次更新的信息从哪里来：业务员、客户填写、调查机构。"),
+    "更新日期": ("更新日期", "更新这张卡片的日期，如 2026-11-05；改了档案内容请填当天。"),
 }
 
 
@@ -282,6 +300,7 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
         _visits_sheet(visits_ws, fmt, who, len(cards), issued_at.date())
         _help_sheet(help_ws, fmt, who, len(cards), issued_at.date(), company)
         _meta_sheet(meta_ws, meta)
+        write_contracts_sheet(wb, book, who, issued_at.date())  # v1.1: 我的合同, read-only (issue 18)
         # Neutral properties: nothing about customers, and a fixed date so the same issue
         # gives the same file.
         wb.set_properties({"title": "客户档案模板", "author": company, "company": company,
@@ -307,7 +326,7 @@ def _excel_value(value: Any, kind: FieldType) -> Any:
         return float(Decimal(int(value)).scaleb(-2))  # the double Excel stores for a typed amount
     if kind is FieldType.DATE:
         return pd.Timestamp(value).to_pydatetime().replace(tzinfo=None)
-    if kind is FieldType.NUMBER:
+    if kind in (FieldType.NUMBER, FieldType.INTEGER):
         return float(value)
     return str(value)
 
@@ -409,8 +428,19 @@ def _card_validation(ws: Worksheet, n: int, last: int, issued: date) -> None:
     for name, (lo, hi) in (("纬度", LAT_RANGE), ("经度", LON_RANGE)):
         column(name, {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi,
                       **_help(*_card_help(name)), **_stop(name, f"{name}应在 {lo}～{hi} 之间（中国境内）。")})
+    column("销售队伍", {"validate": "integer", "criteria": ">=", "value": 0,
+                    **_help(*_card_help("销售队伍")), **_stop("销售队伍", "销售队伍应为不小于 0 的整数（人数）。")})
+    column("更新日期", {"validate": "date", "criteria": "between",
+                    "minimum": _serial(DATE_MIN), "maximum": _serial(issued),
+                    **_help(*_card_help("更新日期")),
+                    **_stop("更新日期", f"请输入 {DATE_MIN.isoformat()} 至 {issued.isoformat()} 之间的日期。")})
+    done = {"客户性质", "统一社会信用代码", "资产规模", "成立日期", "纬度", "经度", "销售队伍", "更新日期"}
     for name in EDITABLE_FIELDS:
-        if name not in ("客户性质", "统一社会信用代码", "资产规模", "成立日期", "纬度", "经度"):
+        options = CUSTOMERS.field(name).enum_values
+        if options and name not in done:  # the card's group options (发展潜力, 公司规模 …)
+            column(name, {"validate": "list", "source": list(options), **_help(*_card_help(name)),
+                          **_stop(name, "请从下拉列表中选择。")})
+        elif name not in done:
             column(name, {"validate": "any", **_help(*_card_help(name))})
 
 
@@ -513,6 +543,8 @@ def _help_sheet(ws: Worksheet, fmt: _Formats, who: str, n_cards: int, issued: da
         ("· 必须填写而还空着的格子显示为红色，请补上：新客户缺了这些整行不会被采纳，已有客户改了这一行也不会被采纳。", False),
         ("· 客户编号、统一社会信用代码、联系电话按文本保存，开头的 0 和后面的位数都不会丢，直接输入即可。", False),
         ("· 鼠标停在格子上会显示填写提示；输入不合规时 Excel 会提醒，请改正后再继续。", False),
+        ("· 右边的客户特征、业务状况、交易活动各栏（服务区域、发展潜力、合作态度、信誉评价等）是客户档案卡的内容，"
+         "拜访时了解到就填上；更新了档案内容，请把信息来源和更新日期也填上。", False),
         ("二、新增客户", True),
         (f"· 在已有客户下方的空行（共 {NEW_ROWS} 行）填写新客户：客户编号留空，办公室收回后统一编号；"
          + new_customer_rule() + "。", False),
