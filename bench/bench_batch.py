@@ -328,6 +328,9 @@ def main() -> None:
     # A warm-up round (forkserver, file cache, the cached state built once), then the rounds.
     run_interleaved({k: [*base, "--child", k] for k in kinds}, 1)
     runs = run_interleaved({k: [*base, "--child", k] for k in kinds}, args.repeat)
+    failed = [k for k in kinds if any("seconds" not in r[2] for r in runs[k])]
+    if failed:  # a child that raised exits 1, which run_child accepts: it reported nothing
+        raise SystemExit(f"no figures from {', '.join(failed)}: run one with --child KIND to see why")
     med = {k: {p: statistics.median(r[2][p] for r in runs[k]) for p in runs[k][0][2]} for k in kinds}
     read = med["read"]["seconds"] if "read" in med else float("nan")
     print(f"\nload after: {os.getloadavg()[0]:.2f}")
