@@ -180,8 +180,8 @@ def test_a_card_changed_in_the_master_since_issue_needs_the_full_check(world: di
     r = returned_from_books(world["books"][:1], as_of=AS_OF, incremental=True)[0]
     assert r.pending is not None
     assert complete(r.findings, r.pending, master_check(drifted, as_of=AS_OF), r.card_sheet) is None
-    twice = frame.copy()
-    twice.loc[frame[ROW].idxmax() + 1] = frame.iloc[2]  # KH003 twice in the master
+    again = t.frame.iloc[[2]].assign(**{ROW: int(t.frame[ROW].max()) + 1})  # KH003 twice in the master
+    twice = pd.concat([t.frame, again], ignore_index=True)
     doubled = replace(master, tables={**master.tables, "客户档案": replace(t, frame=twice)})
     assert complete(r.findings, r.pending, master_check(doubled, as_of=AS_OF), r.card_sheet) is None
 
