@@ -18,6 +18,7 @@ LibreOffice (``soffice --headless --convert-to pdf``) and renders pages with ``p
 * ``docs/img/balances-print.png`` — a whole printed page of 往来余额 of the clean demo company
   (:func:`balances_picture`): title in the page header, every column on one page, page numbers.
 * ``docs/img/dunning-letter.png`` — a 催款函 of the clean demo company (:func:`dunning_picture`).
+* ``docs/img/customer-report.png`` — page 1 of a 客户业务报告 (:func:`customer_report_picture`).
 * ``docs/img/customer-form.png`` — the demo's 客户信息表 for one customer (:func:`customer_form_picture`).
 
 The pictures are cropped to the printed area (``pdftotext -bbox``) and stay under ~300 KB.
@@ -307,6 +308,21 @@ def dunning_picture(folder: Path) -> Path:
     return statement
 
 
+REPORT_DPI = 90
+
+
+def customer_report_picture(folder: Path) -> Path:
+    """``docs/img/customer-report.png``: the first page of the 客户业务报告 of the clean demo
+    company's largest customer (``salesxl report customer demo.xlsx --customer …``)."""
+    from salesxl.demo import DEMO_END, build_demo
+
+    book = build_demo(folder / "demo-report", clean=True)
+    result = api.offset(book, as_of=DEMO_END)
+    largest = str(result.customers.sort_values("debits", ascending=False)["customer_id"].iloc[0])
+    [written] = api.customer_report(book, customer_id=largest, out=folder / "customer-report.xlsx", as_of=DEMO_END)
+    pdf = to_pdf(written, folder)
+    render(pdf, 1, IMG / "customer-report.png", dpi=REPORT_DPI)
+    return written
 def customer_form_picture(folder: Path) -> Path:
     """``docs/img/customer-form.png``: the 客户信息表 of the demo's first customer
     (``salesxl template customer --from demo.xlsx --customer KH00001``), as LibreOffice prints it."""
@@ -344,6 +360,7 @@ def main() -> None:
         balances_picture(folder)
         routes_picture(folder)
         dunning_picture(folder)
+        customer_report_picture(folder)
         customer_form_picture(folder)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)

@@ -172,7 +172,9 @@ def test_demo_command_runs_the_main_job(tmp_path: Path) -> None:
     done = salesxl("demo", "--out", str(tmp_path), "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["validation"]["errors"] == 9 and doc["validation"]["warnings"] == 2  # + over-contract (issue 18)
+    # 9 planted errors and 1 warning, + over-contract (issue 18), + the stock cards' 3 errors and 3 count
+    # variances (issue 17), + the 价目表 plants' 4 errors and 2 warnings (issue 16)
+    assert doc["validation"]["errors"] == 9 + 3 + 4 and doc["validation"]["warnings"] == 2 + 3 + 2
     for key in ("workbook", "checked", "ledger"):
         assert Path(doc[key]).exists(), key
     assert "校验结果" in openpyxl.load_workbook(doc["checked"], read_only=True).sheetnames

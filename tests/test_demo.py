@@ -39,6 +39,7 @@ SHEETS = {
     "业务员": ("业务员", 1),
     "参数": ("参数", 1),
     "合同": ("合同", 2),  # issue 18's part (salesxl/demo/contracts.py)
+    "价目表": ("价目表", 3),  # issue 16's part (salesxl.demo.prices), after the standard sheets
 }
 ENGLISH = {
     "Date": "日期",
@@ -239,7 +240,7 @@ def test_progress_and_scale_file_name(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_sheets_titles_and_headers_with_openpyxl(small_path: Path) -> None:
     wb = openpyxl.load_workbook(small_path)
-    assert wb.sheetnames == list(SHEETS)
+    assert wb.sheetnames[: len(SHEETS)] == list(SHEETS)  # the parts' sheets (库存, 盘点 …) come after
     customers = wb["客户档案"]
     assert customers["A1"].value.endswith("客户档案")
     assert "A1:AO1" in {str(r) for r in customers.merged_cells.ranges}  # 16 columns of the card (issue 19) after 录入人
@@ -273,7 +274,7 @@ def test_calamine_sees_the_same_headers_and_cached_values(
     small_path: Path, small: dict[str, Sheet]
 ) -> None:
     book = CalamineWorkbook.from_path(str(small_path))
-    assert book.sheet_names == list(SHEETS)
+    assert book.sheet_names[: len(SHEETS)] == list(SHEETS)  # the parts' sheets come after
     for written, (canonical, header_row) in SHEETS.items():
         rows = book.get_sheet_by_name(written).to_python(skip_empty_area=False)
         headers = [canonical_header(h) for h in rows[header_row - 1] if h != ""]
@@ -621,3 +622,18 @@ def test_a_part_adds_a_sheet_and_a_column_and_changes_nothing_else(
             rows_b = [r[: len(rows_a[3])] for r in rows_b]
         assert [r[: len(rows_a[0])] for r in rows_b] == rows_a, name
     assert b.get_sheet_by_name("价格表").to_python()[1][1] == 0.9
+
+
+def test_stock_cards_reconcile_except_the_planted_problems(small_path: Path) -> None:
+    """Issue 17: every 发货 row is issued on the cards; the stock findings are exactly the plants."""
+    from salesxl import api
+
+    stock_codes = {"balance-mismatch", "negative-stock", "unmatched-shipment", "unmatched-issue", "quality-hold",
+                   "count-variance"}
+    found = [(f.sheet, f.row, f.field, f.code.value) for f in api.validate(small_path, as_of=DEMO_END).findings
+             if f.code.value in stock_codes]
+    assert Counter(code for *_, code in found) == {"balance-mismatch": 1, "unmatched-issue": 1, "quality-hold": 1,
+                                                   "count-variance": 3}
+    result = api.stock(small_path, as_of=DEMO_END)
+    assert set(result.balances["warehouse"]) == {"杭州总仓", "宁波仓", "苏州仓"}
+    assert (result.balances["quality"] == "待检").sum() == 1 and len(result.variances) == 3

@@ -35,6 +35,7 @@ from salesxl.core.templates import (
 )
 from salesxl.demo import COMPANY_NAME, DEMO_END, build_demo
 from salesxl.errors import BadArguments
+from salesxl.io.price_report import QUOTE_SHEET
 from salesxl.io.reading import read_book
 from salesxl.io.templates import VISIT_METHODS, column_letter, write_salesperson_template
 
@@ -139,12 +140,13 @@ def test_meta_sheet_is_the_issued_snapshot(templates: dict[str, Path], master: B
             wbxml = etree.fromstring(z.read("xl/workbook.xml"))
         states = {s.get("name"): s.get("state") for s in wbxml.iterfind("m:sheets/m:sheet", NS)}
         states.pop("我的合同", None)  # issue 18: the salesperson's own contracts, read-only
-        assert states == {"客户档案": None, "拜访": None, "说明": None, META_SHEET: "veryHidden"}
+        assert states == {"客户档案": None, "拜访": None, "说明": None, META_SHEET: "veryHidden", QUOTE_SHEET: None}
         names = wbxml.findall("m:definedNames/m:definedName", NS)  # only Excel's print areas and titles
         last = 2 + len(expected) + NEW_ROWS
         assert {(d.get("name"), d.text) for d in names} - {("_xlnm.Print_Titles", "我的合同!$2:$2")} == {
             ("_xlnm.Print_Area", f"客户档案!$A$1:${column_letter(CARD_FIELDS[-1])}${last}"), ("_xlnm.Print_Titles", "客户档案!$A:$B,客户档案!$2:$2"),
-            ("_xlnm.Print_Area", "拜访!$A$1:$G$31"), ("_xlnm.Print_Titles", "拜访!$1:$1")}
+            ("_xlnm.Print_Area", "拜访!$A$1:$G$31"), ("_xlnm.Print_Titles", "拜访!$1:$1"),
+            ("_xlnm.Print_Titles", f"{QUOTE_SHEET}!$2:$2")}  # the prices they may quote (v1.1)
         # every meta cell is a string: canonical text is compared as text
         cells = sheet_xml(templates[who], META_SHEET).iterfind(".//m:c", NS)
         assert all(c.get("t") == "s" for c in cells)
@@ -277,6 +279,15 @@ def xml_tokens(data: bytes) -> set[str]:
     return tokens
 
 
+def unit_costs(master: Book) -> tuple[set[int], set[int]]:
+    """(成本价 values, 标准价 and 最低价 values) of the master's 价目表, in fen (empty without one)."""
+    t = master.table("价目表")
+    if t is None:
+        return set(), set()
+    values = {name: {int(v) for v in t.frame[name].dropna().tolist()} for name in ("成本价", "标准价", "最低价")}
+    return values["成本价"], values["标准价"] | values["最低价"]
+
+
 def test_no_other_salespersons_customer_anywhere(templates: dict[str, Path], master: Book,
                                                  salespeople: list[str]) -> None:
     frame = master["客户档案"].frame
@@ -291,6 +302,7 @@ def test_no_other_salespersons_customer_anywhere(templates: dict[str, Path], mas
         id_pattern = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(map(re.escape, sorted(ids))) + r")(?![0-9A-Za-z])")
         other_people = [p for p in salespeople if p != who]
         found_own = False
+        costs, quoted = unit_costs(master)
         with zipfile.ZipFile(templates[who]) as z:
             for member in z.namelist():
                 raw = z.read(member)
@@ -307,7 +319,12 @@ def test_no_other_salespersons_customer_anywhere(templates: dict[str, Path], mas
                     dv_text = "".join(re.findall(r"<formula1>(.*?)</formula1>", text)) if "dataValidation" in text else text
                     assert not any(p in dv_text for p in other_people), (who, member)
                 found_own = found_own or str(own["客户编号"].iloc[0]) in tokens
+                assert "成本价" not in text and "Unit Cost" not in text, (who, member)  # confidential (v1.1)
         assert found_own  # the check looks where the data is
+        if costs:  # every number of the price sheet is a 标准价 or 最低价, never a 成本价
+            numbers = {c.value for r in openpyxl.load_workbook(templates[who])[QUOTE_SHEET].iter_rows()
+                       for c in r if isinstance(c.value, int | float)}
+            assert numbers and {round(x * 100) for x in numbers} <= quoted
 
 
 # ------------------------------------------------------------------------------------------

@@ -327,7 +327,7 @@ def call(func: Any, *args: Any) -> Any:
 def test_decorators_register_every_function(xl: types.ModuleType) -> None:
     names = {n: getattr(xl, n).__xlfunc__ for n in xl.__all__}
     assert set(names) == {"SALESXL_USCC_VALID", "SALESXL_PHONE_VALID", "SALESXL_AMOUNT", "SALESXL_LEVEL",
-                          "SALESXL_AGING", "SALESXL_BALANCE"}
+                          "SALESXL_AGING", "SALESXL_BALANCE", "SALESXL_STOCK", "SALESXL_PRICE"}
     for name, info in names.items():
         assert info["name"] == name and info["category"] == "salesxl" and not info["sub"]
         assert info["ret"]["doc"] and info["ret"]["options"].get("expand") is None
@@ -360,6 +360,17 @@ def test_excel_shapes_through_xlwings(xl: types.ModuleType) -> None:
     assert call(xl.SALESXL_BALANCE, (("KH1",), ("KH3",)), tuple(map(tuple, SALES)), tuple(map(tuple, RECEIPTS)),
                 46326.0) == [[60.0, 0.0], [0.0, 45.0]]
     assert call(xl.SALESXL_AGING, 1.0, 1.0, MISSING, MISSING) == [[f"{ERR}缺少截止日期"]]
+
+
+def test_price_quotes_through_xlwings(xl: types.ModuleType) -> None:
+    """SALESXL_PRICE spills 标准价 and 最低价 of the row the validator would pick (v1.1)."""
+    price_list = (("产品", "规格", "客户等级", "开始日期", "结束日期", "标准价", "最低价"),
+                  ("钢材", None, None, None, None, 100.0, 80.0),
+                  ("钢材", "X", "A", dt.datetime(2026, 4, 1), dt.datetime(2026, 6, 30), 95.0, 90.0))
+    assert call(xl.SALESXL_PRICE, (("钢材",), ("钢材",)), "X", "主要客户", (("2026-04-01",), ("2026-03-31",)),
+                price_list) == [[95.0, 90.0], [100.0, 80.0]]
+    assert call(xl.SALESXL_PRICE, "水泥", MISSING, MISSING, "2026-04-01", price_list)[0][0].startswith(ERR)
+    assert xl.SALESXL_PRICE.__xlfunc__["argmap"]["price_list"]["optional"] is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from salesxl.commands import (
     CLASSIFY_SHEETS,
     OFFSET_REQUIRES,
     OFFSET_SHEETS,
+    PRICES_REQUIRES,
+    PRICES_SHEETS,
     TEMPLATE_SHEETS,
     VALIDATE_REQUIRES,
     CardsResult,
@@ -34,16 +36,27 @@ from salesxl.commands import (
     classify_to_book,
     customer_form,
     customer_forms,
+    customer_report,
+    customer_reports,
     describe,
+    forecast,
     ledger,
     offset,
     offset_to_book,
     order_findings,
+    prices,
     salesperson_template,
     salesperson_templates,
     statements,
     summary,
     validate,
+)
+from salesxl.commands_stock import (
+    STOCK_REQUIRES,
+    STOCK_SHEETS_READ,
+    count_sheet,
+    stock,
+    stock_to_book,
 )
 from salesxl.core.summary import (
     SUMMARY_REQUIRES,
@@ -60,9 +73,13 @@ __all__ = [
     "OFFSET_SHEETS", "SUMMARY_REQUIRES", "SUMMARY_SHEETS", "TEMPLATE_SHEETS", "VALIDATE_REQUIRES",
     "BatchReport", "MonthlySummary", "SheetSummary", "ValidationReport", "batch", "classify",
     "classify_to_book", "describe", "ledger", "offset", "offset_to_book", "order_findings", "parse_month",
+    "report_name", "salesperson_template",
+    "PRICES_REQUIRES", "PRICES_SHEETS", "prices", "salesperson_templates", "statements", "summary", "validate",
     "report_name", "salesperson_template", "salesperson_templates", "statements", "summary", "validate",
+    "STOCK_REQUIRES", "STOCK_SHEETS_READ", "count_sheet", "stock", "stock_to_book",
     "CARDS_SHEETS", "CardsResult", "cards", "cards_to_book", "customer_form", "customer_forms", "review",
     "contracts", "weekly",
+    "customer_report", "customer_reports", "forecast",
 ]
 
 

@@ -548,6 +548,149 @@ def _print_summary(result: Any, lang: str) -> None:
 
 
 @app.command(help=T(
+    "货卡与盘点：每个仓库 × 产品 × 规格 × 批号的结存和质量状态、盘点差异；用 --out 或 --in-place 时写入"
+    "库存结存、盘点差异工作表；--count-sheet --warehouse W --out 盘点表.xlsx 生成不列账面数量的盲盘表"
+    "（有错误时退出码为 1；与发货的核对请用 salesxl validate）。",
+    "Stock cards and counts: the balance and quality of every warehouse × product × spec × batch, and "
+    "the count variances; with --out or --in-place the stock balance and count variance sheets are written; "
+    "--count-sheet --warehouse W --out COUNT.xlsx writes a blind count sheet (exit status 1 on errors; "
+    "the check against shipments is salesxl validate)."),
+    short_help=T("货卡与盘点：结存、质量状态、盘点差异、盲盘表。", "Stock cards and counts: balances, variances."))
+@book_writer_options
+@click.option("--count-sheet", "count_sheet", is_flag=True, cls=Option,
+              help=T("生成盲盘表（需 --warehouse 和 --out）", "Write a blind count sheet (needs --warehouse and --out)"))
+@click.option("--warehouse", default=None, metavar=T("仓库", "WAREHOUSE"), cls=Option,
+              help=T("盲盘表的仓库", "The warehouse of the count sheet"))
+def stock(book: Path, as_of: str | None, out_path: str | None, in_place: bool, force: bool, json_out: bool,
+          lang: str, count_sheet: bool, warehouse: str | None) -> int:
+    """货卡与盘点：结存、质量状态、盘点差异；盲盘表。"""
+    day = parse_as_of(as_of)
+    check_out(out_path, in_place)
+    zh = lang != "en"
+    if count_sheet:
+        if not warehouse or out_path is None or in_place:
+            raise BadArguments("--count-sheet 需要 --warehouse 仓库 和 --out 文件（不能用 --in-place）",
+                               "--count-sheet needs --warehouse W and --out FILE (not --in-place)")
+        with progress_bar("盘点表" if zh else "Count sheet") as progress:
+            target, n = api.count_sheet(book, warehouse=warehouse, out=out_path, as_of=day, progress=progress,
+                                        force=force)
+        out.print(f"已生成盘点表（{n} 个批次）：{target}" if zh else f"Count sheet written ({n} batches): {target}")
+        return 0
+    written = None
+    with progress_bar("库存" if zh else "Stock") as progress:
+        if out_path is not None or in_place:
+            result, written = api.stock_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
+                                                force=force)
+        else:
+            result = api.stock(book, as_of=day, progress=progress)
+    if json_out:
+        sys.stdout.flush()
+        from salesxl.io.stock_json import write_stock_json
+
+        write_stock_json(result, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return _exit_for(result.findings)
+    _print_stock(result, lang)
+    if written is not None:
+        _print_written(written, lang)
+    return _exit_for(result.findings)
+
+
+def _print_stock(result: Any, lang: str, limit: int = 20) -> None:
+    """Cards, batches on hold, variances; then the stock findings."""
+    zh = lang != "en"
+    b, v = result.balances, result.variances
+    held = int((b["quality"].notna() & (b["quality"] != "合格")).sum())
+    negative = int((b["qty"] < 0).sum())
+    out.print(f"截至 {result.as_of}：货卡 {len(b)} 张，质量未放行 {held} 张，负库存 {negative} 张，盘点差异 {len(v)} 行"
+              if zh else f"As of {result.as_of}: {len(b)} cards, {held} on quality hold, {negative} negative, "
+              f"{len(v)} count variances")
+    if result.findings:
+        from salesxl.core.findings import CODE_TITLES
+
+        table = console_table(("工作表", "行", "列", "类型", "说明") if zh else ("Sheet", "Row", "Col", "Kind", "Message"),
+                              right=("行", "Row"))
+        for f in result.findings[:limit]:
+            table.add_row(f.sheet, str(f.row or ""), f.column or "", CODE_TITLES[f.code][0 if zh else 1],
+                          f.message(lang))
+        out.print(table)
+        if len(result.findings) > limit:
+            more = len(result.findings) - limit
+            out.print(f"……另有 {more} 条（用 salesxl validate 查看全部）" if zh else f"… {more} more (see salesxl validate)")
+
+
+@app.command(help=T(
+    "价格分析：每笔销售的适用价格与检查（无价格、低于最低价、偏离标准价），按产品 × 客户等级、季度、业务员的"
+    "折让与毛利，写成带图表的价格分析工作簿；原工作簿不变（有低于最低价的销售或读取错误时退出码为 1）。",
+    "Price analysis: each sale's price row and check (no price, below floor, off list), discount and margin "
+    "per product × customer level, quarter and salesperson, written as a workbook with charts; the book is "
+    "not changed (exit status 1 for sales below the floor or reading errors)."),
+    short_help=T("价格分析：价格检查、折让与毛利（写成价格分析工作簿）。",
+                 "Price analysis: price checks, discount and margin."))
+@book_arg
+@click.option("--from", "date_from", required=True, metavar="YYYY-MM-DD", cls=Option,
+              help=T("期间起始日（含）", "First day of the period (inclusive)"))
+@click.option("--to", "date_to", required=True, metavar="YYYY-MM-DD", cls=Option,
+              help=T("期间截止日（含；客户等级按此日计）", "Last day of the period (inclusive; customer levels as of it)"))
+@click.option(
+    "--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+    help=T("价格分析工作簿路径（默认：工作簿旁的 价格分析-起-止.xlsx；与 --json 同用时，给出 --out 才写）",
+           "The analysis workbook (default: 价格分析-FROM-TO.xlsx beside the book; with --json it is written only "
+           "when --out is given)"),
+)
+@force_opt
+@json_opt
+@lang_opt
+def prices(book: Path, date_from: str, date_to: str, out_path: str | Path | None, force: bool, json_out: bool,
+           lang: str) -> int:
+    """价格分析：价格检查、折让与毛利，写成价格分析工作簿（有低于最低价的销售或读取错误时退出码为 1）。"""
+    from salesxl.commands import parse_period
+    from salesxl.io.price_report import report_name as price_report_name
+
+    first, last = parse_period(date_from, date_to)
+    if out_path is None and not json_out:
+        out_path = book.parent / price_report_name(first, last)
+    zh = lang != "en"
+    with progress_bar("价格分析" if zh else "Prices") as progress:
+        result = api.prices(book, date_from=first, date_to=last, out=out_path, progress=progress, force=force)
+    errors = sum(1 for f in result.findings if f.severity.value == "error") + result.errors
+    if json_out:
+        from salesxl.io.json_documents import write_prices_json
+
+        sys.stdout.flush()
+        write_prices_json(result, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return 1 if errors else 0
+    _print_prices(result, lang)
+    return 1 if errors else 0
+
+
+def _print_prices(result: Any, lang: str) -> None:
+    """The period's checks and totals, then where the workbook went."""
+    zh = lang != "en"
+    counts = result.lines["check"].value_counts() if len(result.lines) else {}
+    names = (("ok", "正常", "ok"), ("no-price", "无价格", "no price"), ("below-floor", "低于最低价", "below floor"),
+             ("price-deviation", "偏离标准价", "off list"))
+    heads = ("检查", "销售行数") if zh else ("Check", "Lines")
+    table = console_table(heads, title=(f"价格检查 {result.date_from} 至 {result.date_to}" if zh
+                                        else f"Price checks {result.date_from} to {result.date_to}"), right=heads[1:])
+    for key, z, e in names:
+        table.add_row(z if zh else e, f"{int(counts.get(key, 0)):,}")
+    out.print(table)
+    t = result.total
+
+    def rate(v: Any) -> str:
+        return "—" if v is None or v != v else f"{float(v):.2%}"
+
+    if t.get("revenue") is not None:
+        out.print(("销售额 " if zh else "Revenue ") + money(t["revenue"])
+                  + ("，折让率 " if zh else ", discount rate ") + rate(t.get("discount_rate"))
+                  + ("，毛利率 " if zh else ", margin rate ") + rate(t.get("margin_rate")))
+    if result.written is not None:
+        out.print(f"{'已写入价格分析：' if zh else 'Analysis written: '}{result.written}")
+
+
+@app.command(help=T(
     "客户往来对账单：每个客户一份可打印的工作簿；需催收的客户另附催款函。",
     "Customer statements: one printable workbook per customer, with a payment reminder for "
     "customers to chase."))
@@ -1096,6 +1239,118 @@ def weekly(book: Path, week: str, out_path: str | None, force: bool, json_out: b
     if result.written is not None:
         out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
     return _reading_errors(result.findings, lang)
+
+
+@app.command(help=T(
+    "回款预测：按每个客户近12个月的付款迟延天数，预计未来8周、3个月每期的回款额及构成客户；"
+    "用 --out 写成回款预测工作簿（读取有错误时退出码为 1）。",
+    "Collections forecast: from each customer's average days paid late over the last 12 months, the "
+    "collections expected in each of the next 8 weeks and 3 months and the customers making them up; "
+    "--out writes the forecast workbook (exit status 1 when reading found errors)."),
+    short_help=T("回款预测：未来8周、3个月的预计回款（读取有错误时退出码为 1）。",
+                 "Collections forecast: the next 8 weeks and 3 months."))
+@book_arg
+@as_of_opt
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("文件", "FILE"),
+              help=T("回款预测工作簿路径（给文件夹时为其中的 回款预测-YYYY-MM-DD.xlsx；原工作簿不变）",
+                     "The forecast workbook (a folder: a file named after the date inside it; the book is not changed)"))
+@force_opt
+@json_opt
+@lang_opt
+def forecast(book: Path, as_of: str | None, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
+    """回款预测：未来8周、3个月每期的预计回款额及构成客户（读取有错误时退出码为 1）。"""
+    day = parse_as_of(as_of)
+    zh = lang != "en"
+    with progress_bar("回款预测" if zh else "Forecast") as progress:
+        result = api.forecast(book, as_of=day, out=out_path, progress=progress, force=force)
+    if json_out:
+        from salesxl.io.forecast_documents import forecast_document
+
+        emit_json(forecast_document(result))
+        return _exit_for(result.findings)
+    _print_forecast(result, lang)
+    return _reading_errors(result.findings, lang)
+
+
+def _print_forecast(fc: Any, lang: str) -> None:
+    """The two views with their largest customers, later and doubtful amounts, the workbook."""
+    zh = lang != "en"
+    company = ("无" if zh else "none") if fc.company_days is None else f"{fc.company_days:+.1f}"
+    out.print(f"截至 {fc.as_of}：应收余额 {money(fc.open_total)} 元；公司平均付款迟延 {company} 天" if zh
+              else f"As of {fc.as_of}: receivable {money(fc.open_total)} CNY; company average days late {company}")
+    for view, head, later in ((fc.weeks, ("周次", "Week"), ("8 周之后", "After 8 weeks")),
+                              (fc.months, ("月份", "Month"), ("3 个月之后", "After 3 months"))):
+        heads = (head[0], "起", "止", "预计回款", "客户数", "主要客户") if zh else (
+            head[1], "From", "To", "Expected", "Customers", "Largest")
+        table = console_table(heads, right=heads[3:5])
+        for r in view.table.itertuples(index=False):
+            g = view.customers_of(str(r.period)).head(3)
+            names = ("、" if zh else ", ").join(str(n if isinstance(n, str) and n else c)
+                                               for c, n in zip(g["customer_id"], g["customer_name"], strict=True))
+            table.add_row(str(r.period), str(r.start.date()), str(r.end.date()), money(r.amount), str(r.customers),
+                          names)
+        table.add_row(later[0 if zh else 1], "", "", money(view.later), "", "")
+        out.print(table)
+    if fc.doubtful:
+        out.print(f"存疑（逾期超过 {fc.doubtful_after} 天，未计入各期）：{money(fc.doubtful)} 元" if zh
+                  else f"Doubtful (over {fc.doubtful_after} days overdue, in no period): {money(fc.doubtful)}",
+                  style="yellow")
+    if fc.written is not None:
+        out.print(f"{'已写入回款预测：' if zh else 'Forecast written: '}{fc.written}")
+
+
+@app.group(name="report", help=T(
+    "生成报告工作簿：客户业务报告（customer）。",
+    "Make report workbooks: the customer report (customer)."))
+@group_lang_opt
+def report() -> None:
+    """The report commands."""
+
+
+@report.command("customer", help=T(
+    "客户业务报告：一至两页可打印的客户档案——档案卡四组信息、等级状态与信用、近12个月销售（按月、按产品，带图表）、"
+    "应收逾期与账龄、付款习惯、拜访与下一步、合同执行（读取有错误时退出码为 1）。",
+    "Customer report: a printable one-to-two-page dossier — the card's four groups, level, status and "
+    "credit grade, 12 months' sales by month and product with a chart, receivable, overdue and aging, "
+    "payment behaviour, visits and next steps, contracts (exit status 1 when reading found errors)."),
+    short_help=T("客户业务报告：一至两页可打印的客户档案。", "Customer report: a printable dossier."))
+@book_arg
+@click.option("--customer", "customer_id", default=None, metavar=T("客户编号", "ID"), cls=Option,
+              help=T("客户编号（与 --all 二选一）", "The customer ID (or --all)"))
+@click.option("--all", "every", is_flag=True, cls=Option,
+              help=T("为客户档案中的每个客户各生成一份：--out 是目录", "One for every customer on file: --out is a folder"))
+@click.option("--out", "out_path", type=click.Path(), default=None, cls=Option, metavar=T("路径", "PATH"),
+              help=T("输出的 .xlsx 文件（默认：工作簿旁的 客户报告_<客户编号>.xlsx；用 --all 时为目录，必填）",
+                     "The .xlsx to write (default: a file named after the customer beside the book; with --all: "
+                     "a folder, required)"))
+@as_of_opt
+@force_opt
+@json_opt
+@lang_opt
+def report_customer(book: Path, customer_id: str | None, every: bool, out_path: str | None, as_of: str | None,
+                    force: bool, json_out: bool, lang: str) -> int:
+    """客户业务报告：一至两页可打印的客户档案（读取有错误时退出码为 1）。"""
+    if every == (customer_id is not None):
+        raise BadArguments("请给出 --customer 客户编号 或 --all（二选一）", "give either --customer ID or --all")
+    if every and out_path is None:
+        raise BadArguments("用 --all 时请用 --out 给出输出目录", "with --all, give the output folder with --out")
+    day = parse_as_of(as_of)
+    zh = lang != "en"
+    with progress_bar("客户报告" if zh else "Customer reports") as progress:
+        if every:
+            paths = api.customer_reports(book, out_dir=str(out_path), as_of=day, progress=progress)
+        else:
+            paths = api.customer_report(book, customer_id=str(customer_id), out=out_path, as_of=day,
+                                        progress=progress, force=force)
+    if json_out:
+        emit_json({"as_of": day.isoformat(), "reports": [str(p) for p in paths]})
+        return _exit_for(paths.findings)
+    out.print(f"已生成 {len(paths)} 份客户业务报告：" if zh else f"{len(paths)} customer report(s) written:")
+    for p in paths[:10]:
+        out.print(f"  {p}")
+    if len(paths) > 10:
+        out.print(f"  ……（共 {len(paths)} 份）" if zh else f"  … ({len(paths)} in all)")
+    return _reading_errors(paths.findings, lang)
 
 
 def _fail(message: str) -> int:

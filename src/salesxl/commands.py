@@ -127,6 +127,8 @@ def describe(path: str | Path, *, progress: Progress | None = None) -> list[Shee
 
 #: The sheets the ledger reads, and those whose absence is a ``missing-sheet`` finding.
 OFFSET_SHEETS = ("客户档案", "销售", "收款", "发货", "参数")
+#: The offset also reads 库存, for the batches on quality hold behind 发货放行 (issue 17).
+RELEASE_SHEETS = (*OFFSET_SHEETS, "库存")
 OFFSET_REQUIRES = ("客户档案", "销售", "收款")
 
 
@@ -148,7 +150,7 @@ def offset(
     the spec §5 document.
     """
     as_of = as_of or date.today()
-    book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
+    book = read_book(path, sheets=RELEASE_SHEETS, require=OFFSET_REQUIRES, progress=progress)
     result = ledger.offset(book, as_of=as_of)
     result.company = book.settings.company_name or ""
     findings = list(book.findings)
@@ -269,6 +271,11 @@ def classify_to_book(
 
 
 # The monthly summary (issue 6), appended here; its core module is as light to import as the rest.
+from salesxl.core.stock_review import stock_review  # noqa: E402
+
+#: What the 月报's 库存核对 sheet reads besides the summary's sheets (issue 17).
+STOCK_REVIEW_SHEETS = ("库存", "盘点", "发货")
+
 from salesxl.core.summary import (  # noqa: E402
     SUMMARY_REQUIRES,
     SUMMARY_SHEETS,
@@ -316,11 +323,18 @@ def summary(
             raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
         if not force:
             files.replace_existing(target, force=False)  # refuses an existing file, saying --force
-    book = read_book(path, sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES, progress=progress)
+    book = read_book(path, sheets=(*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS), require=SUMMARY_REQUIRES,
+                     progress=progress)
     result = monthly_summary(book, first, progress=progress)
+    result.stock_review = stock_review(book, result.month, result.as_of)  # 库存核对 of the period, None without 库存
+    if book.table("价目表") is not None:  # v1.1: the month's price analysis (report sheet 价格分析)
+        result.prices = prices_core.analyse(book, result.month, result.as_of)
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:
+        from salesxl.core.forecast import forecast as forecast_of  # the report's 回款预测 sheet
+
+        result.forecast = forecast_of(book, as_of=result.as_of)
         files.replace_existing(target, force=True)  # backs up the report it replaces, if any
         result.written = write_report(result, target)
     return result
@@ -342,7 +356,7 @@ def summary_period(month: date | str | None, quarter: str | Period | None, year:
 
 # Salesperson templates (issue 7, item 4), appended here.
 #: What a template needs from the master: the cards, who the salespeople are, the company name.
-TEMPLATE_SHEETS = ("客户档案", "业务员", "参数")
+TEMPLATE_SHEETS = ("客户档案", "业务员", "参数", "价目表")
 
 from datetime import datetime, time  # noqa: E402
 
@@ -406,6 +420,180 @@ def salesperson_templates(
     return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
 
 
+# The collections forecast (issue 19, item 5), appended here.
+from salesxl.core.forecast import FORECAST_REQUIRES, FORECAST_SHEETS, CollectionsForecast  # noqa: E402
+from salesxl.core.forecast import forecast as forecast_book  # noqa: E402
+
+
+def forecast(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> CollectionsForecast:
+    """回款预测 of the workbook at ``path`` as of ``as_of`` (default today): each customer's
+    payment behaviour from the ledger's allocations and the collections expected in each of the
+    next 8 ISO weeks and 3 months, with the customers making up each (see
+    :mod:`salesxl.core.forecast` for the method).
+
+    With ``out`` the forecast workbook (回款预测, 付款习惯) is also written there (a folder gets
+    ``回款预测-YYYY-MM-DD.xlsx`` inside it; the book itself is never written to; an existing file is
+    replaced only with ``force``, after a backup); ``result.written`` is its path.
+    :func:`salesxl.io.forecast_documents.forecast_document` gives the ``--json`` document.
+    ``result.findings``: the reader's findings, for the CLI's exit status.
+    """
+    as_of = as_of or date.today()
+    target = None
+    if out is not None:
+        target = files.resolve_out(out, book=Path(path), default_name=f"回款预测-{as_of.isoformat()}.xlsx", create=True)
+        if target.suffix.lower() != ".xlsx":
+            raise BadArguments(f"回款预测只能保存为 .xlsx 文件：{target}", f"the forecast is an .xlsx file: {target}")
+        if not force:
+            files.replace_existing(target, force=False)
+    book = read_book(path, sheets=FORECAST_SHEETS, require=FORECAST_REQUIRES, progress=progress)
+    result = forecast_book(book, as_of=as_of)
+    result.findings = order_findings(list(book.findings), book)
+    if target is not None:
+        from salesxl.io.forecast_report import write_forecast
+
+        files.replace_existing(target, force=True)
+        result.written = write_forecast(result, target)
+    return result
+
+
+# The customer report (issue 19, item 4), appended here.
+from salesxl.core.customer_report import REPORT_SHEETS, DossierBuilder, ReportFiles  # noqa: E402
+
+
+def _dossiers(path: str | Path, as_of: date | None, progress: Progress | None) -> DossierBuilder:
+    book = read_book(path, sheets=REPORT_SHEETS, require=("客户档案",), progress=progress)
+    return DossierBuilder(book, as_of=as_of or date.today())
+
+
+def customer_report(
+    path: str | Path,
+    *,
+    customer_id: str,
+    out: str | Path | None = None,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> ReportFiles:
+    """客户业务报告 of one customer of the workbook at ``path`` as of ``as_of`` (default today):
+    a printable one-to-two-page workbook (see :mod:`salesxl.io.customer_report`) at ``out``
+    (default ``客户报告_<客户编号>.xlsx`` beside the book; a folder gets that name inside it).
+    Returns the one file written (a list, with the reader's ``findings``).  Raises
+    :class:`~salesxl.errors.BadArguments` for an unknown customer, a non-.xlsx ``out``, or an
+    existing file without ``force`` (with it, the file is backed up first)."""
+    from salesxl.io.customer_report import report_file_name, write_customer_report
+
+    name = report_file_name(str(customer_id))
+    target = files.resolve_out(out if out is not None else Path(path).parent / name, book=Path(path),
+                               default_name=name, create=True)
+    if target.suffix.lower() != ".xlsx":
+        raise BadArguments(f"客户报告只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
+    if not force:
+        files.replace_existing(target, force=False)
+    builder = _dossiers(path, as_of, progress)
+    try:
+        dossier = builder.dossier(str(customer_id))
+    except KeyError:
+        raise BadArguments(f"找不到客户 {customer_id}", f"no such customer: {customer_id}") from None
+    files.replace_existing(target, force=True)
+    return ReportFiles([write_customer_report(dossier, target)], builder.book.findings)
+
+
+def customer_reports(
+    path: str | Path,
+    *,
+    out_dir: str | Path,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> ReportFiles:
+    """One 客户业务报告 per customer of 客户档案 (sheet order) as ``out_dir/客户报告_<ID>.xlsx``,
+    replacing earlier ones; ``progress(stage, done, total)`` after each.  Returns the files
+    (with the reader's ``findings``)."""
+    from salesxl.io.customer_report import report_file_name, write_customer_report
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadArguments(f"{out_dir} 是文件，不是文件夹", f"{out_dir} is a file, not a folder")
+    builder = _dossiers(path, as_of, progress)
+    ids = builder.customer_ids()
+    written = ReportFiles(findings=builder.book.findings)
+    for i, cid in enumerate(ids):
+        written.append(write_customer_report(builder.dossier(cid), out_dir / report_file_name(cid)))
+        if progress is not None:
+            progress("写入", i + 1, len(ids))
+    return written
+
+
+# Price-level control (issue 16, spec v1.1 §3 "Prices"), appended here.
+#: What the price analysis reads: the cards (levels, names, salespeople), the lines, the list.
+PRICES_SHEETS = ("客户档案", "销售", "价目表", "参数")
+PRICES_REQUIRES = ("销售", "价目表")
+
+from salesxl.core import prices as prices_core  # noqa: E402
+
+
+def parse_period(date_from: date | str, date_to: date | str) -> tuple[date, date]:
+    """``--from``/``--to`` → dates; a bad date or ``--from`` after ``--to`` is a bad argument."""
+    days = []
+    for name, value in (("--from", date_from), ("--to", date_to)):
+        if isinstance(value, date):
+            days.append(value)
+            continue
+        try:
+            days.append(date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise BadArguments(f"{name} 的日期「{value}」无效，应为 YYYY-MM-DD，如 2026-01-01",
+                               f"{name} '{value}' is not a date; use YYYY-MM-DD, e.g. 2026-01-01") from None
+    if days[0] > days[1]:
+        raise BadArguments(f"--from {days[0]} 晚于 --to {days[1]}", f"--from {days[0]} is after --to {days[1]}")
+    return days[0], days[1]
+
+
+def prices(
+    path: str | Path,
+    *,
+    date_from: date | str,
+    date_to: date | str,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> prices_core.PriceAnalysis:
+    """价格分析 of the workbook at ``path`` over [``date_from``, ``date_to``] (spec v1.1 §3
+    "Prices", §5 ``prices``): every positive sales line of the period with its price row and
+    check, and per 产品 × 客户等级 (levels as of ``date_to``), per 产品 × quarter and per
+    salesperson qty, revenue, average price, list revenue, discount, cost and margin.
+
+    :func:`salesxl.io.json_documents.prices_document` (``write_prices_json``) gives the §5
+    document.  With ``out`` the 价格分析 workbook is written there (a folder gets
+    ``价格分析-D1-D2.xlsx``; an existing file is replaced only with ``force``, after a backup);
+    ``result.written`` is its path.  ``result.findings`` are the reader's findings.  Raises
+    :class:`~salesxl.errors.BadArguments` for bad dates or ``--from`` after ``--to``.
+    """
+    first, last = parse_period(date_from, date_to)
+    target = None
+    if out is not None:
+        from salesxl.io.price_report import report_name as price_report_name
+
+        target = files.resolve_out(out, book=Path(path), default_name=price_report_name(first, last), create=True)
+        if target.suffix.lower() != ".xlsx":
+            raise BadArguments(f"价格分析只能保存为 .xlsx 文件：{target}", f"the analysis is an .xlsx file: {target}")
+        if not force:
+            files.replace_existing(target, force=False)
+    book = read_book(path, sheets=PRICES_SHEETS, require=PRICES_REQUIRES, progress=progress)
+    result = prices_core.analyse(book, first, last)
+    result.findings = order_findings(list(book.findings), book)
+    if target is not None:
+        from salesxl.io.price_report import write_price_report
+
+        files.replace_existing(target, force=True)
+        result.written = write_price_report(result, target)
+    return result
 # 档案完整度 (issue 19), appended here.
 from salesxl.core.cards import CardsResult, card_completeness  # noqa: E402
 

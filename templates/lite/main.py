@@ -527,13 +527,6 @@ def is_valid_phone(s: Any) -> bool:
 
 # --- inlined from salesxl/core/plain_rules.py by salesxl.excel.lite.build_lite: do not edit ---
 
-import datetime as dt
-
-
-
-
-
-
 #: Characters trimmed from text: ASCII white space, no-break space, ideographic space.
 TRIM_CHARS = " \t\r\n\u00a0\u3000"
 

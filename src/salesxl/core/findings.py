@@ -216,13 +216,13 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "the product name",
     ),
     Code.BELOW_FLOOR: (
-        "单价 {value} 低于最低价 {floor}（价目表第 {price_row} 行）：请核对价格或走特价审批",
-        "Unit price {value} is below the floor price {floor} (price-list row {price_row}): check "
+        "单价 {unit_price} 低于最低价 {floor}（价目表第 {price_row} 行）：请核对价格或走特价审批",
+        "Unit price {unit_price} is below the floor price {floor} (price-list row {price_row}): check "
         "the price or get a special-price approval",
     ),
     Code.PRICE_DEVIATION: (
-        "单价 {value} 偏离标准价 {list_price} 达 {deviation}，超过允许的 {limit}（价目表第 {price_row} 行）",
-        "Unit price {value} deviates from the list price {list_price} by {deviation}, more "
+        "单价 {unit_price} 偏离标准价 {list_price} 达 {deviation}，超过允许的 {limit}（价目表第 {price_row} 行）",
+        "Unit price {unit_price} deviates from the list price {list_price} by {deviation}, more "
         "than the {limit} allowed (price-list row {price_row})",
     ),
     Code.BALANCE_MISMATCH: (

@@ -42,6 +42,7 @@ from salesxl.core.money import half_up_fen
 from salesxl.core.plain_rules import RECEIPT_DIRECTION, line_direction, receivable_prepaid
 from salesxl.core.schema import SHEETS
 from salesxl.core.settings import Settings
+from salesxl.core.stock import release_holds
 from salesxl.core.tables import ROW, Book
 from salesxl.errors import SalesxlError
 
@@ -93,7 +94,8 @@ class LedgerResult:
     debit_row, debit_date, amount.
 
     ``release`` (发货放行, in 销售 row order): row, date, doc_no, product, spec, customer_id,
-    qty, shipped, unshipped, action, decision (放行/暂停).
+    qty, shipped, unshipped, action, decision (放行/暂停), quality_hold (the batches the 发货
+    sheet names for the line whose 质量状态 as of the date is not 合格, ``P1（待检）``; None).
 
     Text columns of the three long tables are categoricals (compare them with ``==`` as usual).
     ``findings`` are the reader's (and, on request, the validator's) findings when the result
@@ -433,6 +435,8 @@ def offset(book: Book, *, as_of: date) -> LedgerResult:
     open_items, code, bucket = _open_items(inp, d.take(d_order[is_open]), open_fen[is_open], cut)
     customers = _customers(inp, d, c, open_items, code, bucket)
     release, _ = _release(book, inp, customers, cut)
+    # the batches 发货 names for each line that are not 合格 (库存), None for the others
+    release["quality_hold"] = pd.Series(release_holds(book, release, as_of), index=release.index, dtype=object)
     # Every customer of the universe (cards, plus IDs only in 销售/收款), even one whose rows were
     # all unusable: offset, classify and the 月报 count the same customers.
     return LedgerResult(

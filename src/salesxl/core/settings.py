@@ -45,6 +45,8 @@ class Settings(BaseModel):
     company_address: str = Field("", title="地址")
     payment_days: int = Field(7, ge=0, title="回款期限天数")
     reply_days: int = Field(10, ge=0, title="对账回复天数")
+    # v1.1 prices: the largest |unit price − 标准价| / 标准价 before price-deviation (spec §3 Prices)
+    price_deviation: Decimal = Field(Decimal("0.10"), ge=0, title="价格偏差")
     # v1.1 档案完整度: the share of the card's 25 group columns a current or new customer's card
     # should have filled, and how old its 更新日期 may get (salesxl.core.cards).
     card_target: Decimal = Field(Decimal("0.8"), ge=0, le=1, title="档案完整度目标")
@@ -93,7 +95,7 @@ class Settings(BaseModel):
     def _int(cls, value: Any) -> int:
         return _whole(value)
 
-    @field_validator("level_a_share", "level_b_share", mode="before")
+    @field_validator("level_a_share", "level_b_share", "price_deviation", mode="before")
     @classmethod
     def _share(cls, value: Any) -> Decimal:
         text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -137,6 +139,7 @@ SETTING_NAMES.update({
     "bank": "bank_name", "account number": "bank_account", "account": "bank_account",
     "account name": "account_name", "contact": "contact_person", "phone": "contact_phone",
     "address": "company_address", "payment days": "payment_days", "reply days": "reply_days",
+    "price deviation": "price_deviation",
     "contract notice days": "contract_notice_days",
     "开户银行": "bank_name", "银行账号": "bank_account", "电话": "contact_phone", "公司地址": "company_address",
 })

@@ -91,7 +91,7 @@ __all__ = [
 ]
 
 #: The sheets a summary reads (every contract sheet but 发货 and 信用政策, which it never uses).
-SUMMARY_SHEETS = ("客户档案", "销售", "收款", "拜访", "费用", "目标", "业务员", "参数")
+SUMMARY_SHEETS = ("客户档案", "销售", "收款", "拜访", "费用", "目标", "业务员", "参数", "价目表")
 #: Without these the month's figures would be silently wrong: a missing one is a finding.
 SUMMARY_REQUIRES = ("客户档案", "销售", "收款")
 
@@ -314,9 +314,16 @@ class MonthlySummary:
     path: str | None = None
     written: Path | None = None
     """Where the report workbook was written, when it was."""
+    prices: Any = None
+    """The month's :class:`~salesxl.core.prices.PriceAnalysis` when the book has a 价目表 (v1.1)."""
     caveats: list[str] = field(default_factory=list)
+    stock_review: Any = None
+    """库存核对 (:class:`salesxl.core.stock_review.StockReview`) when the book keeps stock cards."""
     """Warnings the report shows in red at the top of its first page (概览): what its figures do
     not include — e.g. the batch could not update the master, so returned files are missing."""
+    forecast: Any = None
+    """The 回款预测 as of ``as_of`` (:class:`salesxl.core.forecast.CollectionsForecast`), set by
+    whoever writes the report workbook (it adds a 回款预测 sheet); None otherwise."""
 
     @property
     def month_text(self) -> str:

@@ -35,8 +35,10 @@ from salesxl.core.identifiers import (
 from salesxl.core.money import fen_to_str, half_up_fen
 from salesxl.core.periods import period_keys
 from salesxl.core.plans import plan_findings
+from salesxl.core.prices import price_findings
 from salesxl.core.schema import SHEETS, FieldType, requirement_text
 from salesxl.core.settings import may_be_blank, setting_field
+from salesxl.core.stock import stock_checks
 from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
 
 #: China's bounding box for 纬度/经度 (spec §2), inclusive.
@@ -62,7 +64,9 @@ def validate_book(book: Book, *, as_of: date) -> list[Finding]:
     """Every validation finding of ``book`` as of ``as_of``, in contract sheet order, then by
     row, column and code.  The reader's own findings (``book.findings``) are not repeated."""
     ctx = _Context.of(book, as_of)
+    extra = price_findings(book, as_of=as_of)  # v1.1 prices: 价目表's rules, checks on 销售
     found: list[Finding] = []
+    stock = stock_checks(ctx.tables)  # 库存, 发货 and 盘点 together (spec §3 "Stock")
     for name in SHEETS:
         table = ctx.tables.get(name)
         if table is None:
@@ -71,6 +75,8 @@ def validate_book(book: Book, *, as_of: date) -> list[Finding]:
         check = _CHECKS.get(name)
         if check is not None:
             sheet_findings += check(table, ctx)
+        sheet_findings += stock.get(name, [])
+        sheet_findings += extra.get(name, [])
         sheet_findings.sort(key=_order)
         found += sheet_findings
     return found

@@ -54,6 +54,7 @@ from salesxl.core.tables import Book, Table
 from salesxl.errors import SalesxlError
 
 __all__ = [
+    "stock_balance",
     "ERROR_PREFIX",
     "Cells",
     "UdfError",
@@ -63,6 +64,7 @@ __all__ = [
     "cell_texts",
     "level",
     "phone_valid",
+    "price",
     "uscc_valid",
 ]
 
@@ -553,8 +555,10 @@ def table_from_range(values: Any, sheet: str, label: str) -> Table:
 
 
 #: The columns the balance needs from each range (the ledger ignores the others).
-_NEEDS = {"销售": ("日期", "客户编号"), "收款": ("日期", "客户编号", "金额", "类型")}
-_USES = {"销售": ("日期", "数量", "单价", "金额"), "收款": ("日期", "金额", "类型")}
+_NEEDS = {"销售": ("日期", "客户编号"), "收款": ("日期", "客户编号", "金额", "类型"),
+          "库存": ("日期", "仓库", "产品", "批号", "类型", "数量"), "价目表": ("产品", "标准价")}
+_USES = {"销售": ("日期", "数量", "单价", "金额"), "收款": ("日期", "金额", "类型"),
+         "库存": ("日期", "数量"), "价目表": ("开始日期", "结束日期", "标准价", "最低价")}
 
 
 def _check_columns(table: Table, findings: list[Any], label: str) -> Table:
@@ -611,4 +615,97 @@ def balance(customer_id: Any, sales: Any, receipts: Any, as_of: Any = None) -> A
         k = code.get(cid)
         receivable, prepaid = receivable_prepaid(int(net[k]) if k is not None else 0)
         rows.append([receivable / 100.0, prepaid / 100.0])
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Stock (issue 17)
+
+
+@excel_safe
+def stock_balance(warehouse: Any, product: Any, spec: Any, batch: Any, day: Any, cards: Any) -> Any:
+    """The book balance of a card (仓库, 产品, 规格, 批号) at the end of ``day`` from the 库存
+    range ``cards`` (headers in its first row), as ``salesxl stock`` computes it (spec §3
+    "Stock"): 期初/入库 add, 出库 subtracts, 调整 adds its signed quantity.
+
+    The first four arguments may be single cells or columns of one length (a single cell
+    applies to every row); ``day`` a date, blank for today.  A card without movements is 0;
+    a row with a blank 仓库, 产品 or 批号 gives an empty cell.
+    """
+    from salesxl.core.stock import QTY_SCALE, StockModel
+
+    table = table_from_range(cards, "库存", "库存区域")
+    args = [Cells.of(a) for a in (warehouse, product, spec if spec is not None else "", batch)]
+    n = max(len(a) for a in args)
+    if any(len(a) not in (1, n) for a in args):
+        raise UdfError("仓库、产品、规格、批号的区域大小不一致")
+    shape = next((a for a in args if len(a) == n), args[0])
+    texts = [[None if v is None else str(v) for v in _trimmed(a).to_pylist()] for a in args]
+    probe = pd.DataFrame({k: (t * n if len(t) == 1 else t) for k, t in zip(("仓库", "产品", "规格", "批号"), texts,
+                                                                                strict=True)})
+    cut = (date.today() - date(1970, 1, 1)).days if _blank_arg(day) else _one_date(day, "日期")
+    model = StockModel(table.frame, None, probe)
+    code = model.count_card
+    qty = model.cards.balance_at(code, np.full(n, cut, dtype=np.int64))
+    blank = probe[["仓库", "产品", "批号"]].isna().any(axis=1).to_numpy()
+    out = [None if b else (int(q) // QTY_SCALE if q % QTY_SCALE == 0 else float(q) / QTY_SCALE)
+           for b, q in zip(blank.tolist(), qty.tolist(), strict=True)]
+    return shape.shaped(out)
+# Quoting from the price list (v1.1, spec §3 "Prices")
+
+_LEVEL_NAMES = {"主要客户": "A", "一般客户": "B", "零散客户": "C", "A": "A", "B": "B", "C": "C"}
+
+
+def _spread(value: Any, n: int, name: str) -> list[Any]:
+    """An argument with one cell per row, or one cell for every row; blank → all blank."""
+    if _blank_arg(value):
+        return [None] * n
+    c = Cells.of(value)
+    if len(c) == 1:
+        return c.flat * n
+    if len(c) != n:
+        raise UdfError(f"{name}区域有 {len(c)} 个单元格，产品有 {n} 个，应一样多")
+    return c.flat
+
+
+@excel_safe
+def price(product: Any, spec: Any, level: Any, day: Any, price_list: Any) -> Any:
+    """Per product: ``[标准价, 最低价]`` in 元 from the 价目表 range (headers in its first row),
+    by the same "most specific wins" selection as ``salesxl validate`` (spec §3 Prices): the row
+    of the product whose 规格 is the given one or blank, whose 客户等级 is ``level`` (A/B/C or
+    主要客户/一般客户/零散客户) or blank, and whose period holds ``day``.  ``spec``, ``level``
+    and ``day`` are one cell for every product or one per product.  No applicable row: an error
+    text in the first cell; no 最低价: the second cell empty; an empty product: an empty row.
+    """
+    from salesxl.core.prices import PriceList, select_rows  # the price rules only when quoting
+
+    table = table_from_range(price_list, "价目表", "价目表区域")
+    prods = Cells.of(product)
+    n = len(prods)
+    names = _trimmed(prods).to_pylist()
+    specs = _trimmed(Cells.of(_spread(spec, n, "规格"))).to_pylist()
+    levels = []
+    for i, v in enumerate(_trimmed(Cells.of(_spread(level, n, "客户等级"))).to_pylist()):
+        code = None if v is None else _LEVEL_NAMES.get(v.upper() if v.isascii() else v)
+        if v is not None and code is None:
+            raise UdfError(f"客户等级「{_quote(v)}」应为 A、B、C（或 主要客户、一般客户、零散客户）（{prods.where(i)}）")
+        levels.append(code)
+    days, ok, blank, text = _days(Cells.of(_spread(day, n, "日期")))
+    for j in np.flatnonzero(~ok).tolist():
+        if names[j] is not None:
+            raise UdfError(f"缺少日期（{prods.where(j)}）" if blank[j] else f"日期「{_quote(text[j].as_py())}」无法识别")
+    pl = PriceList.of(table)
+    pos = select_rows(pd.Series(names, dtype=object), pd.Series(specs, dtype=object),
+                      pd.Series(levels, dtype=object), days, np.zeros(n, dtype=np.int64), pl)
+    listed, _ = pl.column("标准价")
+    floor, has_floor = pl.column("最低价")
+    rows: list[list[Any]] = []
+    for i in range(n):
+        p = int(pos[i])
+        if names[i] is None:
+            rows.append([None, None])
+        elif p < 0:
+            rows.append([f"{ERROR_PREFIX}价目表中没有「{_quote(names[i])}」适用的价格", None])
+        else:
+            rows.append([int(listed[p]) / 100.0, int(floor[p]) / 100.0 if has_floor[p] else None])
     return rows

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salesxl.demo import cards, contracts
+from salesxl.demo import cards, contracts, prices
 from salesxl.demo.company import NameMaker, gen_customers, gen_salespeople
 from salesxl.demo.layout import (
     GENERATE,
@@ -46,6 +46,7 @@ from salesxl.demo.sheets import (
     write_targets,
     write_visits,
 )
+from salesxl.demo.stock import add_stock
 from salesxl.demo.writer import DemoWriter
 
 #: The demo's extra parts, called in this order after the company is generated (see
@@ -54,6 +55,8 @@ PARTS: tuple[DemoPart, ...] = (
     cards.add_cards,
     contracts.add_contracts,  # issue 18: 合同 and 销售.合同编号
     contracts.add_plans,  # issue 18: quarter and year targets, sub-targets
+    add_stock,
+    prices.add_prices,
 )
 
 

@@ -50,6 +50,7 @@ class DemoCounts:
     expenses: int
     receipts: int | None = None
     shipments: int | None = None
+    price_rows: int = 0  # 价目表 rows of the benchmark book (0: the small demo's list, issue 16)
 
 
 #: The small demo: quick to build, easy to read, with :data:`PLANTED_PROBLEMS`.
@@ -65,6 +66,7 @@ SCALE_COUNTS = DemoCounts(
     expenses=20_000,
     receipts=600_000,
     shipments=300_000,
+    price_rows=5_000,
 )
 
 

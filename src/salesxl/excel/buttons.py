@@ -27,16 +27,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from salesxl.api import (
     CLASSIFY_REQUIRES,
     CLASSIFY_SHEETS,
     OFFSET_REQUIRES,
     OFFSET_SHEETS,
+    PRICES_REQUIRES,
+    PRICES_SHEETS,
     VALIDATE_REQUIRES,
     ValidationReport,
     order_findings,
 )
 from salesxl.core import ledger
+from salesxl.core import prices as prices_core
 from salesxl.core.classification import Classification
 from salesxl.core.classification import classify as classify_book
 from salesxl.core.findings import Finding
@@ -67,14 +72,18 @@ __all__ = [
     "STATUS_NAME",
     "classify",
     "offset",
+    "prices",
     "run_classify",
     "run_offset",
+    "run_prices",
     "run_statements",
     "run_summary",
     "run_validate",
     "statements",
     "summary",
     "validate",
+    "run_stock",
+    "stock",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,7 +175,7 @@ def run_classify(gateway: WorkbookGateway, as_of: date | None = None) -> Classif
 def run_offset(gateway: WorkbookGateway, as_of: date | None = None) -> ledger.LedgerResult:
     """冲销: the ledger (预收冲应收) written as 往来余额, 账龄明细, 核销明细, 发货放行."""
     day = as_of_date(gateway, as_of)
-    book = gateway.read_book(sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES)
+    book = gateway.read_book(sheets=(*OFFSET_SHEETS, "库存"), require=OFFSET_REQUIRES)  # 库存: quality hold
     result = ledger.offset(book, as_of=day)
     result.findings = order_findings(list(book.findings), book)
     gateway.write_sheets(ledger_sheets(result))
@@ -187,7 +196,13 @@ def run_summary(gateway: WorkbookGateway, month: date | str | None = None,
     first = report_month(gateway, month)
     book = gateway.read_book(sheets=SUMMARY_SHEETS, require=SUMMARY_REQUIRES)
     result = monthly_summary(book, first)
+    if book.table("价目表") is not None:  # v1.1: the month's 价格分析 sheet
+        result.prices = prices_core.analyse(book, result.month, result.as_of)
     result.findings = order_findings(list(book.findings), book)
+    from salesxl.core.forecast import forecast as forecast_of  # the report's 回款预测 sheet
+
+    result.forecast = forecast_of(book, as_of=result.as_of)
+    result.stock_review = _stock_review(gateway, book, first, result.as_of)
     target = Path(out_dir or gateway.output_folder()) / report_name(first)
     result.written = write_report(result, target)
     gateway.report(f"{first:%Y年%m月}月报已保存：{result.written}（销售 {_yuan(result.sales)}）"
@@ -208,6 +223,62 @@ def run_statements(gateway: WorkbookGateway, as_of: date | None = None,
     paths = write_statements(result, folder, book=book)
     gateway.report(f"对账单已生成（截至 {day}）：{len(paths)} 份，保存在 {folder}" + _unread(list(book.findings)))
     return paths
+
+
+def _stock_review(gateway: WorkbookGateway, book: Any, first: date, as_of: date) -> Any:
+    """The 月报's 库存核对 (issue 17) when the workbook keeps stock cards."""
+    from salesxl.commands import STOCK_REVIEW_SHEETS
+    from salesxl.core.stock_review import stock_review
+
+    extra = gateway.read_book(sheets=STOCK_REVIEW_SHEETS)
+    if extra.table("库存") is None:
+        return None
+    book.tables.update(extra.tables)
+    return stock_review(book, first, as_of)
+
+
+def run_stock(gateway: WorkbookGateway, as_of: date | None = None) -> Any:
+    """库存核对: balances per warehouse × product × spec × batch with quality, and the count
+    variances, written as 库存结存 and 盘点差异 (as ``salesxl stock --in-place``)."""
+    from salesxl.core.stock import stock as stock_of
+    from salesxl.core.stock import stock_checks
+    from salesxl.io.stock_sheets import STOCK_SHEETS, stock_sheets
+
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=("库存", "盘点", "价目表", "参数"), require=("库存",))
+    result = stock_of(book, as_of=day)
+    result.company = book.settings.company_name or ""
+    found = list(book.findings) + [f for items in stock_checks(book.tables).values() for f in items]
+    result.findings = order_findings(found, book)
+    gateway.write_sheets(stock_sheets(result, book))
+    b = result.balances
+    held = int((b["quality"].notna() & (b["quality"] != "合格")).sum())
+    errors = sum(1 for f in result.findings if f.severity.value == "error")
+    gateway.report(
+        f"库存核对完成（截至 {day}）：货卡 {len(b)} 张，质量未放行 {held} 张，盘点差异 {len(result.variances)} 行，"
+        f"货卡问题 {errors} 处；结果见「{'」「'.join(STOCK_SHEETS)}」" + _unread(list(book.findings))
+    )
+def run_prices(gateway: WorkbookGateway, month: date | str | None = None,
+               out_dir: Path | None = None) -> prices_core.PriceAnalysis:
+    """价格检查: every sale of the month checked against 价目表 (spec v1.1 §3 Prices), and the
+    价格分析 workbook ``价格分析-D1-D2.xlsx`` next to the workbook (or in ``out_dir``)."""
+    from salesxl.io.price_report import report_name as price_report_name
+    from salesxl.io.price_report import write_price_report
+
+    first = report_month(gateway, month)
+    last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+    book = gateway.read_book(sheets=PRICES_SHEETS, require=PRICES_REQUIRES)
+    if book.table("价目表") is None:
+        raise BadArguments("工作簿中没有「价目表」工作表，无法检查价格", "The workbook has no 价目表 (Price List) sheet")
+    result = prices_core.analyse(book, first, last)
+    result.findings = order_findings(list(book.findings), book)
+    result.written = write_price_report(result, Path(out_dir or gateway.output_folder()) / price_report_name(first, last))
+    checks = result.lines["check"].value_counts() if len(result.lines) else {}
+    gateway.report(
+        f"{first:%Y年%m月}价格检查：{len(result.lines)} 笔销售，低于最低价 {int(checks.get('below-floor', 0))} 笔、"
+        f"偏离标准价 {int(checks.get('price-deviation', 0))} 笔、无价格 {int(checks.get('no-price', 0))} 笔；"
+        f"价格分析已保存：{result.written}" + _unread(result.findings))
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,3 +331,13 @@ def summary() -> None:
 def statements() -> None:
     """对账单 button."""
     _run(run_statements)
+
+
+def stock() -> None:
+    """库存核对 button."""
+    _run(run_stock)
+
+
+def prices() -> None:
+    """价格检查 button."""
+    _run(run_prices)

@@ -91,7 +91,7 @@ def vocabulary_source() -> str:
             + "# --- end of the schema's vocabulary ---\n")
 
 
-_IMPORT = re.compile(r"^(?:import [\w.]+|from [\w.]+ import [\w, ]+)$", re.MULTILINE)
+_IMPORT = re.compile(r"^(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+)$", re.MULTILINE)
 
 
 def _module_body(source: str, template: str) -> str:

@@ -89,6 +89,10 @@ BUTTONS: tuple[Button, ...] = (
            "生成「月份」的月度汇总：销售、回款、应收、新客户、按等级/产品/地区/业务员的构成。"),
     Button("对账单", "Salesxl_Statements", "statements",
            "为有往来的客户生成截至截止日期的对账单。"),
+    Button("库存核对", "Salesxl_Stock", "stock",
+           "货卡与盘点：按截止日期写出库存结存（各仓库、产品、批次的结存和质量状态）和盘点差异；与发货的核对见「校验」。"),
+    Button("价格检查", "Salesxl_Prices", "prices",
+           "按价目表检查「月份」每笔销售的价格（无价格、低于最低价、偏离标准价），生成价格分析工作簿（折让与毛利）。"),
     Button("导入函数", "Salesxl_ImportFunctions", "",
            "导入 salesxl 的工作表函数（SALESXL_AMOUNT 等，仅 Windows；需在信任中心勾选「信任对 VBA 工程对象模型的访问」）。"),
 )

@@ -38,6 +38,8 @@ __all__ = [
     "SALESXL_BALANCE",
     "SALESXL_LEVEL",
     "SALESXL_PHONE_VALID",
+    "SALESXL_STOCK",
+    "SALESXL_PRICE",
     "SALESXL_USCC_VALID",
 ]
 
@@ -106,3 +108,33 @@ def SALESXL_AGING(dates: Any, amounts: Any, as_of: Any, buckets: Any = None) -> 
 def SALESXL_BALANCE(customer_id: Any, sales: Any, receipts: Any = None, as_of: Any = None) -> Any:
     """客户的应收余额和预收余额（两列，元）：按预收冲应收规则，由销售与收款区域计算。"""
     return wf.balance(customer_id, sales, receipts, as_of)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("warehouse", doc="仓库（单元格或一列）", **RANGE)
+@xw.arg("product", doc="产品（单元格或一列）", **RANGE)
+@xw.arg("spec", doc="规格（单元格或一列，可为空）", **RANGE)
+@xw.arg("batch", doc="批号（单元格或一列）", **RANGE)
+@xw.arg("date", doc="可选：日期，默认今天（该日结束时的结存）")
+@xw.arg("cards", doc="库存（货卡）区域，第一行为表头", **RANGE)
+@xw.ret(**ANSWER)
+def SALESXL_STOCK(warehouse: Any, product: Any, spec: Any, batch: Any, date: Any = None, cards: Any = None) -> Any:
+    """货卡账面结存：该仓库、产品、规格、批号在该日结束时的结存数量（期初、入库加，出库减，调整按正负）。"""
+    return wf.stock_balance(warehouse, product, spec, batch, date, cards)
+
+@xw.func(category=CATEGORY)
+@xw.arg("product", doc="产品（单元格或一列）", **RANGE)
+@xw.arg("spec", doc="规格（可留空；一个单元格或每个产品一个）", **RANGE)
+@xw.arg("level", doc="客户等级 A/B/C 或 主要客户/一般客户/零散客户（可留空）", **RANGE)
+@xw.arg("day", doc="报价日期（一个单元格或每个产品一个）", **RANGE)
+@xw.arg("price_list", doc="可选：价目表区域（第一行为表头）；留空时读本工作簿的「价目表」工作表", **RANGE)
+@xw.arg("caller", doc="调用的单元格（由 Excel 自动传入，无需填写）")
+@xw.ret(**ANSWER)
+def SALESXL_PRICE(product: Any, spec: Any, level: Any, day: Any, price_list: Any = None, caller: Any = None) -> Any:
+    """适用的标准价和最低价（两列，元）：按价目表"最具体者优先"的规则（规格、客户等级、期间），与校验所用规则相同。"""
+    if price_list is None and caller is not None:
+        try:
+            price_list = caller.sheet.book.sheets["价目表"].used_range.options(ndim=2).value
+        except Exception:  # noqa: BLE001 - no such sheet: the function says so in the cell
+            return [[wf.ERROR_PREFIX + "请给出价目表区域，或在本工作簿中建立「价目表」工作表", None]]
+    return wf.price(product, spec, level, day, price_list)

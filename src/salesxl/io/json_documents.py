@@ -199,6 +199,103 @@ def _join_rows(pieces: Pieces) -> memoryview:
 
 
 # ---------------------------------------------------------------------------------------------
+# salesxl prices (spec v1.1 §5): a line per positive sales line of the period — a million at
+# scale — so the lines are assembled column-wise like the offset document.
+
+if TYPE_CHECKING:
+    from salesxl.core.prices import PriceAnalysis
+
+
+def _scaled_piece(prefix: str, values: pd.Series, scale: int, quoted: bool, suffix: str = "") -> Pieces:
+    """``prefix`` + a fixed-point number (``"12.50"`` quoted for money, ``-0.1250`` bare for a rate)
+    + ``suffix``; ``null`` where ``values`` (nullable int, in units of 1/``scale``) is missing."""
+    missing = values.isna().to_numpy()
+    v = values.fillna(0).to_numpy(dtype=np.int64)
+    mag = np.abs(v)
+    q = '"' if quoted else ""
+    width = len(str(scale)) - 1
+    heads = pa.array([prefix + q, prefix + q + "-"], pa.large_string())
+    tails = pa.array([f".{i:0{width}d}{q}{suffix}" for i in range(scale)], pa.large_string())
+    pieces = [
+        pc.take(heads, pa.array((v < 0).view(np.int8))),
+        pc.cast(pa.array(mag // scale), pa.large_string()),
+        pc.take(tails, pa.array(mag % scale)),
+    ]
+    if not missing.any():
+        return pieces
+    mask = pa.array(missing)
+    return [pc.if_else(mask, _lit(prefix + "null" + suffix), pieces[0]),
+            *(pc.if_else(mask, _lit(""), p) for p in pieces[1:])]
+
+
+def _int_piece(prefix: str, values: np.ndarray) -> Pieces:
+    return [pc.binary_join_element_wise(_lit(prefix), pc.cast(pa.array(values), pa.large_string()), _lit(""))]
+
+
+def price_line_pieces(lines: pd.DataFrame) -> Pieces:
+    """Spec §5 ``prices`` line objects, one per row of ``PriceAnalysis.lines``."""
+    pieces = _int_piece('{"sheet_row": ', lines["sheet_row"].to_numpy(dtype=np.int64))
+    for key in ("product", "spec", "customer_id", "level"):
+        pieces += _text_piece(f', "{key}": ', lines[key])
+    for key in ("unit_price", "list_price", "floor_price"):
+        pieces += _scaled_piece(f', "{key}": ', lines[key], 100, True)
+    pieces += _scaled_piece(', "deviation": ', lines["deviation_e4"], 10000, False)
+    pieces += _text_piece(', "check": ', lines["check"], "}" + _ROW_SEP)
+    return pieces
+
+
+def _fen_or_null(v: Any) -> str | None:
+    from salesxl.core.money import fen_to_str
+
+    return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else fen_to_str(int(v))
+
+
+def _rate_or_null(v: Any) -> float | None:
+    return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else round(float(v), 4)
+
+
+def price_group_objects(groups: pd.DataFrame, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Spec §5 ``by_product_level`` objects (or the same measures under other ``keys``)."""
+    out = []
+    for r in groups.to_dict("records"):
+        obj: dict[str, Any] = {k: (None if pd.isna(r[k]) else r[k]) for k in keys}
+        obj["qty"] = float(r["qty"])
+        for m in ("revenue", "average_price", "list_revenue", "discount"):
+            obj[m] = _fen_or_null(r[m])
+        obj["discount_rate"] = _rate_or_null(r["discount_rate"])
+        obj["cost"], obj["margin"] = _fen_or_null(r["cost"]), _fen_or_null(r["margin"])
+        obj["margin_rate"] = _rate_or_null(r["margin_rate"])
+        out.append(obj)
+    return out
+
+
+def prices_chunks(result: PriceAnalysis) -> Iterator[bytes | memoryview]:
+    """The spec §5 ``prices`` document as UTF-8 pieces."""
+    yield (f'{{"from": "{result.date_from.isoformat()}", "to": "{result.date_to.isoformat()}"').encode()
+    body = _join_rows(price_line_pieces(result.lines)) if len(result.lines) else memoryview(b"")
+    if len(body) == 0:
+        yield b',\n "lines": []'
+    else:
+        yield b',\n "lines": [\n  '
+        yield body
+        yield b"\n ]"
+    groups = price_group_objects(result.by_product_level, ("product", "level"))
+    rows = _ROW_SEP.join(json.dumps(g, ensure_ascii=False) for g in groups)
+    yield (',\n "by_product_level": ' + (f"[\n  {rows}\n ]" if rows else "[]") + "\n}\n").encode()
+
+
+def write_prices_json(result: PriceAnalysis, fp: IO[bytes]) -> None:
+    """Write the ``prices`` document to a binary stream (``sys.stdout.buffer`` for the CLI)."""
+    for chunk in prices_chunks(result):
+        fp.write(chunk)
+
+
+def prices_document(result: PriceAnalysis) -> dict[str, Any]:
+    """The ``prices`` document as Python objects (parsed from the printed text)."""
+    return json.loads(b"".join(prices_chunks(result)).decode("utf-8"))
+
+
+__all__ += ["price_group_objects", "price_line_pieces", "prices_chunks", "prices_document", "write_prices_json"]
 # cards (v1.1, issue 19)
 
 

@@ -14,7 +14,9 @@
   customers, ranked, attainment coloured;
 * 费用分析 — expenses by salesperson and category against 费用预算, over-budget flagged, and by
   category;
-* 客户动态 — the new, reactivated and lost customers with names.
+* 客户动态 — the new, reactivated and lost customers with names;
+* 回款预测 — the collections expected in the next 8 weeks and 3 months
+  (:mod:`salesxl.io.forecast_report`), when the summary carries its forecast.
 
 Report conventions: amounts are numbers (fen / 100, the nearest double, as Excel stores a typed
 amount) with ``#,##0.00``, shares ``0.0%``; every text, including the user's names, is written
@@ -43,11 +45,12 @@ from xlsxwriter.worksheet import Worksheet
 from salesxl.core.classification import LEVEL_NAMES
 from salesxl.core.summary import GRADE_NAMES, MOVEMENT_NAMES, MonthlySummary, change, ratio4
 from salesxl.io import files
+from salesxl.io.price_report import price_highlights, write_price_sheet
 
 __all__ = ["SHEETS", "UNASSIGNED", "write_report"]
 
 #: The report's sheets, in order.
-SHEETS = ("概览", "等级构成", "产品构成", "区域构成", "信用分析", "业务员业绩", "费用分析", "客户动态")
+SHEETS = ("概览", "等级构成", "产品构成", "区域构成", "信用分析", "业务员业绩", "费用分析", "客户动态", "回款预测")
 #: How the group without a salesperson is shown.
 UNASSIGNED = "（未指定）"
 
@@ -318,6 +321,7 @@ def _overview(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
         f"新客户 {s.new_customers} 个，回流客户 {s.reactivated_customers} 个，流失客户 {s.lost_customers} 个；"
         f"成交客户 {s.buying_customers} 个，拜访 {s.visits} 次。",
     ]
+    lines += price_highlights(s.prices)
     for text in lines:
         sh.merged(sh.row, sh.width, "• " + text, fmt.bullet)
         ws.set_row(sh.row, 18)
@@ -739,6 +743,16 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
         fmt = _Fmt(wb)
         for build in (_overview, _levels, _products, _regions, _credit, _salespeople, _expenses, _movements):
             build(wb, fmt, summary)
+        if summary.forecast is not None:  # 回款预测 (issue 19): its own module lays it out
+            from salesxl.io.forecast_report import add_forecast_sheet
+
+            add_forecast_sheet(wb, summary.forecast, company=summary.company, top=5)
+        if summary.stock_review is not None:  # 库存核对 (issue 17), when the book keeps stock cards
+            from salesxl.io.stock_report import write_stock_review
+
+            write_stock_review(wb, summary.stock_review, company=summary.company)
+        if summary.prices is not None:  # v1.1: the month's 价格分析 (salesxl.io.price_report)
+            write_price_sheet(wb, summary.prices, company=summary.company)
         created = datetime.combine(summary.as_of, datetime.min.time())
         wb.set_properties({"title": summary.report_title,
                            "company": summary.company, "author": "salesxl", "created": created})

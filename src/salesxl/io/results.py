@@ -684,12 +684,12 @@ def ledger_sheets(result: LedgerResult, company: str | None = None) -> list[Resu
     rel_cols = [
         Column("销售行号", "int"), Column("日期", "date"), Column("单号"), Column("客户编号"), Column("客户名称"),
         Column("产品"), Column("规格"), Column("数量", "int"), Column("已发货", "int"), Column("未发货", "int"),
-        Column("处理建议"), Column("放行决定"),
+        Column("批次质量"), Column("处理建议"), Column("放行决定"),
     ]
     rel_rows = zip(
         _ints(r["row"]), _days(r["date"]), _texts(r["doc_no"]), r_ids, [names.get(i) for i in r_ids],
         _texts(r["product"]), _texts(r["spec"]), _nums(r["qty"]), _nums(r["shipped"]), _nums(r["unshipped"]),
-        _texts(r["action"]), _texts(r["decision"]),
+        _holds(r), _texts(r["action"]), _texts(r["decision"]),
         strict=True,
     )
     sheets = [
@@ -701,6 +701,13 @@ def ledger_sheets(result: LedgerResult, company: str | None = None) -> list[Resu
     for sheet in sheets:
         sheet.title = printing.print_title(sheet.name, result.as_of, company)
     return sheets
+
+
+def _holds(r: pd.DataFrame) -> list[Any]:
+    """发货放行's 批次质量: ``批次未放行：P1（待检）`` where 发货 names a batch on quality hold."""
+    if "quality_hold" not in r:
+        return [None] * len(r)
+    return [None if _is_blank(v) else f"批次未放行：{v}" for v in r["quality_hold"].tolist()]
 
 
 def _nums(s: pd.Series) -> list[Any]:

@@ -46,6 +46,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from salesxl.core.prices import quotable
 from salesxl.core.schema import CUSTOMERS, FieldType, requirement_text
 from salesxl.core.tables import Book
 from salesxl.core.templates import (
@@ -67,6 +68,7 @@ from salesxl.core.templates import (
 from salesxl.core.validation import LAT_RANGE, LON_RANGE
 from salesxl.errors import BadArguments
 from salesxl.io import files
+from salesxl.io.price_report import write_quote_sheet
 from salesxl.io.template_contracts import write_contracts_sheet
 
 __all__ = [
@@ -240,6 +242,12 @@ def own_cards(book: Book, salesperson: str) -> pd.DataFrame:
     return cards[keep].reset_index(drop=True)
 
 
+def _own_levels(book: Book, salesperson: str) -> list[Any]:
+    """The 客户等级 of the salesperson's cards (what classify wrote; None where blank)."""
+    frame = book["客户档案"].frame
+    return frame.loc[(_owners(frame) == salesperson).to_numpy(), "客户等级"].tolist() or [None]
+
+
 def template_meta(book: Book, salesperson: str, cards: pd.DataFrame, *, issued_at: datetime,
                   master_name: str) -> TemplateMeta:
     """The issue record: every card's CARD_FIELDS as canonical text, keyed by 客户编号."""
@@ -300,6 +308,9 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
         _visits_sheet(visits_ws, fmt, who, len(cards), issued_at.date())
         _help_sheet(help_ws, fmt, who, len(cards), issued_at.date(), company)
         _meta_sheet(meta_ws, meta)
+        if book.table("价目表") is not None:  # v1.1: the prices they may quote, never 成本价
+            write_quote_sheet(wb, quotable(book["价目表"], _own_levels(book, who), issued_at.date()),
+                              issued=issued_at.date())
         write_contracts_sheet(wb, book, who, issued_at.date())  # v1.1: 我的合同, read-only (issue 18)
         # Neutral properties: nothing about customers, and a fixed date so the same issue
         # gives the same file.

@@ -41,6 +41,18 @@ Public Sub Salesxl_Statements()
     Done
 End Sub
 
+Public Sub Salesxl_Stock()
+    Busy "stock"
+    RunPython "import salesxl.excel.buttons as b; b.stock()"
+    Done
+End Sub
+
+Public Sub Salesxl_Prices()
+    Busy "prices"
+    RunPython "import salesxl.excel.buttons as b; b.prices()"
+    Done
+End Sub
+
 Public Sub Salesxl_ImportFunctions()
     ' Imports the worksheet functions of the "UDF Modules" setting (Windows only; needs
     ' "Trust access to the VBA project object model" in the Trust Center).
