@@ -39,6 +39,8 @@ SHEETS = {
     "业务员": ("业务员", 1),
     "参数": ("参数", 1),
     "合同": ("合同", 2),  # issue 18's part (salesxl/demo/contracts.py)
+    "库存": ("库存", 2),  # issue 17's part (salesxl.demo.stock)
+    "盘点": ("盘点", 2),
     "价目表": ("价目表", 3),  # issue 16's part (salesxl.demo.prices), after the standard sheets
 }
 ENGLISH = {
