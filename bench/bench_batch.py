@@ -1,6 +1,6 @@
 """Batch benchmark: consolidating returned templates next to merely reading the same files.
 
-    python bench/bench_batch.py [--files 300] [--customers 500] [--per-person 1] [--workers N] [--repeat 1]
+    python bench/bench_batch.py [--files 300] [--customers 500] [--per-person 1] [--workers N] [--repeat 3]
 
 Builds (once, cached in ``--cache``, default ``/tmp/salesxl-bench-batch``) a synthetic master of
 ``files / per-person × customers`` cards (by default 300 × 500 = 150,000: one salesperson per
@@ -17,9 +17,17 @@ settings, it times
   validate and diff in the workers, read the master meanwhile, merge, feedback workbooks, batch
   report, and the single atomic write of the master (with its backup);
 
-and prints both, the ratio (target, issue 8: ≤ 1.5), files per minute, the phases of the
-consolidation and the peak resident memory of a worker and of the main process (sampled with
-psutil).  Results go to ``bench/results/batch.json`` (``batch-per-person-K.json``).
+each kind in a fresh child process, the kinds interleaved round by round (a noisy neighbour
+slows them alike), after a warm-up round; medians reported:
+
+* **full**: every row of every file checked (the batch before issue 20);
+* **incremental**: the default — each file's unchanged cards take their findings from one check
+  of the master (:mod:`salesxl.core.incremental`);
+* **cached**: the same with ``--cache`` warm (a second batch on the same master bytes).
+
+It prints the medians, each one's ratio to the read (target ≤ 1.5), files per minute, the
+phases and the peak resident memory of a worker and of the main process (sampled with psutil).
+Results go to ``bench/results/batch.json`` (``batch-per-person-K.json``).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import statistics
 import sys
 import threading
 import time
@@ -39,6 +48,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUED = datetime(2026, 11, 1)
+AS_OF = date(2026, 11, 27)
 PEOPLE_FMT = "业务员{:03d}"
 
 
@@ -226,14 +236,15 @@ def time_read(inbox: Path, master: Path, workers: int) -> tuple[float, int]:
 
     t0 = time.perf_counter()
     files, _ = scan_inbox(inbox, master=master)
-    outcomes = read_all([Job(p, "") for p in files], as_of=date(2026, 11, 27), workers=workers, mode="read")
+    outcomes = read_all([Job(p, "") for p in files], as_of=AS_OF, workers=workers, mode="read")
     elapsed = time.perf_counter() - t0
     bad = [o for o in outcomes.values() if isinstance(o, Failure)]
     assert not bad, bad[:3]
     return elapsed, len(files)
 
 
-def time_consolidate(inbox: Path, master: Path, out: Path, workers: int) -> tuple[float, dict[str, float], Any]:
+def time_consolidate(inbox: Path, master: Path, out: Path, workers: int, *, incremental: bool = True,
+                     cache: bool = False) -> tuple[float, dict[str, float], Any]:
     from salesxl.batch import run_batch
 
     phases: dict[str, float] = {}
@@ -243,9 +254,47 @@ def time_consolidate(inbox: Path, master: Path, out: Path, workers: int) -> tupl
         phases.setdefault(stage.split(" ")[0], time.perf_counter() - t0)
 
     report = run_batch(inbox, master=master, month="2026-10", out=out, workers=workers, monthly=False,
-                       as_of=date(2026, 11, 27), progress=progress)
+                       as_of=AS_OF, progress=progress, incremental=incremental, cache=cache)
     elapsed = time.perf_counter() - t0
     return elapsed, phases, report
+
+
+KINDS = ("read", "full", "incremental", "cached")
+"""What a child measures: the bare read of the inbox; the batch checking every row of every
+file (as before issue 20); the batch with the incremental check; the same with a warm cache of
+the master's parsed state (a second batch on the same master bytes)."""
+
+
+def child(kind: str, args: argparse.Namespace) -> None:
+    """One measurement in this (fresh) process; reports ``PHASES {"seconds": …}`` on stderr."""
+    master0, inbox = ensure_data(args.cache, args.files, args.customers, args.per_person)
+    work = args.cache / f"work-{kind}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    master = work / "销售管理.xlsx"
+    shutil.copyfile(master0, master)
+    if kind == "cached":  # the cache a first batch on these bytes left (made outside the timing)
+        from salesxl.batch.cache import cache_path
+
+        kept = master0.with_name(cache_path(master0).name)
+        if not kept.exists():  # a first batch with --cache on a copy leaves it (keyed by these bytes)
+            first = work / "first" / "销售管理.xlsx"
+            first.parent.mkdir()
+            shutil.copyfile(master0, first)
+            time_consolidate(inbox, first, work / "first" / "out", args.workers, cache=True)
+            shutil.copyfile(cache_path(first), kept)
+        shutil.copyfile(kept, cache_path(master))
+    if kind == "read":
+        seconds, _ = time_read(inbox, master, args.workers)
+        phases: dict[str, float] = {}
+    else:
+        with Sampler() as s:
+            seconds, phases, report = time_consolidate(inbox, master, work / "out", args.workers,
+                                                       incremental=kind != "full", cache=kind == "cached")
+        assert report.master_written
+        phases["peak_worker_mib"] = s.worker / 2**20
+        phases["peak_main_mib"] = s.main / 2**20
+    print("PHASES " + json.dumps({"seconds": seconds, **phases}), file=sys.stderr)
 
 
 def main() -> None:
@@ -256,57 +305,48 @@ def main() -> None:
                         help="files each salesperson returns (later copies of one issue, e.g. weekly reports); "
                              "the master holds files / per-person × customers cards")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians reported)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="which of " + ", ".join(KINDS))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/salesxl-bench-batch"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "batch.json")
+    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    master0, inbox = ensure_data(args.cache, args.files, args.customers, args.per_person)
-    work = args.cache / "work"
+    if args.child:
+        child(args.child, args)
+        return
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _scale import run_interleaved
+
+    master0, _ = ensure_data(args.cache, args.files, args.customers, args.per_person)
     people = max(1, args.files // args.per_person)
     print(f"{people * args.per_person} files × {args.customers} cards from {people} salespeople, "
           f"master {people * args.customers:,} cards ({master0.stat().st_size / 2**20:.1f} MiB), "
           f"{args.workers} workers on {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
-
-    reads, cons = [], []
-    phases: dict[str, float] = {}
-    peaks = {"worker": 0, "main": 0}
-    report = None
-    for rep in range(args.repeat + 1):  # the first round warms the forkserver and the file cache
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        master = work / "销售管理.xlsx"
-        shutil.copyfile(master0, master)
-        t_read, n = time_read(inbox, master, args.workers)
-        with Sampler() as s:
-            t_cons, phases, report = time_consolidate(inbox, master, work / "out", args.workers)
-        if rep:
-            reads.append(t_read)
-            cons.append(t_cons)
-            peaks = {"worker": max(peaks["worker"], s.worker), "main": max(peaks["main"], s.main)}
-        print(f"  {'warm-up' if not rep else f'run {rep}'}: read {t_read:.2f} s, consolidate {t_cons:.2f} s",
-              file=sys.stderr)
-    assert report is not None and report.master_written
-    t_read, t_cons = min(reads), min(cons)
-    totals = report.to_json()["totals"]
-    result = {
-        "files": args.files, "cards_per_file": args.customers, "master_cards": people * args.customers,
-        "files_per_salesperson": args.per_person,
-        "workers": args.workers, "cpus": os.cpu_count(),
-        "read_seconds": round(t_read, 2), "consolidate_seconds": round(t_cons, 2),
-        "ratio": round(t_cons / t_read, 2),
-        "files_per_minute": round(args.files / t_cons * 60),
-        "read_files_per_minute": round(args.files / t_read * 60),
-        "phases_seconds_from_start": {k: round(v, 2) for k, v in phases.items()},
-        "peak_rss_mib": {"worker": round(peaks["worker"] / 2**20), "main": round(peaks["main"] / 2**20)},
-        "totals": totals,
-    }
-    print(f"read         {t_read:7.2f} s   ({result['read_files_per_minute']:,} files/min)")
-    print(f"consolidate  {t_cons:7.2f} s   ({result['files_per_minute']:,} files/min)")
-    print(f"ratio        {t_cons / t_read:7.2f}   (target ≤ 1.5)")
-    print(f"phases (s from start): {result['phases_seconds_from_start']}")
-    print(f"peak RSS: worker {result['peak_rss_mib']['worker']} MiB, main {result['peak_rss_mib']['main']} MiB")
-    print(f"applied: {totals['changes']:,} changes, {totals['new_customers']:,} new customers, "
-          f"{totals['visits']:,} visits")
+    base = [sys.executable, __file__, "--files", str(args.files), "--customers", str(args.customers),
+            "--per-person", str(args.per_person), "--workers", str(args.workers), "--cache", str(args.cache)]
+    kinds = [k for k in args.kinds.split(",") if k]
+    # A warm-up round (forkserver, file cache, the cached state built once), then the rounds.
+    run_interleaved({k: [*base, "--child", k] for k in kinds}, 1)
+    runs = run_interleaved({k: [*base, "--child", k] for k in kinds}, args.repeat)
+    failed = [k for k in kinds if any("seconds" not in r[2] for r in runs[k])]
+    if failed:  # a child that raised exits 1, which run_child accepts: it reported nothing
+        raise SystemExit(f"no figures from {', '.join(failed)}: run one with --child KIND to see why")
+    med = {k: {p: statistics.median(r[2][p] for r in runs[k]) for p in runs[k][0][2]} for k in kinds}
+    read = med["read"]["seconds"] if "read" in med else float("nan")
+    print(f"\nload after: {os.getloadavg()[0]:.2f}")
+    print("\n| batch | median s | ratio to the read | files/min | peak RSS worker / main MiB | runs |")
+    print("|---|---:|---:|---:|---:|---:|")
+    result: dict[str, Any] = {"files": args.files, "cards_per_file": args.customers,
+                              "master_cards": people * args.customers, "files_per_salesperson": args.per_person,
+                              "workers": args.workers, "cpus": os.cpu_count(), "runs": args.repeat, "kinds": {}}
+    for k in kinds:
+        sec = med[k]["seconds"]
+        peaks = (f"{med[k]['peak_worker_mib']:.0f} / {med[k]['peak_main_mib']:.0f}"
+                 if "peak_main_mib" in med[k] else "")
+        print(f"| {k} | {sec:.2f} | {sec / read:.2f} | {args.files / sec * 60:,.0f} | {peaks} | {len(runs[k])} |")
+        result["kinds"][k] = {"median_seconds": round(sec, 2), "ratio": round(sec / read, 2),
+                              "all_seconds": [round(r[2]["seconds"], 2) for r in runs[k]],
+                              "median_phases": {p: round(v, 2) for p, v in med[k].items()}}
     if args.per_person > 1 and args.out == parser.get_default("out"):
         args.out = args.out.with_name(f"batch-per-person-{args.per_person}.json")
     args.out.parent.mkdir(parents=True, exist_ok=True)

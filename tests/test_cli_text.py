@@ -182,7 +182,7 @@ def all_commands() -> list[list[str]]:
 
 #: Chinese words an English help page may hold: sheet and file names of the spec.
 NAMES = ("往来余额", "账龄明细", "核销明细", "发货放行", "客户档案", "路线", "信用建议", "信用政策", "销售管理",
-         "对账单", "月报", "档案完整度", "待审核", "客户信息表", "变更记录", "合同执行", "周报", "价格分析")
+         "对账单", "月报", "档案完整度", "待审核", "客户信息表", "变更记录", "合同执行", "周报", "价格分析", "回款预测", "客户报告", "库存结存", "盘点差异")
 CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
 REST = re.compile(r"``|:(func|mod|class|meth|attr):|\x08|\\b|\.\. ")
 

@@ -107,6 +107,7 @@ def batch(
     memory_mb: int | None = DEFAULT_MEMORY_MB,
     monthly: bool = True,
     progress: Progress | None = None,
+    cache: bool = False,
 ) -> BatchReport:
     """Fold every salesperson template returned into ``inbox`` into the ``master`` archive,
     write feedback and the batch report into ``out``, then run the monthly job for ``month``
@@ -116,11 +117,12 @@ def batch(
     Files are read by ``workers`` processes (default: one per core), each limited to
     ``memory_mb`` MB of address space and ``timeout`` seconds per file; ``as_of`` dates the
     validation of the returned templates (default today); ``monthly=False`` skips the monthly
-    job.  ``report.to_json()`` is the ``--json`` document, ``report.exit_code`` the CLI's status.
+    job; ``cache=True`` keeps the master's parsed state beside it, so the next batch on the same
+    master bytes does not parse it again.  ``report.to_json()`` is the ``--json`` document, ``report.exit_code`` the CLI's status.
     Raises :class:`~salesxl.errors.BadArguments` for bad arguments (or another batch running on
     the master) and :class:`~salesxl.errors.UnreadableWorkbook` for an unreadable master.
     """
     from salesxl.batch import run_batch
 
     return run_batch(inbox, master=master, month=month, out=out, workers=workers, lang=lang, as_of=as_of,
-                     timeout=timeout, memory_mb=memory_mb, monthly=monthly, progress=progress)
+                     timeout=timeout, memory_mb=memory_mb, monthly=monthly, progress=progress, cache=cache)

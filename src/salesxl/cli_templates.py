@@ -222,11 +222,15 @@ def template_lite(out_path: Path, force: bool, json_out: bool, lang: str) -> int
               help=T("每个读取进程的地址空间上限（MB）", "Address-space limit of each reading process (MB)"))
 @click.option("--no-monthly", is_flag=True, cls=Option,
               help=T("只合并，不运行月度作业", "Merge only; do not run the monthly job"))
+@click.option("--cache", is_flag=True, cls=Option,
+              help=T("在母版旁保存其解析结果（按内容哈希，可随时删除），下次母版未变时不再解析",
+                     "Keep the master's parsed state beside it (keyed by its hash, safe to delete): "
+                     "the next batch on an unchanged master does not parse it again"))
 @as_of_opt
 @json_opt
 @lang_opt
 def batch(inbox: Path, master: Path, month: str, out_dir: Path, workers: int | None, timeout: float,
-          memory_mb: int, no_monthly: bool, as_of: str | None, json_out: bool, lang: str) -> int:
+          memory_mb: int, no_monthly: bool, cache: bool, as_of: str | None, json_out: bool, lang: str) -> int:
     """合并业务员交回的模板：更新客户档案、新增客户、追加拜访，记录变更；再运行月度作业（校验、分类、冲账、月报）。
 
     Exit 1 when something needs attention (bad files, conflicts, rejected rows, a master left
@@ -235,7 +239,8 @@ def batch(inbox: Path, master: Path, month: str, out_dir: Path, workers: int | N
     day = parse_as_of(as_of) if as_of is not None else None
     with progress_bar("批处理" if lang != "en" else "Batch") as progress:
         report = api.batch(inbox, master=master, month=month, out=out_dir, workers=workers, lang=lang, as_of=day,
-                           timeout=timeout, memory_mb=memory_mb, monthly=not no_monthly, progress=progress)
+                           timeout=timeout, memory_mb=memory_mb, monthly=not no_monthly, progress=progress,
+                           cache=cache)
     if json_out:
         emit_json(report.to_json(lang))
     else:

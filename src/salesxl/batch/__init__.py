@@ -13,7 +13,13 @@ customers and record visits, and send the file back.  A batch takes a folder of 
    its file bad, the pool is recreated, the batch goes on).  Bad files — corrupt zip, wrong
    format, password-protected, zip bomb, entity expansion, absurd used range, a sheet of a
    million rows, a workbook that is not a template — are reported and skipped.  Meanwhile the
-   main process reads the master.
+   main process reads the master and checks its cards once (:mod:`salesxl.core.incremental`):
+   a worker validates only the rows that differ from the issued snapshot (and the rules that
+   compare rows, over the whole file), and each unchanged card takes the master's findings —
+   the same findings as a full check; a file whose cards the office changed since issue is
+   checked in full.  ``--cache`` keeps the master's parsed state beside it
+   (:mod:`salesxl.batch.cache`, keyed by its hash), so a batch on unchanged master bytes does
+   not parse it again.
 3. **Merge** (:mod:`salesxl.core.merge`, pure and exact): a template whose layout differs from
    the one issued (a sheet missing, a header deleted, renamed or moved — the issued layout is
    recorded in the template) is *damaged* and not merged at all, and the salesperson is asked

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from salesxl.batch.cache import load_cache, save_cache
 from salesxl.batch.feedback import FeedbackJob, write_feedback, write_report
 from salesxl.batch.forms import (
     FormOutcome,
@@ -44,11 +45,13 @@ from salesxl.batch.workers import (
     DEFAULT_TIMEOUT,
     Failure,
     Job,
+    Outcome,
     parse_faults,
     read_all,
 )
 from salesxl.core.collector import collector_paused
 from salesxl.core.customer_form import ReturnedForm
+from salesxl.core.incremental import MasterCheck, complete, master_check
 from salesxl.core.merge import MasterState, MergeResult, Returned, master_state, merge
 from salesxl.core.summary import parse_month
 from salesxl.core.tables import Book
@@ -72,10 +75,15 @@ def run_batch(
     memory_mb: int | None = DEFAULT_MEMORY_MB,
     monthly: bool = True,
     progress: Progress | None = None,
+    incremental: bool = True,
+    cache: bool = False,
 ) -> BatchReport:
     """Fold every returned template in ``inbox`` into ``master``, then run the monthly job.
 
-    See :mod:`salesxl.batch` for the rules.  Raises :class:`BadArguments` for bad arguments
+    See :mod:`salesxl.batch` for the rules.  ``incremental``: each template's unchanged cards
+    take their findings from one check of the master (:mod:`salesxl.core.incremental`; the
+    same findings as a full check); ``cache``: keep the master's parsed state beside it
+    (:mod:`salesxl.batch.cache`).  Raises :class:`BadArguments` for bad arguments
     and :class:`UnreadableWorkbook` for a master that cannot be read (the CLI's exit 2);
     everything that goes wrong with a returned file, or with writing, is in the report.
     """
@@ -121,11 +129,16 @@ def run_batch(
         label = "Reading" if lang == "en" else "读取"
         with ThreadPoolExecutor(1, thread_name_prefix="salesxl-master") as side:
             # The master is read (and indexed) while the workers read the inbox.
-            master_side = side.submit(_master_state, master, records)
+            master_side = side.submit(_master_state, master, records, as_of, incremental, cache)
+            mode = "incremental" if incremental else "merge"
+            faults = parse_faults(os.environ.get(FAULT_ENV))
             outcomes = read_all(jobs, as_of=as_of, workers=workers, timeout=timeout, memory_mb=memory_mb,
-                                faults=parse_faults(os.environ.get(FAULT_ENV)), progress=progress,
-                                label=label) if jobs else {}
-            book, state = master_side.result()
+                                faults=faults, progress=progress, label=label, mode=mode) if jobs else {}
+            book, state, check = master_side.result()
+        again = _complete(jobs, outcomes, check)
+        if again:  # a card changed in the master since issue: those files are checked in full
+            outcomes.update(read_all(again, as_of=as_of, workers=workers, timeout=timeout, memory_mb=memory_mb,
+                                     faults=faults, label=label))
 
         returned: list[Returned] = []
         forms: list[ReturnedForm] = []
@@ -197,8 +210,33 @@ def incomplete_cards(book: Book, merged: MergeResult) -> dict[str, list[Sequence
                                   new_cards=merged.new_cards)
 
 
-def _master_state(master: Path, records: MasterRecords) -> tuple[Book, MasterState]:
-    """The master's tables and merge state; a master without a usable 客户档案 cannot run."""
+def _complete(jobs: list[Job], outcomes: dict[Path, Outcome], check: MasterCheck | None) -> list[Job]:
+    """Give each incrementally checked file the master's findings of its unchanged cards
+    (:func:`salesxl.core.incremental.complete`); returns the files to check in full."""
+    again = []
+    for job in jobs:
+        r = outcomes.get(job.path)
+        if not isinstance(r, Returned) or r.pending is None:
+            continue
+        found = complete(r.findings, r.pending, check, r.card_sheet) if check is not None else None
+        if found is None:
+            again.append(job)
+        else:
+            r.findings, r.pending = found, None
+    return again
+
+
+def _master_state(master: Path, records: MasterRecords, as_of: date, incremental: bool,
+                  cache: bool) -> tuple[Book, MasterState, MasterCheck | None]:
+    """The master's tables, merge state and (``incremental``) check, from the cache when it
+    holds this master's; a master without a usable 客户档案 cannot run."""
+    if cache:
+        kept = load_cache(master, records.sha256)
+        if isinstance(kept, tuple) and len(kept) == 4 and kept[3] == as_of:
+            book, state, check, _ = kept
+            if check is None and incremental:
+                check = master_check(book, as_of=as_of)
+            return book, state, check if incremental else None
     book = read_master(master)
     cards = book.table("客户档案")
     if cards is None or cards.header_row is None:
@@ -206,7 +244,11 @@ def _master_state(master: Path, records: MasterRecords) -> tuple[Book, MasterSta
             f"母版 {master.name} 中没有可识别表头的「客户档案」工作表，无法合并",
             f"The master {master.name} has no 客户档案 sheet with a recognisable header; nothing can be merged",
         )
-    return book, master_state(book, records.history())
+    state = master_state(book, records.history())
+    check = master_check(book, as_of=as_of) if incremental or cache else None
+    if cache:  # before the merge changes the state
+        save_cache(master, records.sha256, (book, state, check, as_of))
+    return book, state, check if incremental else None
 
 
 def _notes(issued_from: str, master: str, owner: Owner | None) -> tuple[str, str] | None:

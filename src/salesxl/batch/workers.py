@@ -254,27 +254,27 @@ def _task(token: int, jobs: Sequence[Job], as_of: date, max_rows: int, mode: str
             started.put((token, len(jobs), pid))  # checking: no single file to blame for a hang
         order = sorted(loaded)
         together = _guarded(", ".join(jobs[k].path.name for k in order), timeout,
-                            lambda: _check([loaded[k] for k in order], as_of))
+                            lambda: _check([loaded[k] for k in order], as_of, mode))
         if isinstance(together, list):
             for k, r in zip(order, together, strict=True):
                 outcomes[k] = r
         else:  # something in one of them: check each alone, so only that file fails
             for k in order:
-                one = _guarded(jobs[k].path.name, timeout, functools.partial(_check_one, loaded[k], as_of))
+                one = _guarded(jobs[k].path.name, timeout, functools.partial(_check_one, loaded[k], as_of, mode))
                 outcomes[k] = one
     return [o if o is not None else Failure("error", "未读取", "not read") for o in outcomes]
 
 
-def _check(books: list[ReturnedBook], as_of: date) -> list[Returned]:
+def _check(books: list[ReturnedBook], as_of: date, mode: str = "merge") -> list[Returned]:
     bad = (_STATE.get("faults") or {}).get("check")
     if bad and any(bad in b.file for b in books):  # test hook: a check that fails on this file
         raise RuntimeError(f"check failed ({bad})")
-    return returned_from_books(books, as_of=as_of)
+    return returned_from_books(books, as_of=as_of, incremental=mode == "incremental")
 
 
-def _check_one(book: ReturnedBook, as_of: date) -> Returned:
+def _check_one(book: ReturnedBook, as_of: date, mode: str = "merge") -> Returned:
     """One file checked alone (when a joint check failed, so only the guilty file fails)."""
-    return _check([book], as_of)[0]
+    return _check([book], as_of, mode)[0]
 
 
 def _load(job: Job, max_rows: int, mode: str) -> ReturnedBook | ReturnedForm | ReadOnly:

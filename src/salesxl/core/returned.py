@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from salesxl.core.findings import Code, Finding, FindingCounts, Severity
+from salesxl.core.incremental import Pending, incremental_tables, with_cross_row
 from salesxl.core.merge_keys import (
     CARD_KINDS,
     VISIT_KINDS,
@@ -96,6 +97,10 @@ class Returned(FindingCounts):
     damage: list[LayoutProblem] = field(default_factory=list)
     """How the layout differs from the one issued: when any, nothing else was read (no cards,
     visits or findings) and nothing is merged."""
+    pending: Pending | None = None
+    """Checked incrementally (:mod:`salesxl.core.incremental`): the rows returned as issued, whose
+    one-row findings :func:`~salesxl.core.incremental.complete` takes from the master's check;
+    None when ``findings`` is already the full check."""
 
 
 def _filled(frame: pd.DataFrame, fields: Sequence[str], ignore: str) -> np.ndarray:
@@ -135,7 +140,7 @@ def returned_from_book(book: Book, meta: TemplateMeta, *, file: str, sha256: str
     return returned_from_books([ReturnedBook(book, meta, file, sha256, template_id)], as_of=as_of)[0]
 
 
-def returned_from_books(books: Sequence[ReturnedBook], *, as_of: date) -> list[Returned]:
+def returned_from_books(books: Sequence[ReturnedBook], *, as_of: date, incremental: bool = False) -> list[Returned]:
     """:func:`returned_from_book` of several templates in one vectorised pass.
 
     A template's few hundred rows cost far more in per-call overhead (pandas, Arrow, the
@@ -145,6 +150,10 @@ def returned_from_books(books: Sequence[ReturnedBook], *, as_of: date) -> list[R
     templates), validated and turned into text once, then cut apart again.  Each result is
     exactly what the template alone gives.  Templates whose sheets differ in shape (sheet
     names, columns) go in separate passes.
+
+    ``incremental``: the one-row rules of 客户档案 run only over the rows that differ from the
+    issued snapshot; the others are left :attr:`Returned.pending` for
+    :func:`salesxl.core.incremental.complete` (the master's findings of the same cards).
     """
     shapes: dict[tuple[Any, ...], list[int]] = {}
     done: dict[int, Returned] = {}
@@ -155,7 +164,7 @@ def returned_from_books(books: Sequence[ReturnedBook], *, as_of: date) -> list[R
         else:
             shapes.setdefault(_shape(b.book), []).append(i)
     for idx in shapes.values():
-        done.update(zip(idx, _returned_alike([books[i] for i in idx], as_of), strict=True))
+        done.update(zip(idx, _returned_alike([books[i] for i in idx], as_of, incremental), strict=True))
     return [done[i] for i in range(len(books))]
 
 
@@ -198,7 +207,7 @@ def _bounds(groups: np.ndarray, n: int) -> list[tuple[int, int]]:
     return list(zip([0, *ends[:-1]], ends, strict=True))
 
 
-def _returned_alike(items: Sequence[ReturnedBook], as_of: date) -> list[Returned]:
+def _returned_alike(items: Sequence[ReturnedBook], as_of: date, incremental: bool = False) -> list[Returned]:
     """:func:`returned_from_books` of templates of one shape."""
     n = len(items)
     people = np.array([it.meta.salesperson for it in items], dtype=object)
@@ -223,17 +232,9 @@ def _returned_alike(items: Sequence[ReturnedBook], as_of: date) -> list[Returned
         frame = frame.assign(业务员=pd.array(people[visit_groups], dtype="string"))
         tables["拜访"] = Table(visits_t.schema, visits_t.sheet, visits_t.header_row, dict(visits_t.letters), frame)
     read_findings = [_in_group(f, g) for g, it in enumerate(items) for f in it.book.findings if f.row is not None]
-    checked = Book(first.path, tables=tables, settings=first.settings, findings=read_findings)
-    validated: list[list[Finding]] = [[] for _ in range(n)]
-    for f in validate_book(checked, as_of=as_of):
-        if f.row is None:  # about a whole sheet or column: the same in every template of this shape
-            for found in validated:
-                found.append(f)
-        else:
-            g = f.row >> ROW_GROUP_SHIFT
-            validated[g].append(_in_group(f, 0) if g else f)
 
     new_rows: list[set[int]] = [set() for _ in range(n)]
+    same = np.zeros(0, dtype=bool)  # per card row: returned exactly as issued
     if cards_t is not None:
         t = tables["客户档案"]
         present = [name for name in CARD_FIELDS if t.has(name)]
@@ -245,34 +246,61 @@ def _returned_alike(items: Sequence[ReturnedBook], as_of: date) -> list[Returned
         for g, i in zip(card_groups.tolist(), range(len(t)), strict=True):
             if ids[i] is None:
                 new_rows[g].add(excel_rows[i])
-    findings: list[list[Finding]] = []
-    for g, it in enumerate(items):
-        found = list(it.book.findings) + validated[g]
-        # A new customer's blank 客户编号 is not missing; the template's 客户档案 holds only the
-        # salesperson's own cards, so a visit's unknown-customer means "not one of yours",
-        # which merge() says precisely (whose it is, or that none is).
-        if cards_t is not None:
-            found = [f for f in found if not (f.sheet == cards_t.sheet and f.field == "客户编号"
-                                              and f.code is Code.MISSING_VALUE and f.row in new_rows[g])]
-        if visits_t is not None:
-            found = [f for f in found if not (f.sheet == visits_t.sheet and f.code is Code.UNKNOWN_CUSTOMER)]
-        findings.append(found)
-
-    cards_out: list[list[Card]] = [[] for _ in range(n)]
-    unchanged = [0] * n
-    sent_ids: list[set[Text]] = [set() for _ in range(n)]
-    if cards_t is not None:
         compared = [name for name in present if name != "客户编号"]
         # Rows as tuples (built in C), compared whole with the issued values: one comparison
         # per row rather than one Python step per cell.
         returned_rows = list(zip(*[columns[name] for name in compared], strict=True)) if compared \
             else [()] * len(t)
-        send: list[tuple[int, int]] = []  # (group, position)
+        same = np.zeros(len(t), dtype=bool)
         for g, (lo, hi) in enumerate(_bounds(card_groups, n)):
             snapshot = items[g].meta.snapshot
             for i in range(lo, hi):
                 issued = snapshot.get(ids[i] or "")
-                if issued is not None and returned_rows[i] == tuple(map(issued.get, compared)):
+                same[i] = issued is not None and returned_rows[i] == tuple(map(issued.get, compared))
+
+    pending: list[Pending | None] = [None] * n
+    if incremental and cards_t is not None:
+        checked, pending = incremental_tables(tables, read_findings, same, card_groups, ids, n)
+    else:
+        checked = tables
+    validated: list[list[Finding]] = [[] for _ in range(n)]
+    found_all = validate_book(Book(first.path, tables=checked, settings=first.settings, findings=read_findings),
+                              as_of=as_of)
+    if checked is not tables:
+        found_all = with_cross_row(found_all, tables["客户档案"])
+    for f in found_all:
+        if f.row is None:  # about a whole sheet or column: the same in every template of this shape
+            for found in validated:
+                found.append(f)
+        else:
+            g = f.row >> ROW_GROUP_SHIFT
+            validated[g].append(_in_group(f, 0) if g else f)
+    findings: list[list[Finding]] = []
+    for g, it in enumerate(items):
+        parts = [list(it.book.findings), validated[g]]
+        for k, found in enumerate(parts):
+            # A new customer's blank 客户编号 is not missing; the template's 客户档案 holds only the
+            # salesperson's own cards, so a visit's unknown-customer means "not one of yours",
+            # which merge() says precisely (whose it is, or that none is).
+            if cards_t is not None:
+                found = [f for f in found if not (f.sheet == cards_t.sheet and f.field == "客户编号"
+                                                  and f.code is Code.MISSING_VALUE and f.row in new_rows[g])]
+            if visits_t is not None:
+                found = [f for f in found if not (f.sheet == visits_t.sheet and f.code is Code.UNKNOWN_CUSTOMER)]
+            parts[k] = found
+        p = pending[g]
+        if p is not None:
+            p.head = len(parts[0])
+        findings.append(parts[0] + parts[1])
+
+    cards_out: list[list[Card]] = [[] for _ in range(n)]
+    unchanged = [0] * n
+    sent_ids: list[set[Text]] = [set() for _ in range(n)]
+    if cards_t is not None:
+        send: list[tuple[int, int]] = []  # (group, position)
+        for g, (lo, hi) in enumerate(_bounds(card_groups, n)):
+            for i in range(lo, hi):
+                if same[i]:
                     unchanged[g] += 1
                 else:
                     send.append((g, i))
@@ -311,7 +339,8 @@ def _returned_alike(items: Sequence[ReturnedBook], as_of: date) -> list[Returned
     results = []
     for g, it in enumerate(items):
         r = Returned(file=it.file, sha256=it.sha256, meta=it.meta, template_id=it.template_id or it.meta.template_id,
-                     cards=cards_out[g], unchanged=unchanged[g], visits=visits_out[g], findings=findings[g])
+                     cards=cards_out[g], unchanged=unchanged[g], visits=visits_out[g], findings=findings[g],
+                     pending=pending[g])
         if cards_t is not None:
             r.card_sheet = cards_t.sheet
             r.meta = replace(it.meta, snapshot={k: v for k, v in it.meta.snapshot.items() if k in sent_ids[g]})

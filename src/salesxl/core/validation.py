@@ -401,10 +401,7 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
     missing = ctx.blank(t, name) & ~individual
     out = _emit(t, name, missing, Code.MISSING_VALUE,
                 hint_params(requirement_text(t.schema, name), requirement_text(t.schema, name, "en")))
-    key = normalized_uscc(s)
-    if individual.any():
-        ric = normalized_resident_id(s)
-        key = key.where(key.notna() | ~individual, ric)
+    key = _uscc_key(t, individual)
     valid = key.notna().to_numpy(dtype=bool)
     bad = s.notna().to_numpy() & ~valid
     if bad.any():
@@ -415,6 +412,37 @@ def _uscc(t: Table, ctx: _Context) -> list[Finding]:
             key: _at(bad, [w.get(key, "") for w in why]) for key in ("reason", "reason_en")})
     # Only valid codes are compared: placeholders such as 无 or / are bad-uscc, not duplicates.
     return out + _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
+
+
+def _uscc_key(t: Table, individual: np.ndarray) -> pd.Series:
+    """The compared form of each 统一社会信用代码 (a 个人's valid resident ID instead); NA when invalid."""
+    s = t.frame["统一社会信用代码"]
+    key = normalized_uscc(s)
+    if individual.any():
+        key = key.where(key.notna() | ~individual, normalized_resident_id(s))
+    return key
+
+
+#: 客户档案's rules that compare rows with each other (the rest look at one row alone).
+CROSS_ROW_CODES = frozenset({Code.DUPLICATE_ID, Code.POSSIBLE_DUPLICATE})
+
+
+def customer_cross_row(t: Table) -> list[Finding]:
+    """Only the 客户档案 rules that compare rows (:data:`CROSS_ROW_CODES`: duplicate IDs and codes,
+    possible duplicates), exactly as :func:`validate_book` finds them.  The batch's incremental
+    check (:mod:`salesxl.core.incremental`) runs these over a whole returned template and the
+    one-row rules only over the rows the salesperson changed."""
+    t = _by_row(t)
+    out = _duplicates(t, ["客户编号"], "客户编号", Code.DUPLICATE_ID)
+    name = "统一社会信用代码"
+    if t.has(name):
+        rule = t.schema.field(name).required_unless
+        assert rule is not None
+        individual = t.frame[rule[0]].isin(rule[1]).fillna(False).to_numpy(dtype=bool)
+        key = _uscc_key(t, individual)
+        out += _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
+    dialled = phone_keys(t.frame["联系电话"]) if t.has("联系电话") else None
+    return out + _possible_duplicates(t, dialled)
 
 
 def _phone(t: Table, dialled: pd.Series | None) -> list[Finding]:

@@ -1,0 +1,206 @@
+"""The batch's incremental check: each returned template's unchanged cards take their findings
+from one check of the master, instead of being validated again in every file.
+
+Most rows of a returned template are exactly the rows it was issued with, and a one-row rule
+(required cells, options, identifiers, amounts, dates, coordinates) gives the same findings for
+the same values wherever the row stands.  So a batch validates the master's 客户档案 once
+(:func:`master_check`: its one-row findings keyed by customer, and a hash of each card's typed
+values), and a worker validates in each template only the rows that differ from the issued
+snapshot (and rows the reader could not read cleanly) — plus, over the whole template, the
+rules that compare rows (:data:`~salesxl.core.validation.CROSS_ROW_CODES`: duplicate IDs and
+codes, possible duplicates), which a changed row can affect anywhere in the file.  The other
+rows are left :class:`Pending`; :func:`complete` gives them the master's findings of the same
+customers, moved to the template's rows and columns.  The feedback is then what a full check of
+the file gives (a property test holds the two equal).
+
+That holds only when a pending row's values are the master's values now.  When they are not —
+the office changed the card since the template was issued, the customer moved, the master
+holds the ID twice or could not read the card cleanly, the columns differ — :func:`complete`
+returns None and the batch checks that file in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from salesxl.core.findings import Code, Finding
+from salesxl.core.schema import CUSTOMERS, SHEETS
+from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
+from salesxl.core.templates import CARD_FIELDS
+from salesxl.core.validation import CROSS_ROW_CODES, customer_cross_row, validate_book
+
+_CODE_ORDER = {c: i for i, c in enumerate(Code)}
+_SHEET_ORDER = {name: i for i, name in enumerate(SHEETS)}
+#: Card fields a blank cell of which can be a finding (required, or required unless …): a
+#: template may have a card column the master lacks only when it is none of these.
+_BLANK_MATTERS = frozenset(f.name for f in CUSTOMERS.fields if f.required or f.required_unless)
+
+
+@dataclass
+class Pending:
+    """The rows of one returned template left for :func:`complete` (picklable, small)."""
+
+    rows: list[tuple[str, int]] = field(default_factory=list)
+    """(客户编号, Excel row) of each card returned exactly as issued."""
+    hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    """:func:`row_hashes` of those rows' typed values (业务员 as the template's salesperson)."""
+    layout: tuple[tuple[str, str, str], ...] = ()
+    """(field, column letter, dtype) of each card column the template has."""
+    head: int = 0
+    """How many of the template's findings are the reader's (they come first)."""
+
+
+def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> np.ndarray:
+    """One 64-bit hash per row of the typed values of ``fields`` (the same values, the same
+    dtypes: the same hash, in a template as in the master)."""
+    if not len(frame):
+        return np.zeros(0, dtype=np.uint64)
+    return pd.util.hash_pandas_object(frame[list(fields)], index=False).to_numpy(dtype=np.uint64)
+
+
+def layout_of(t: Table) -> tuple[tuple[str, str, str], ...]:
+    """(field, letter, dtype) of each card column ``t`` has."""
+    return tuple((n, t.letters[n], str(t.frame[n].dtype)) for n in CARD_FIELDS if t.has(n))
+
+
+def incremental_tables(tables: Mapping[str, Table], read_findings: Sequence[Finding], same: np.ndarray,
+                       groups: np.ndarray, ids: Sequence[str | None], n: int
+                       ) -> tuple[dict[str, Table], list[Pending | None]]:
+    """The tables to validate (客户档案 cut down to the rows that need their own check) and, per
+    template of the stacked 客户档案 (``groups``), its :class:`Pending` rows.
+
+    ``same`` marks the rows returned exactly as issued; of those, a row the reader reported a
+    problem on is checked anyway (an unreadable cell reads as blank, which the master's check
+    of the issued value would not know)."""
+    cards = tables["客户档案"]
+    frame = cards.frame
+    rows = frame[ROW].to_numpy(dtype=np.int64)
+    flagged = {f.row for f in read_findings if f.sheet == cards.sheet and f.row is not None}
+    keep = same & ~np.isin(rows, np.fromiter(flagged, dtype=np.int64, count=len(flagged)))
+    layout = layout_of(cards)
+    hashes = row_hashes(frame.loc[keep], [n for n, _, _ in layout])
+    pending: list[Pending | None] = [Pending(layout=layout) for _ in range(n)]
+    mask = (1 << ROW_GROUP_SHIFT) - 1
+    at = np.flatnonzero(keep)
+    for i in at.tolist():
+        p = pending[int(groups[i])]
+        assert p is not None
+        p.rows.append((str(ids[i]), int(rows[i] & mask)))
+    for g, p in enumerate(pending):
+        assert p is not None
+        p.hashes = hashes[groups[at] == g]
+    checked = dict(tables)
+    checked["客户档案"] = Table(cards.schema, cards.sheet, cards.header_row, dict(cards.letters),
+                            frame.loc[~keep].reset_index(drop=True))
+    return checked, pending
+
+
+def with_cross_row(found: Sequence[Finding], cards: Table) -> list[Finding]:
+    """Validation findings of the cut-down tables, their cross-row 客户档案 findings replaced by
+    those of the whole table, in :func:`~salesxl.core.validation.validate_book`'s order."""
+    kept = [f for f in found if not (f.sheet == cards.sheet and f.code in CROSS_ROW_CODES)]
+    sheets = {cards.sheet: _SHEET_ORDER["客户档案"]}
+    return _ordered(kept + customer_cross_row(cards), sheets)
+
+
+def _ordered(found: list[Finding], sheets: Mapping[str, int]) -> list[Finding]:
+    """Sheet by sheet (contract order), then by row, column and code (stable)."""
+    return sorted(found, key=lambda f: (sheets.get(f.sheet, _SHEET_ORDER.get(f.sheet, -1)), f.row or 0,
+                                        _column_number(f.column), _CODE_ORDER[f.code]))
+
+
+def _column_number(letters: str | None) -> int:
+    out = 0
+    for ch in letters or "":
+        out = out * 26 + ord(ch) - 64
+    return out
+
+
+@dataclass
+class MasterCheck:
+    """The master's 客户档案 checked once per batch: what :func:`complete` needs (picklable)."""
+
+    sheet: str
+    findings: dict[str, list[Finding]]
+    """客户编号 → the one-row findings on its card (the master's rows and columns)."""
+    positions: dict[str, int]
+    """客户编号 → its row position in ``frame``, for every ID the master holds once and read
+    cleanly (the others are never inherited)."""
+    frame: pd.DataFrame
+    """The master's card columns, typed (the reader's absent columns are all blank)."""
+    present: frozenset[str] = frozenset()
+    """The card columns the master has."""
+    hashes: dict[tuple[tuple[str, str], ...], np.ndarray] = field(default_factory=dict)
+    """Row hashes per template layout ((field, dtype) …), made on first use."""
+
+    def hashes_for(self, layout: tuple[tuple[str, str], ...]) -> np.ndarray | None:
+        """:func:`row_hashes` of every master card over ``layout``'s fields; None when the
+        master's columns are not of those dtypes."""
+        if layout not in self.hashes:
+            names = [n for n, _ in layout]
+            if any(n not in self.frame or str(self.frame[n].dtype) != d for n, d in layout):
+                return None
+            self.hashes[layout] = row_hashes(self.frame, names)
+        return self.hashes[layout]
+
+
+def master_check(book: Book, *, as_of: date) -> MasterCheck:
+    """Validate the master's 客户档案 once (as of the batch's date): its one-row findings by
+    customer, and which customers a template may inherit them for."""
+    cards = book["客户档案"]
+    only = Book(book.path, tables={"客户档案": cards}, settings=book.settings,
+                findings=[f for f in book.findings if f.sheet == cards.sheet])
+    frame = cards.frame.sort_values(ROW, kind="stable").reset_index(drop=True)
+    excel_rows = frame[ROW].to_numpy(dtype=np.int64)
+    ids = frame["客户编号"]
+    texts = ids.astype(object).where(ids.notna(), None).tolist()
+    at_row = dict(zip(excel_rows.tolist(), texts, strict=True))
+    findings: dict[str, list[Finding]] = {}
+    for f in validate_book(only, as_of=as_of):
+        if f.row is None or f.code in CROSS_ROW_CODES:
+            continue
+        cid = at_row.get(f.row)
+        if cid is not None:
+            findings.setdefault(cid, []).append(f)
+    unread = {f.row for f in only.findings if f.row is not None}
+    once = ~ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy() & ~np.isin(
+        excel_rows, np.fromiter(unread, dtype=np.int64, count=len(unread)))
+    positions = {texts[i]: i for i in np.flatnonzero(once).tolist()}
+    columns = [n for n in CARD_FIELDS if n in frame]
+    check = MasterCheck(cards.sheet, findings, positions, frame[columns],
+                        frozenset(n for n in CARD_FIELDS if cards.has(n)))
+    # A template has every card column, typed as here: hash them now, off the batch's main path.
+    check.hashes_for(tuple((n, str(frame[n].dtype)) for n in columns))
+    return check
+
+
+def complete(findings: Sequence[Finding], pending: Pending, check: MasterCheck, sheet: str) -> list[Finding] | None:
+    """``findings`` (a template's, checked incrementally) with the master's one-row findings of
+    its pending cards, at the template's rows and columns; None when a pending card is not the
+    master's card now (the file must be checked in full)."""
+    letters = {n: letter for n, letter, _ in pending.layout}
+    # A card column the master lacks reads as blank there: fine, unless a blank can be a finding.
+    if not check.present <= set(letters) or (set(letters) - check.present) & _BLANK_MATTERS:
+        return None
+    hashes = check.hashes_for(tuple((n, d) for n, _, d in pending.layout))
+    if hashes is None:
+        return None
+    inherited: list[Finding] = []
+    for (cid, row), h in zip(pending.rows, pending.hashes.tolist(), strict=True):
+        pos = check.positions.get(cid)
+        if pos is None or int(hashes[pos]) != h:
+            return None
+        for f in check.findings.get(cid, ()):
+            letter = letters.get(f.field or "")
+            if letter is not None:
+                inherited.append(f.model_copy(update={"sheet": sheet, "row": row, "column": letter}))
+    if not inherited:
+        return list(findings)
+    head, rest = list(findings[:pending.head]), findings[pending.head:]
+    cards = [f for f in rest if f.sheet == sheet]
+    return head + _ordered(cards + inherited, {sheet: 0}) + [f for f in rest if f.sheet != sheet]
