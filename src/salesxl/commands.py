@@ -323,15 +323,17 @@ def summary(
             raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
         if not force:
             files.replace_existing(target, force=False)  # refuses an existing file, saying --force
-    book = read_book(path, sheets=(*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS), require=SUMMARY_REQUIRES,
-                     progress=progress)
+    # The report's extra sheets (库存核对, 价格分析, 回款预测) are not part of the §5 document: their
+    # sheets are read and their figures computed only when the workbook is written.
+    sheets = (*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS) if target is not None else SUMMARY_SHEETS
+    book = read_book(path, sheets=sheets, require=SUMMARY_REQUIRES, progress=progress)
     result = monthly_summary(book, first, progress=progress)
-    result.stock_review = stock_review(book, result.month, result.as_of)  # 库存核对 of the period, None without 库存
-    if book.table("价目表") is not None:  # v1.1: the month's price analysis (report sheet 价格分析)
-        result.prices = prices_core.analyse(book, result.month, result.as_of)
     result.findings = order_findings(list(book.findings), book)
     result.caveats = list(caveats)
     if target is not None:
+        result.stock_review = stock_review(book, result.month, result.as_of)  # 库存核对 of the period, None without 库存
+        if book.table("价目表") is not None:  # v1.1: the period's price analysis (report sheet 价格分析)
+            result.prices = prices_core.analyse(book, result.month, result.as_of)
         from salesxl.core.forecast import forecast as forecast_of  # the report's 回款预测 sheet
 
         result.forecast = forecast_of(book, as_of=result.as_of)

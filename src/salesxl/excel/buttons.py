@@ -1,4 +1,4 @@
-"""The office workbook's buttons: 校验, 分类, 冲销, 月报, 对账单.
+"""The office workbook's buttons: 校验, 分类, 冲销, 月报, 对账单, 价格检查, 库存核对.
 
 Each button's VBA Sub calls one entry point without arguments, e.g.::
 
@@ -258,6 +258,9 @@ def run_stock(gateway: WorkbookGateway, as_of: date | None = None) -> Any:
         f"库存核对完成（截至 {day}）：货卡 {len(b)} 张，质量未放行 {held} 张，盘点差异 {len(result.variances)} 行，"
         f"货卡问题 {errors} 处；结果见「{'」「'.join(STOCK_SHEETS)}」" + _unread(list(book.findings))
     )
+    return result
+
+
 def run_prices(gateway: WorkbookGateway, month: date | str | None = None,
                out_dir: Path | None = None) -> prices_core.PriceAnalysis:
     """价格检查: every sale of the month checked against 价目表 (spec v1.1 §3 Prices), and the
