@@ -27,6 +27,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from pandas.core.util.hashing import combine_hash_arrays
 
 from salesxl.core.findings import Code, Finding
 from salesxl.core.schema import CUSTOMERS, SHEETS
@@ -64,12 +65,25 @@ class Pending:
     and Excel row, for the cross-row rules :func:`complete_all` runs over the whole file."""
 
 
+def column_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> dict[str, np.ndarray]:
+    """One 64-bit hash per row of each of ``fields``' typed values."""
+    return {n: pd.util.hash_pandas_object(frame[n], index=False).to_numpy(dtype=np.uint64) for n in fields}
+
+
+def combined(hashes: Sequence[np.ndarray], rows: int) -> np.ndarray:
+    """Column hashes (:func:`column_hashes`) combined into one per row, as pandas hashes a frame."""
+    if not hashes:
+        return np.zeros(rows, dtype=np.uint64)
+    return combine_hash_arrays(iter(hashes), len(hashes))
+
+
 def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> np.ndarray:
     """One 64-bit hash per row of the typed values of ``fields`` (the same values, the same
     dtypes: the same hash, in a template as in the master)."""
     if not len(frame):
         return np.zeros(0, dtype=np.uint64)
-    return pd.util.hash_pandas_object(frame[list(fields)], index=False).to_numpy(dtype=np.uint64)
+    by_column = column_hashes(frame, fields)
+    return combined([by_column[n] for n in fields], len(frame))
 
 
 def layout_of(t: Table) -> tuple[tuple[str, str, str], ...]:
@@ -148,6 +162,9 @@ class MasterCheck:
     """The card columns the master has."""
     hashes: dict[tuple[tuple[str, str], ...], np.ndarray] = field(default_factory=dict)
     """Row hashes per template layout ((field, dtype) …), made on first use."""
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    """:func:`column_hashes` of every card column, made while the workers read the templates:
+    a template layout's row hashes are then only combined."""
     keys: pd.DataFrame | None = None
     """:func:`~salesxl.core.validation.cross_row_keys` of every card (row for row with
     ``frame``): an unchanged card's keys are not made again in each template."""
@@ -159,7 +176,9 @@ class MasterCheck:
             names = [n for n, _ in layout]
             if any(n not in self.frame or str(self.frame[n].dtype) != d for n, d in layout):
                 return None
-            self.hashes[layout] = row_hashes(self.frame, names)
+            missing = [n for n in names if n not in self.columns]
+            self.columns.update(column_hashes(self.frame, missing))
+            self.hashes[layout] = combined([self.columns[n] for n in names], len(self.frame))
         return self.hashes[layout]
 
 
@@ -190,8 +209,8 @@ def master_check(book: Book, *, as_of: date) -> MasterCheck:
                         frozenset(n for n in CARD_FIELDS if cards.has(n)),
                         keys=cross_row_keys(Table(cards.schema, cards.sheet, cards.header_row,
                                                   dict(cards.letters), frame)))
-    # A template has every card column, typed as here: hash them now, off the batch's main path.
-    check.hashes_for(tuple((n, str(frame[n].dtype)) for n in columns))
+    # Hash every column now, off the batch's main path (while the workers read the templates).
+    check.columns = column_hashes(frame, columns)
     return check
 
 

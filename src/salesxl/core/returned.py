@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from salesxl.core.findings import Code, Finding, FindingCounts, Severity
-from salesxl.core.incremental import MasterCheck, Pending, complete_all, incremental_tables, without_cross_row
+from salesxl.core.incremental import (
+    MasterCheck,
+    Pending,
+    complete_all,
+    incremental_tables,
+    without_cross_row,
+)
 from salesxl.core.merge_keys import (
     CARD_KINDS,
     VISIT_KINDS,
