@@ -27,7 +27,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from pandas.core.util.hashing import combine_hash_arrays
+from pandas.core.util.hashing import combine_hash_arrays  # type: ignore[import-untyped]
 
 from salesxl.core.findings import Code, Finding
 from salesxl.core.schema import CUSTOMERS, SHEETS
@@ -169,6 +169,17 @@ class MasterCheck:
     """:func:`~salesxl.core.validation.cross_row_keys` of every card (row for row with
     ``frame``): an unchanged card's keys are not made again in each template."""
 
+    lookup: tuple[pd.Index, np.ndarray] | None = None
+    """:attr:`positions` as an index and positions (:meth:`locate`), made on first use."""
+
+    def locate(self, ids: Sequence[str]) -> np.ndarray:
+        """The position in ``frame`` of each of ``ids`` (:attr:`positions`), -1 when none."""
+        if self.lookup is None:
+            self.lookup = (pd.Index(list(self.positions)), np.fromiter(self.positions.values(), dtype=np.int64))
+        index, values = self.lookup
+        found = index.get_indexer(ids)
+        return np.where(found >= 0, values[found], -1)
+
     def hashes_for(self, layout: tuple[tuple[str, str], ...]) -> np.ndarray | None:
         """:func:`row_hashes` of every master card over ``layout``'s fields; None when the
         master's columns are not of those dtypes."""
@@ -258,11 +269,11 @@ def _inherited(pending: Pending, check: MasterCheck, sheet: str) -> list[Finding
     hashes = check.hashes_for(tuple((n, d) for n, _, d in pending.layout))
     if hashes is None or check.keys is None or pending.changed is None:
         return None
+    at = check.locate([cid for cid, _ in pending.rows])
+    if (at < 0).any() or (hashes[at] != pending.hashes).any():
+        return None
     inherited: list[Finding] = []
-    for (cid, row), h in zip(pending.rows, pending.hashes.tolist(), strict=True):
-        pos = check.positions.get(cid)
-        if pos is None or int(hashes[pos]) != h:
-            return None
+    for cid, row in pending.rows:
         for f in check.findings.get(cid, ()):
             letter = letters.get(f.field or "")
             if letter is not None:
@@ -299,13 +310,11 @@ def _ungrouped(f: Finding) -> Finding:
 def _cross_rows_alike(fields: tuple[str, ...], pendings: Sequence[Pending], check: MasterCheck) -> list[Finding]:
     """:func:`~salesxl.core.validation.customer_cross_row` of files of one shape, stacked."""
     assert check.keys is not None
-    positions: list[int] = []
     rows: list[int] = []
     for g, p in enumerate(pendings):
         base = g << ROW_GROUP_SHIFT
-        positions += [check.positions[cid] for cid, _ in p.rows]
         rows += [base | row for _, row in p.rows]
-    at = np.asarray(positions, dtype=np.int64)
+    at = check.locate([cid for p in pendings for cid, _ in p.rows])
     kept = check.frame.iloc[at].reindex(columns=list(fields)).assign(**{ROW: np.asarray(rows, dtype=np.int64)})
     changed = pd.concat([p.changed.assign(**{ROW: p.changed[ROW].to_numpy(dtype=np.int64) | (g << ROW_GROUP_SHIFT)})
                          for g, p in enumerate(pendings) if p.changed is not None], ignore_index=True)
