@@ -276,7 +276,10 @@ def child(kind: str, args: argparse.Namespace) -> None:
     if kind == "cached":  # the cache a first batch on these bytes left (made outside the timing)
         from salesxl.batch.cache import cache_path
 
-        kept = master0.with_name(cache_path(master0).name)
+        from salesxl.batch.cache import MAGIC
+
+        # Kept per cache format: a cache of an older format is no cache (the batch would parse).
+        kept = master0.with_name(cache_path(master0).name + "-" + MAGIC.split()[-1].decode())
         if not kept.exists():  # a first batch with --cache on a copy leaves it (keyed by these bytes)
             first = work / "first" / "销售管理.xlsx"
             first.parent.mkdir()
