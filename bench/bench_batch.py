@@ -274,9 +274,7 @@ def child(kind: str, args: argparse.Namespace) -> None:
     master = work / "销售管理.xlsx"
     shutil.copyfile(master0, master)
     if kind == "cached":  # the cache a first batch on these bytes left (made outside the timing)
-        from salesxl.batch.cache import cache_path
-
-        from salesxl.batch.cache import MAGIC
+        from salesxl.batch.cache import MAGIC, cache_path
 
         # Kept per cache format: a cache of an older format is no cache (the batch would parse).
         kept = master0.with_name(cache_path(master0).name + "-" + MAGIC.split()[-1].decode())
