@@ -274,9 +274,10 @@ def child(kind: str, args: argparse.Namespace) -> None:
     master = work / "销售管理.xlsx"
     shutil.copyfile(master0, master)
     if kind == "cached":  # the cache a first batch on these bytes left (made outside the timing)
-        from salesxl.batch.cache import cache_path
+        from salesxl.batch.cache import MAGIC, cache_path
 
-        kept = master0.with_name(cache_path(master0).name)
+        # Kept per cache format: a cache of an older format is no cache (the batch would parse).
+        kept = master0.with_name(cache_path(master0).name + "-" + MAGIC.split()[-1].decode())
         if not kept.exists():  # a first batch with --cache on a copy leaves it (keyed by these bytes)
             first = work / "first" / "销售管理.xlsx"
             first.parent.mkdir()

@@ -25,7 +25,7 @@ from typing import Any
 
 from salesxl.io.files import atomic_write
 
-MAGIC = b"salesxl-master-cache 1\n"
+MAGIC = b"salesxl-master-cache 2\n"
 _HASH_BYTES = 64  # SHA-256 in hex
 
 

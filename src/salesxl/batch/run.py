@@ -51,8 +51,9 @@ from salesxl.batch.workers import (
 )
 from salesxl.core.collector import collector_paused
 from salesxl.core.customer_form import ReturnedForm
-from salesxl.core.incremental import MasterCheck, complete, master_check
+from salesxl.core.incremental import MasterCheck, master_check
 from salesxl.core.merge import MasterState, MergeResult, Returned, master_state, merge
+from salesxl.core.returned import complete_returned
 from salesxl.core.summary import parse_month
 from salesxl.core.tables import Book
 from salesxl.core.templates import layout_message
@@ -211,19 +212,18 @@ def incomplete_cards(book: Book, merged: MergeResult) -> dict[str, list[Sequence
 
 
 def _complete(jobs: list[Job], outcomes: dict[Path, Outcome], check: MasterCheck | None) -> list[Job]:
-    """Give each incrementally checked file the master's findings of its unchanged cards
-    (:func:`salesxl.core.incremental.complete`); returns the files to check in full."""
-    again = []
+    """Finish each incrementally checked file (:func:`salesxl.core.returned.complete_returned`:
+    the master's findings of its unchanged cards, the cross-row rules over all files in one
+    pass); returns the files to check in full."""
+    pending: list[tuple[Job, Returned]] = []
     for job in jobs:
         r = outcomes.get(job.path)
-        if not isinstance(r, Returned) or r.pending is None:
-            continue
-        found = complete(r.findings, r.pending, check, r.card_sheet) if check is not None else None
-        if found is None:
-            again.append(job)
-        else:
-            r.findings, r.pending = found, None
-    return again
+        if isinstance(r, Returned) and r.pending is not None:
+            pending.append((job, r))
+    if check is None:
+        return [job for job, _ in pending]
+    done = complete_returned([r for _, r in pending], check)
+    return [job for (job, _), ok in zip(pending, done, strict=True) if not ok]
 
 
 def _master_state(master: Path, records: MasterRecords, as_of: date, incremental: bool,

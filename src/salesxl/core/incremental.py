@@ -27,12 +27,19 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from pandas.core.util.hashing import combine_hash_arrays  # type: ignore[import-untyped]
 
 from salesxl.core.findings import Code, Finding
 from salesxl.core.schema import CUSTOMERS, SHEETS
 from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
 from salesxl.core.templates import CARD_FIELDS
-from salesxl.core.validation import CROSS_ROW_CODES, customer_cross_row, validate_book
+from salesxl.core.validation import (
+    CROSS_ROW_CODES,
+    CROSS_ROW_FIELDS,
+    cross_row_keys,
+    customer_cross_row,
+    validate_book,
+)
 
 _CODE_ORDER = {c: i for i, c in enumerate(Code)}
 _SHEET_ORDER = {name: i for i, name in enumerate(SHEETS)}
@@ -53,6 +60,21 @@ class Pending:
     """(field, column letter, dtype) of each card column the template has."""
     head: int = 0
     """How many of the template's findings are the reader's (they come first)."""
+    changed: pd.DataFrame | None = None
+    """The rows checked on their own (changed, new, unreadable): their :data:`CROSS_ROW_FIELDS`
+    and Excel row, for the cross-row rules :func:`complete_all` runs over the whole file."""
+
+
+def column_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> dict[str, np.ndarray]:
+    """One 64-bit hash per row of each of ``fields``' typed values."""
+    return {n: pd.util.hash_pandas_object(frame[n], index=False).to_numpy(dtype=np.uint64) for n in fields}
+
+
+def combined(hashes: Sequence[np.ndarray], rows: int) -> np.ndarray:
+    """Column hashes (:func:`column_hashes`) combined into one per row, as pandas hashes a frame."""
+    if not hashes:
+        return np.zeros(rows, dtype=np.uint64)
+    return combine_hash_arrays(iter(hashes), len(hashes))
 
 
 def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> np.ndarray:
@@ -60,7 +82,8 @@ def row_hashes(frame: pd.DataFrame, fields: Sequence[str]) -> np.ndarray:
     dtypes: the same hash, in a template as in the master)."""
     if not len(frame):
         return np.zeros(0, dtype=np.uint64)
-    return pd.util.hash_pandas_object(frame[list(fields)], index=False).to_numpy(dtype=np.uint64)
+    by_column = column_hashes(frame, fields)
+    return combined([by_column[n] for n in fields], len(frame))
 
 
 def layout_of(t: Table) -> tuple[tuple[str, str, str], ...]:
@@ -91,21 +114,23 @@ def incremental_tables(tables: Mapping[str, Table], read_findings: Sequence[Find
         p = pending[int(groups[i])]
         assert p is not None
         p.rows.append((str(ids[i]), int(rows[i] & mask)))
+    cross = [n for n in CROSS_ROW_FIELDS if cards.has(n)]
+    other = frame.loc[~keep, cross].assign(**{ROW: rows[~keep] & mask})
+    other_groups = groups[~keep]
     for g, p in enumerate(pending):
         assert p is not None
         p.hashes = hashes[groups[at] == g]
+        p.changed = other.loc[other_groups == g].reset_index(drop=True)
     checked = dict(tables)
     checked["客户档案"] = Table(cards.schema, cards.sheet, cards.header_row, dict(cards.letters),
                             frame.loc[~keep].reset_index(drop=True))
     return checked, pending
 
 
-def with_cross_row(found: Sequence[Finding], cards: Table) -> list[Finding]:
-    """Validation findings of the cut-down tables, their cross-row 客户档案 findings replaced by
-    those of the whole table, in :func:`~salesxl.core.validation.validate_book`'s order."""
-    kept = [f for f in found if not (f.sheet == cards.sheet and f.code in CROSS_ROW_CODES)]
-    sheets = {cards.sheet: _SHEET_ORDER["客户档案"]}
-    return _ordered(kept + customer_cross_row(cards), sheets)
+def without_cross_row(found: Sequence[Finding], sheet: str) -> list[Finding]:
+    """Validation findings of the cut-down tables without their cross-row 客户档案 findings
+    (:func:`complete_all` finds those over the whole file)."""
+    return [f for f in found if not (f.sheet == sheet and f.code in CROSS_ROW_CODES)]
 
 
 def _ordered(found: list[Finding], sheets: Mapping[str, int]) -> list[Finding]:
@@ -137,6 +162,23 @@ class MasterCheck:
     """The card columns the master has."""
     hashes: dict[tuple[tuple[str, str], ...], np.ndarray] = field(default_factory=dict)
     """Row hashes per template layout ((field, dtype) …), made on first use."""
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    """:func:`column_hashes` of every card column, made while the workers read the templates:
+    a template layout's row hashes are then only combined."""
+    keys: pd.DataFrame | None = None
+    """:func:`~salesxl.core.validation.cross_row_keys` of every card (row for row with
+    ``frame``): an unchanged card's keys are not made again in each template."""
+
+    lookup: tuple[pd.Index, np.ndarray] | None = None
+    """:attr:`positions` as an index and positions (:meth:`locate`), made on first use."""
+
+    def locate(self, ids: Sequence[str]) -> np.ndarray:
+        """The position in ``frame`` of each of ``ids`` (:attr:`positions`), -1 when none."""
+        if self.lookup is None:
+            self.lookup = (pd.Index(list(self.positions)), np.fromiter(self.positions.values(), dtype=np.int64))
+        index, values = self.lookup
+        found = index.get_indexer(ids)
+        return np.where(found >= 0, values[found], -1)
 
     def hashes_for(self, layout: tuple[tuple[str, str], ...]) -> np.ndarray | None:
         """:func:`row_hashes` of every master card over ``layout``'s fields; None when the
@@ -145,7 +187,9 @@ class MasterCheck:
             names = [n for n, _ in layout]
             if any(n not in self.frame or str(self.frame[n].dtype) != d for n, d in layout):
                 return None
-            self.hashes[layout] = row_hashes(self.frame, names)
+            missing = [n for n in names if n not in self.columns]
+            self.columns.update(column_hashes(self.frame, missing))
+            self.hashes[layout] = combined([self.columns[n] for n in names], len(self.frame))
         return self.hashes[layout]
 
 
@@ -173,34 +217,109 @@ def master_check(book: Book, *, as_of: date) -> MasterCheck:
     positions = {texts[i]: i for i in np.flatnonzero(once).tolist()}
     columns = [n for n in CARD_FIELDS if n in frame]
     check = MasterCheck(cards.sheet, findings, positions, frame[columns],
-                        frozenset(n for n in CARD_FIELDS if cards.has(n)))
-    # A template has every card column, typed as here: hash them now, off the batch's main path.
-    check.hashes_for(tuple((n, str(frame[n].dtype)) for n in columns))
+                        frozenset(n for n in CARD_FIELDS if cards.has(n)),
+                        keys=cross_row_keys(Table(cards.schema, cards.sheet, cards.header_row,
+                                                  dict(cards.letters), frame)))
+    # Hash every column now, off the batch's main path (while the workers read the templates).
+    check.columns = column_hashes(frame, columns)
     return check
 
 
 def complete(findings: Sequence[Finding], pending: Pending, check: MasterCheck, sheet: str) -> list[Finding] | None:
     """``findings`` (a template's, checked incrementally) with the master's one-row findings of
-    its pending cards, at the template's rows and columns; None when a pending card is not the
-    master's card now (the file must be checked in full)."""
+    its pending cards, at the template's rows and columns, and the cross-row findings of the
+    whole file; None when a pending card is not the master's card now (the file must be
+    checked in full).  :func:`complete_all` of one file."""
+    return complete_all([(findings, pending, sheet)], check)[0]
+
+
+def complete_all(items: Sequence[tuple[Sequence[Finding], Pending, str]], check: MasterCheck
+                 ) -> list[list[Finding] | None]:
+    """:func:`complete` of many files at once: the cross-row rules run in one vectorised pass
+    over all of them (each file its own group), on the master's keys of the unchanged cards
+    and fresh keys of the changed rows only."""
+    out: list[list[Finding] | None] = []
+    inherited: list[list[Finding]] = []
+    for findings, pending, sheet in items:
+        got = _inherited(pending, check, sheet)
+        inherited.append(got or [])
+        out.append(None if got is None else list(findings))
+    live = [i for i, o in enumerate(out) if o is not None]
+    cross = _cross_rows([items[i][1] for i in live], check)
+    for i, extra in zip(live, cross, strict=True):
+        findings, pending, sheet = items[i]
+        letters = {n: letter for n, letter, _ in pending.layout}
+        moved = [f.model_copy(update={"sheet": sheet, "column": letters[f.field or ""]}) for f in extra]
+        added = inherited[i] + moved
+        if not added:
+            continue
+        head, rest = list(findings[:pending.head]), findings[pending.head:]
+        cards = [f for f in rest if f.sheet == sheet]
+        out[i] = head + _ordered(cards + added, {sheet: 0}) + [f for f in rest if f.sheet != sheet]
+    return out
+
+
+def _inherited(pending: Pending, check: MasterCheck, sheet: str) -> list[Finding] | None:
+    """The master's one-row findings of ``pending``'s cards at the template's rows and columns;
+    None when a pending card is not the master's card now."""
     letters = {n: letter for n, letter, _ in pending.layout}
     # A card column the master lacks reads as blank there: fine, unless a blank can be a finding.
     if not check.present <= set(letters) or (set(letters) - check.present) & _BLANK_MATTERS:
         return None
     hashes = check.hashes_for(tuple((n, d) for n, _, d in pending.layout))
-    if hashes is None:
+    if hashes is None or check.keys is None or pending.changed is None:
+        return None
+    at = check.locate([cid for cid, _ in pending.rows])
+    if (at < 0).any() or (hashes[at] != pending.hashes).any():
         return None
     inherited: list[Finding] = []
-    for (cid, row), h in zip(pending.rows, pending.hashes.tolist(), strict=True):
-        pos = check.positions.get(cid)
-        if pos is None or int(hashes[pos]) != h:
-            return None
+    for cid, row in pending.rows:
         for f in check.findings.get(cid, ()):
             letter = letters.get(f.field or "")
             if letter is not None:
                 inherited.append(f.model_copy(update={"sheet": sheet, "row": row, "column": letter}))
-    if not inherited:
-        return list(findings)
-    head, rest = list(findings[:pending.head]), findings[pending.head:]
-    cards = [f for f in rest if f.sheet == sheet]
-    return head + _ordered(cards + inherited, {sheet: 0}) + [f for f in rest if f.sheet != sheet]
+    return inherited
+
+
+def _cross_rows(pendings: Sequence[Pending], check: MasterCheck) -> list[list[Finding]]:
+    """The cross-row findings of each file (at placeholder sheet and columns), files with the
+    same cross-row columns in one pass."""
+    out: list[list[Finding]] = [[] for _ in pendings]
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    for i, p in enumerate(pendings):
+        assert p.changed is not None
+        shapes.setdefault(tuple(n for n in CROSS_ROW_FIELDS if n in p.changed), []).append(i)
+    for fields, members in shapes.items():
+        for f in _cross_rows_alike(fields, [pendings[i] for i in members], check):
+            g = (f.row or 0) >> ROW_GROUP_SHIFT
+            out[members[g]].append(_ungrouped(f))
+    return out
+
+
+_MASK = (1 << ROW_GROUP_SHIFT) - 1
+
+
+def _ungrouped(f: Finding) -> Finding:
+    update: dict[str, object] = {"row": (f.row or 0) & _MASK}
+    first = f.params.get("first_row")
+    if isinstance(first, int):
+        update["params"] = {**f.params, "first_row": first & _MASK}
+    return f.model_copy(update=update)
+
+
+def _cross_rows_alike(fields: tuple[str, ...], pendings: Sequence[Pending], check: MasterCheck) -> list[Finding]:
+    """:func:`~salesxl.core.validation.customer_cross_row` of files of one shape, stacked."""
+    assert check.keys is not None
+    rows: list[int] = []
+    for g, p in enumerate(pendings):
+        base = g << ROW_GROUP_SHIFT
+        rows += [base | row for _, row in p.rows]
+    at = check.locate([cid for p in pendings for cid, _ in p.rows])
+    kept = check.frame.iloc[at].reindex(columns=list(fields)).assign(**{ROW: np.asarray(rows, dtype=np.int64)})
+    changed = pd.concat([p.changed.assign(**{ROW: p.changed[ROW].to_numpy(dtype=np.int64) | (g << ROW_GROUP_SHIFT)})
+                         for g, p in enumerate(pendings) if p.changed is not None], ignore_index=True)
+    letters = {n: n for n in fields}  # placeholders: each file's own letters are put back after
+    fresh = cross_row_keys(Table(CUSTOMERS, "", 1, letters, changed))
+    frame = pd.concat([kept.reset_index(drop=True), changed], ignore_index=True)
+    keys = pd.concat([check.keys.iloc[at].reset_index(drop=True), fresh.reset_index(drop=True)], ignore_index=True)
+    return customer_cross_row(Table(CUSTOMERS, "", 1, letters, frame), keys)

@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from salesxl.core.findings import Code, Finding, FindingCounts, Severity
-from salesxl.core.incremental import Pending, incremental_tables, with_cross_row
+from salesxl.core.incremental import (
+    MasterCheck,
+    Pending,
+    complete_all,
+    incremental_tables,
+    without_cross_row,
+)
 from salesxl.core.merge_keys import (
     CARD_KINDS,
     VISIT_KINDS,
@@ -267,7 +273,7 @@ def _returned_alike(items: Sequence[ReturnedBook], as_of: date, incremental: boo
     found_all = validate_book(Book(first.path, tables=checked, settings=first.settings, findings=read_findings),
                               as_of=as_of)
     if checked is not tables:
-        found_all = with_cross_row(found_all, tables["客户档案"])
+        found_all = without_cross_row(found_all, tables["客户档案"].sheet)
     for f in found_all:
         if f.row is None:  # about a whole sheet or column: the same in every template of this shape
             for found in validated:
@@ -348,6 +354,24 @@ def _returned_alike(items: Sequence[ReturnedBook], as_of: date, incremental: boo
             r.visit_sheet = visits_t.sheet
         results.append(r)
     return results
+
+
+def complete_returned(items: Sequence[Returned], check: MasterCheck) -> list[bool]:
+    """Finish the incremental check of ``items`` (:func:`~salesxl.core.incremental.complete_all`:
+    the master's findings of their unchanged cards, the cross-row rules over each whole file)
+    and give their cards the errors found there; False for a file whose pending cards are not
+    the master's now (it must be checked in full; it is left as it was)."""
+    todo = [r for r in items if r.pending is not None]
+    done = complete_all([(r.findings, r.pending, r.card_sheet) for r in todo if r.pending is not None], check)
+    ok = {id(r): found is not None for r, found in zip(todo, done, strict=True)}
+    for r, found in zip(todo, done, strict=True):
+        if found is None:
+            continue
+        r.findings, r.pending = found, None
+        errors = _errors_at([found], r.card_sheet)[0]
+        r.cards = [c if tuple(errors.get(c.row, ())) == c.errors else replace(c, errors=tuple(errors.get(c.row, ())))
+                   for c in r.cards]
+    return [ok.get(id(r), True) for r in items]
 
 
 def _errors_at(validated: Sequence[Sequence[Finding]], sheet: str) -> list[dict[int, list[Finding]]]:

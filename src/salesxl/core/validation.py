@@ -427,22 +427,50 @@ def _uscc_key(t: Table, individual: np.ndarray) -> pd.Series:
 CROSS_ROW_CODES = frozenset({Code.DUPLICATE_ID, Code.POSSIBLE_DUPLICATE})
 
 
-def customer_cross_row(t: Table) -> list[Finding]:
-    """Only the 客户档案 rules that compare rows (:data:`CROSS_ROW_CODES`: duplicate IDs and codes,
-    possible duplicates), exactly as :func:`validate_book` finds them.  The batch's incremental
-    check (:mod:`salesxl.core.incremental`) runs these over a whole returned template and the
-    one-row rules only over the rows the salesperson changed."""
-    t = _by_row(t)
-    out = _duplicates(t, ["客户编号"], "客户编号", Code.DUPLICATE_ID)
+#: The columns :func:`customer_cross_row` reads (besides the Excel row).
+CROSS_ROW_FIELDS = ("客户编号", "统一社会信用代码", "客户性质", "客户名称", "联系电话")
+
+
+def cross_row_keys(t: Table) -> pd.DataFrame:
+    """Per row of ``t`` (in its order), the compared forms the cross-row rules use: ``uscc``
+    (:func:`_uscc_key`), ``name`` (:func:`company_key`), ``phone`` (:func:`phone_key`); NA where
+    blank, invalid or the column is absent.  Each is a function of the row's own cells, so a
+    card has the same keys in the master as in a template: the batch computes the master's once
+    and only the changed rows' per template (:mod:`salesxl.core.incremental`)."""
+    f = t.frame
+    na = pd.Series(pd.NA, index=f.index, dtype="string")
+    uscc = na
     name = "统一社会信用代码"
     if t.has(name):
         rule = t.schema.field(name).required_unless
         assert rule is not None
-        individual = t.frame[rule[0]].isin(rule[1]).fillna(False).to_numpy(dtype=bool)
-        key = _uscc_key(t, individual)
-        out += _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=key.to_frame(name))
-    dialled = phone_keys(t.frame["联系电话"]) if t.has("联系电话") else None
-    return out + _possible_duplicates(t, dialled)
+        individual = f[rule[0]].isin(rule[1]).fillna(False).to_numpy(dtype=bool)
+        uscc = _uscc_key(t, individual).astype("string")
+    return pd.DataFrame({
+        "uscc": uscc,
+        "name": company_key(f["客户名称"]) if t.has("客户名称") else na,
+        "phone": phone_key(f["联系电话"]) if t.has("联系电话") else na,
+    }, index=f.index)
+
+
+def customer_cross_row(t: Table, keys: pd.DataFrame | None = None) -> list[Finding]:
+    """Only the 客户档案 rules that compare rows (:data:`CROSS_ROW_CODES`: duplicate IDs and codes,
+    possible duplicates), exactly as :func:`validate_book` finds them.  The batch's incremental
+    check (:mod:`salesxl.core.incremental`) runs these over a whole returned template and the
+    one-row rules only over the rows the salesperson changed.  ``keys``: :func:`cross_row_keys`
+    of ``t`` (row for row) when the caller has them already."""
+    if keys is None:
+        keys = cross_row_keys(t)
+    if not t.frame[ROW].is_monotonic_increasing:
+        order = np.argsort(t.frame[ROW].to_numpy(), kind="stable")
+        t = replace(t, frame=t.frame.iloc[order].reset_index(drop=True))
+        keys = keys.iloc[order]
+    keys = keys.reset_index(drop=True)
+    out = _duplicates(t, ["客户编号"], "客户编号", Code.DUPLICATE_ID)
+    name = "统一社会信用代码"
+    if t.has(name):
+        out += _duplicates(t, [name], name, Code.DUPLICATE_ID, key_frame=keys[["uscc"]].rename(columns={"uscc": name}))
+    return out + _possible_duplicates(t, names=keys["name"], phones=keys["phone"])
 
 
 def _phone(t: Table, dialled: pd.Series | None) -> list[Finding]:
@@ -534,7 +562,8 @@ def _earlier_other(keys: pd.Series, ids: pd.Series, group: np.ndarray | None = N
     return ref
 
 
-def _possible_duplicates(t: Table, dialled: pd.Series | None = None) -> list[Finding]:
+def _possible_duplicates(t: Table, dialled: pd.Series | None = None, *, names: pd.Series | None = None,
+                         phones: pd.Series | None = None) -> list[Finding]:
     """``possible-duplicate`` (warning) on the later of two rows with different IDs that share a
     phone number or a normalised name.  When both match the same earlier row, one warning (at
     客户名称); otherwise one per match, at the cell that matched."""
@@ -542,8 +571,15 @@ def _possible_duplicates(t: Table, dialled: pd.Series | None = None) -> list[Fin
     none = np.full(len(t), -1, dtype=np.int64)
     ids = f["客户编号"]
     group = _group(t)
-    by_name = _earlier_other(company_key(f["客户名称"]), ids, group) if t.has("客户名称") else none
-    by_phone = _earlier_other(phone_key(f["联系电话"], dialled), ids, group) if t.has("联系电话") else none
+    # ``names``/``phones``: the keys already made (:func:`cross_row_keys`), row for row.
+    if t.has("客户名称"):
+        by_name = _earlier_other(company_key(f["客户名称"]) if names is None else names, ids, group)
+    else:
+        by_name = none
+    if t.has("联系电话"):
+        by_phone = _earlier_other(phone_key(f["联系电话"], dialled) if phones is None else phones, ids, group)
+    else:
+        by_phone = none
     both = (by_name >= 0) & (by_name == by_phone)
     rows = f[ROW].to_numpy()
     id_text = ids.to_numpy(dtype=object, na_value="")
