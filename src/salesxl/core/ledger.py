@@ -43,7 +43,7 @@ from salesxl.core.plain_rules import RECEIPT_DIRECTION, line_direction, receivab
 from salesxl.core.schema import SHEETS
 from salesxl.core.settings import Settings
 from salesxl.core.stock import release_holds
-from salesxl.core.tables import ROW, Book
+from salesxl.core.tables import ROW, Book, day_numbers, fen_values
 from salesxl.errors import SalesxlError
 
 # Item kinds; the sheet each comes from breaks ties between a sales and a receipts row.
@@ -206,18 +206,6 @@ def _text(s: pd.Series) -> pa.Array:
     return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
 
 
-def _days(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Dates → (int64 days since epoch, readable mask)."""
-    values = np.asarray(pd.to_datetime(s), dtype="datetime64[s]")
-    ok = ~np.isnat(values)
-    days = np.where(ok, values.astype("datetime64[D]").astype(np.int64), 0)
-    return days, ok
-
-
-def _fen(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A nullable fen column → (int64 values with 0 for blank, present mask)."""
-    ok = s.notna().to_numpy(dtype=bool)
-    return s.to_numpy(dtype=np.int64, na_value=0), ok
 
 
 def _sorted_codes(arrays: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
@@ -248,8 +236,8 @@ def prepare(book: Book, as_of: date) -> LedgerInput:
     known = np.zeros(n, dtype=bool)
     known[card_codes] = True
     limit = np.zeros(n, dtype=np.int64)
-    limit[card_codes] = _fen(cards["信用额度"])[0][card_rows]
-    terms_v, terms_ok = _fen(cards["账期天数"])
+    limit[card_codes] = fen_values(cards["信用额度"])[0][card_rows]
+    terms_v, terms_ok = fen_values(cards["账期天数"])
     terms = np.full(n, DEFAULT_TERMS_DAYS, dtype=np.int64)
     terms[card_codes] = np.where(terms_ok, terms_v, DEFAULT_TERMS_DAYS)[card_rows]
     take = pa.array(card_rows)
@@ -266,8 +254,8 @@ def prepare(book: Book, as_of: date) -> LedgerInput:
 
 def sale_amounts(sales: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Signed fen of each 销售 line and whether it has one: 金额, else 数量 × 单价 half-up."""
-    amount, has = _fen(sales["金额"])
-    price, has_price = _fen(sales["单价"])
+    amount, has = fen_values(sales["金额"])
+    price, has_price = fen_values(sales["单价"])
     qty = sales["数量"].to_numpy(dtype=np.float64, na_value=np.nan)
     can = ~has & has_price & ~np.isnan(qty)
     if can.any():
@@ -291,10 +279,10 @@ def sale_directions(sales: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
 def _sales_items(sales: pd.DataFrame, cust: np.ndarray, doc: np.ndarray, terms: np.ndarray,
                  cut: int) -> tuple[Items, Items]:
     """Positive lines are debits, returns credits by absolute amount (see :func:`sale_directions`)."""
-    day, day_ok = _days(sales["日期"])
+    day, day_ok = day_numbers(sales["日期"])
     amount, has, sign = sale_directions(sales)
     use = day_ok & (day <= cut) & (cust >= 0) & has & (amount != 0)
-    due_day, due_ok = _days(sales["到期日"])
+    due_day, due_ok = day_numbers(sales["到期日"])
     due = np.where(due_ok, due_day, day + terms[np.maximum(cust, 0)])
     rows = sales[ROW].to_numpy(dtype=np.int64)
     mag = np.abs(amount)
@@ -313,8 +301,8 @@ def _receipt_items(receipts: pd.DataFrame, cust: np.ndarray, doc: np.ndarray,
     A receipt whose 金额 is not above 0 or whose 类型 is unknown is an error the validator
     reports; it is left out rather than given a direction by guess.
     """
-    day, day_ok = _days(receipts["日期"])
-    amount, has = _fen(receipts["金额"])
+    day, day_ok = day_numbers(receipts["日期"])
+    amount, has = fen_values(receipts["金额"])
     kinds = receipts["类型"].astype("string").fillna("")
     kind = np.select(
         [(kinds == KINDS[k]).to_numpy(dtype=bool) for k in (REFUND, PREPAYMENT, PAYMENT)],
@@ -609,11 +597,11 @@ def _release(book: Book, inp: LedgerInput, customers: pd.DataFrame,
     """
     sales, ships = frame(book, "销售"), frame(book, "发货")
     s_key, f_key, texts = _line_keys(sales, ships)
-    day, day_ok = _days(sales["日期"])
+    day, day_ok = day_numbers(sales["日期"])
     qty = sales["数量"].to_numpy(dtype=np.float64, na_value=np.nan)
     rows = sales[ROW].to_numpy(dtype=np.int64)
     line = np.flatnonzero(day_ok & (day <= cut) & (inp.sales_cust >= 0) & (np.nan_to_num(qty) > 0))
-    f_day, f_ok = _days(ships["日期"])
+    f_day, f_ok = day_numbers(ships["日期"])
     f_qty = ships["数量"].to_numpy(dtype=np.float64, na_value=np.nan)
     f_use = f_ok & (f_day <= cut) & (f_key >= 0) & (np.nan_to_num(f_qty) > 0)
     size = int(max(s_key.max(initial=-1), f_key.max(initial=-1))) + 1

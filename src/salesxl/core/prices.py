@@ -30,7 +30,7 @@ import pandas as pd
 
 from salesxl.core.findings import Code, Finding
 from salesxl.core.money import fen_to_str
-from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table
+from salesxl.core.tables import ROW, ROW_GROUP_SHIFT, Book, Table, day_numbers, fen_values
 
 #: The checks a line can get (spec §5 ``check``).
 OK, NO_PRICE, BELOW_FLOOR, DEVIATION = "ok", "no-price", "below-floor", "price-deviation"
@@ -46,18 +46,6 @@ _SAFE = 2**62
 # Small exact helpers
 
 
-def _days(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(days since 1970, present) of a date column."""
-    values = np.asarray(pd.to_datetime(s), dtype="datetime64[s]")
-    ok = ~np.isnat(values)
-    days = np.where(ok, values.astype("datetime64[D]").astype(np.int64), 0)
-    return days, ok
-
-
-def _fen(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 fen, present) of an amount column (the reader's nullable Int64)."""
-    ok = s.notna().to_numpy(dtype=bool)
-    return s.fillna(0).to_numpy(dtype=np.int64), ok
 
 
 def _wide(*arrays: np.ndarray, bound: float) -> tuple[np.ndarray, ...]:
@@ -112,8 +100,8 @@ class PriceList:
         f = table.frame
         if not f[ROW].is_monotonic_increasing:
             f = f.sort_values(ROW, kind="stable").reset_index(drop=True)
-        start, has_start = _days(f["开始日期"])
-        end, has_end = _days(f["结束日期"])
+        start, has_start = day_numbers(f["开始日期"])
+        end, has_end = day_numbers(f["结束日期"])
         start = np.where(has_start, start, _NO_DAY)
         end = np.where(has_end, end, _END_DAY)
         level = f["客户等级"]
@@ -122,7 +110,7 @@ class PriceList:
         return cls(table, f, start, end, has_start | has_end, usable)
 
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        return _fen(self.frame[name])
+        return fen_values(self.frame[name])
 
 
 def price_list_findings(table: Table) -> list[Finding]:
@@ -132,8 +120,8 @@ def price_list_findings(table: Table) -> list[Finding]:
     pl = PriceList.of(table)
     f = pl.frame
     out: list[Finding] = []
-    start, has_start = _days(f["开始日期"])
-    end, has_end = _days(f["结束日期"])
+    start, has_start = day_numbers(f["开始日期"])
+    end, has_end = day_numbers(f["结束日期"])
     reversed_ = has_start & has_end & (end < start)
     out += _emit(pl, "结束日期", reversed_, Code.DATE_ORDER, lambda i: {
         "reason": f"早于开始日期 {_day_text(start[i])}",
@@ -340,7 +328,7 @@ def price_lines(book: Book, as_of: date, *, period: tuple[date, date] | None = N
         return PricedLines(pd.DataFrame(), limit)
     f = sales.frame
     qty = f["数量"].to_numpy(dtype=np.float64, na_value=np.nan)
-    day, has_day = _days(f["日期"])
+    day, has_day = day_numbers(f["日期"])
     mask = (qty > 0) & has_day & f["产品"].notna().to_numpy()
     if period is not None:
         lo = int((np.datetime64(period[0], "D") - _EPOCH).astype(np.int64))
@@ -369,8 +357,8 @@ def price_lines(book: Book, as_of: date, *, period: tuple[date, date] | None = N
 def _checked(sub: pd.DataFrame, idx: np.ndarray, qty: np.ndarray, day: np.ndarray, level: pd.Series,
              pos: np.ndarray, pl: PriceList, limit: Fraction) -> pd.DataFrame:
     n = len(sub)
-    price, has_price = _fen(sub["单价"])
-    amount, has_amount = _fen(sub["金额"])
+    price, has_price = fen_values(sub["单价"])
+    amount, has_amount = fen_values(sub["金额"])
     qm, exact = _milli(qty)
     priced = pos >= 0
     at = np.maximum(pos, 0)

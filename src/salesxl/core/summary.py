@@ -74,7 +74,7 @@ from salesxl.core.identifiers import card_provinces
 from salesxl.core.money import fen_to_str
 from salesxl.core.periods import Period
 from salesxl.core.plans import read_plan, sub_target_frame
-from salesxl.core.tables import ROW, Book
+from salesxl.core.tables import ROW, Book, day_numbers
 from salesxl.errors import BadArguments
 
 __all__ = [
@@ -156,12 +156,6 @@ def _last_day(index: int) -> date:
 def _day_number(day: date) -> int:
     return int((np.datetime64(day, "D") - _EPOCH).astype(np.int64))
 
-
-def _days(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Dates → (days since 1970-01-01, readable)."""
-    values = np.asarray(pd.to_datetime(s), dtype="datetime64[s]")
-    ok = ~np.isnat(values)
-    return np.where(ok, values.astype("datetime64[D]").astype(np.int64), 0), ok
 
 
 def _months_of(days: np.ndarray) -> np.ndarray:
@@ -475,7 +469,7 @@ def _customers(book: Book, inp: ledger.LedgerInput) -> pd.DataFrame:
     province[at] = _objects(names)
     province_source[at] = _objects(sources)
     city[at] = _objects(cards["城市"].iloc[first])
-    typed, typed_ok = _days(cards["首次交易日期"].iloc[first])
+    typed, typed_ok = day_numbers(cards["首次交易日期"].iloc[first])
     typed_first = np.full(n, -1, dtype=np.int64)
     typed_first[at] = np.where(typed_ok, typed, -1)
     return pd.DataFrame({
@@ -560,7 +554,7 @@ def monthly_summary(book: Book, month: date | Period, *, ledger_result: ledger.L
     step("汇总 销售", 1)
     sales = ledger.frame(book, "销售")
     line_code = inp.sales_cust
-    day, day_ok = _days(sales["日期"])
+    day, day_ok = day_numbers(sales["日期"])
     amount, has, sign = ledger.sale_directions(sales)
     value = sign * np.abs(amount)
     line_month = _months_of(day)
@@ -705,13 +699,13 @@ def monthly_summary(book: Book, month: date | Period, *, ledger_result: ledger.L
     sp_new = _group(cust_sp[new_m], np.ones(int(new_m.sum()), dtype=np.int64))
 
     visits = ledger.frame(book, "拜访")
-    v_day, v_ok = _days(visits["日期"])
+    v_day, v_ok = day_numbers(visits["日期"])
     v_month = np.where(v_ok, _months_of(v_day), -1)
     v_in = (v_month >= m0) & (v_month <= m)
     sp_visits = _group(_objects(visits["业务员"][v_in]), np.ones(int(v_in.sum()), dtype=np.int64))
 
     spend = ledger.frame(book, "费用")
-    e_day, e_ok = _days(spend["日期"])
+    e_day, e_ok = day_numbers(spend["日期"])
     e_month = np.where(e_ok, _months_of(e_day), -1)
     e_fen = spend["金额"].to_numpy(dtype=np.int64, na_value=0)
     e_in = (e_month >= m0) & (e_month <= m)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from salesxl.core.findings import Finding
@@ -60,3 +61,18 @@ class Book:
 
     def __getitem__(self, name: str) -> Table:
         return self.tables[name]
+
+
+def day_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A date column → (int64 days since 1970-01-01 with 0 where blank, present mask): the form
+    every vectorised rule compares dates in."""
+    values = np.asarray(pd.to_datetime(s), dtype="datetime64[s]")
+    ok = ~np.isnat(values)
+    return np.where(ok, values.astype("datetime64[D]").astype(np.int64), 0), ok
+
+
+def fen_values(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """An amount column (the reader's nullable Int64 fen) → (int64 fen with 0 where blank,
+    present mask)."""
+    ok = s.notna().to_numpy(dtype=bool)
+    return s.to_numpy(dtype=np.int64, na_value=0), ok
