@@ -33,6 +33,16 @@ def _commands(book: Path, out: Path) -> list[list[str]]:
         ["statement", str(book), *as_of, "--out", str(out / "statements")],
         ["template", "salesperson", "--from", str(book), "--all", "--out", str(out / "templates")],
         ["template", "office", "--out", str(out / "office.xlsm")],
+        # v1.1 (from issues 16–19; a base revision without them writes nothing, which shows)
+        ["prices", str(book), "--from", "2026-01-01", "--to", "2026-10-31", "--out", str(out / "prices.xlsx")],
+        ["stock", str(book), *as_of, "--out", str(out / "stock.xlsx")],
+        ["contracts", str(book), *as_of, "--out", str(out / "contracts.xlsx")],
+        ["summary", str(book), "--year", "2026", "--out", str(out / "year.xlsx")],
+        ["weekly", str(book), "--week", "2026-W43", "--out", str(out / "weekly.xlsx")],
+        ["cards", str(book), *as_of, "--out", str(out / "cards.xlsx")],
+        ["forecast", str(book), *as_of, "--out", str(out / "forecast.xlsx")],
+        ["report", "customer", str(book), "--customer", "KH00089", *as_of, "--out", str(out / "customer.xlsx")],
+        ["template", "customer", "--from", str(book), "--customer", "KH00089", "--out", str(out / "form.xlsx")],
     ]
 
 
