@@ -42,7 +42,7 @@ def _commands(book: Path, out: Path) -> list[list[str]]:
         ["cards", str(book), *as_of, "--out", str(out / "cards.xlsx")],
         ["forecast", str(book), *as_of, "--out", str(out / "forecast.xlsx")],
         ["report", "customer", str(book), "--customer", "KH00089", *as_of, "--out", str(out / "customer.xlsx")],
-        ["template", "customer", "--from", str(book), "--customer", "KH00089", "--out", str(out / "form.xlsx")],
+        ["template", "customer", "--from", str(book), "--customer", "KH00089", *as_of, "--out", str(out / "form.xlsx")],
     ]
 
 
