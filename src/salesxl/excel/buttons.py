@@ -1,4 +1,5 @@
-"""The office workbook's buttons: 校验, 分类, 冲销, 月报, 对账单, 价格检查, 库存核对.
+"""The office workbook's buttons: 校验, 分类, 冲销, 月报, 对账单, 价格检查, 库存核对, and the v1.1
+paperwork 合同执行, 周报, 档案完整度, 回款预测.
 
 Each button's VBA Sub calls one entry point without arguments, e.g.::
 
@@ -15,21 +16,24 @@ validate``, ``classify``, ``offset``, ``summary``, ``statement``) with the same 
 Parameters come from named cells on 控制台: ``salesxl_as_of`` (blank → today) and
 ``salesxl_month`` (blank → last month).  Validation marks, classification columns and ledger
 sheets go into the open workbook (Excel saves it); the monthly report and the statements are
-new files written next to the workbook, never into it.  Whatever goes wrong ends as one
-Chinese sentence in the ``salesxl_status`` cell and a message box — never a traceback.
+new files written next to the workbook, never into it (so are the 合同执行, 周报 and
+回款预测 workbooks; 档案完整度 is a sheet of the workbook, like 库存结存).  There is no 审核
+button (``salesxl review`` stays a command: why, above :func:`weekly_key`).  Whatever goes
+wrong ends as one Chinese sentence in the ``salesxl_status`` cell and a message box — never a traceback.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from salesxl.api import (
+    CARDS_SHEETS,
     CLASSIFY_REQUIRES,
     CLASSIFY_SHEETS,
     OFFSET_REQUIRES,
@@ -84,6 +88,15 @@ __all__ = [
     "validate",
     "run_stock",
     "stock",
+    "cards",
+    "contracts",
+    "forecast",
+    "run_cards",
+    "run_contracts",
+    "run_forecast",
+    "run_weekly",
+    "weekly",
+    "weekly_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -285,6 +298,129 @@ def run_prices(gateway: WorkbookGateway, month: date | str | None = None,
 
 
 # ---------------------------------------------------------------------------------------------
+# v1.1 paperwork: 合同执行, 周报, 档案完整度, 回款预测
+#
+# Each runs the core function and the writer that ``salesxl contracts``/``weekly``/``cards``/
+# ``forecast`` run (salesxl.plan_commands, salesxl.commands), reading the book through the gateway
+# (in Excel: the open book, unsaved edits included) instead of a path.
+#
+# No 审核 (``salesxl review``) button: review must apply the approved 待审核 rows to 客户档案,
+# append 变更记录 rows and mark 待审核 all at once or not at all (batch lock, backup, a check
+# that the file did not change, one atomic replace: salesxl.batch.review).  The gateway can
+# replace result sheets and write out columns but neither append rows to a user sheet nor
+# write three sheets as one step in live Excel, and the file-level guarantees refuse a book
+# open in Excel by design.  Review stays a command, run on the saved, closed master.
+
+
+def weekly_key(gateway: WorkbookGateway, week: str | None = None) -> str:
+    """The ISO week of the 周报: ``week`` if given (``2026-W44``); else the week holding the
+    控制台's 截止日期; with that cell blank, last week (Monday to Sunday before this week) — a
+    weekly report is made after its week, as 月报's blank month is last month."""
+    from salesxl.core.weekly import parse_week
+
+    if week is not None:
+        return parse_week(week)[0]
+    day = parameter_date(gateway.read_name(AS_OF_NAME), name=AS_OF_NAME)
+    if day is None:
+        day = date.today() - timedelta(days=7)
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def run_contracts(gateway: WorkbookGateway, as_of: date | None = None,
+                  out_dir: Path | None = None) -> Any:
+    """合同执行: every contract's executed amount, remaining, rate, status and flag as of the
+    截止日期 (spec v1.1 §3 "Contracts"), as the workbook ``合同执行-YYYY-MM-DD.xlsx`` next to the
+    workbook (or in ``out_dir``), as ``salesxl contracts``; the workbook is not written to."""
+    from salesxl.core.contracts import CONTRACT_SHEETS, contract_report
+    from salesxl.io.contract_report import contract_report_name, write_contract_report
+    from salesxl.plan_commands import CONTRACT_REQUIRES
+
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=CONTRACT_SHEETS, require=CONTRACT_REQUIRES)
+    if book.table("合同") is None:
+        raise BadArguments("工作簿中没有「合同」工作表，无法统计合同执行", "The workbook has no 合同 (Contracts) sheet")
+    result = contract_report(book, day)
+    result.findings = order_findings(list(book.findings), book)
+    target = Path(out_dir or gateway.output_folder()) / contract_report_name(day)
+    result.written = write_contract_report(result, target, company=book.settings.company_name or "")
+    n = result.counts()
+    gateway.report(
+        f"合同执行（截至 {day}）：合同 {n['contracts']} 份，即将到期 {n['expiring']} 份，已逾期 {n['overdue']} 份，"
+        f"超合同执行 {n['over']} 份；合同执行表已保存：{result.written}" + _unread(result.findings))
+    return result
+
+
+def run_weekly(gateway: WorkbookGateway, week: str | None = None, out_dir: Path | None = None) -> Any:
+    """周报: per salesperson the week's visits, prospects, contracts, sales, collections and
+    target progress, and next week's next steps, as the workbook ``周报-YYYY-Www.xlsx`` next to
+    the workbook (or in ``out_dir``), as ``salesxl weekly``; the week is :func:`weekly_key`'s."""
+    from salesxl.core.weekly import WEEKLY_SHEETS, weekly_report
+    from salesxl.io.weekly_report import weekly_report_name, write_weekly_report
+
+    key = weekly_key(gateway, week)
+    book = gateway.read_book(sheets=WEEKLY_SHEETS, require=("拜访",))
+    if book.table("拜访") is None:
+        raise BadArguments("工作簿中没有「拜访」工作表，无法生成周报", "The workbook has no 拜访 (Visits) sheet")
+    result = weekly_report(book, key)
+    result.findings = order_findings(list(book.findings), book)
+    result.written = write_weekly_report(result, Path(out_dir or gateway.output_folder()) / weekly_report_name(key))
+    t = result.team()
+    gateway.report(
+        f"{key} 周报（{result.monday} 至 {result.sunday}）：业务员 {len(result.people)} 人，拜访 {t['visits']} 次，"
+        f"销售 {_yuan(t['sales'])}，回款 {_yuan(t['collections'])}，签订合同 {t['contracts_signed']} 份；"
+        f"周报已保存：{result.written}" + _unread(result.findings))
+    return result
+
+
+def run_cards(gateway: WorkbookGateway, as_of: date | None = None) -> Any:
+    """档案完整度: each 客户档案 card's completeness, blank columns, status and staleness as of the
+    截止日期 (spec v1.1 §2), written as the 档案完整度 sheet of the workbook (as ``salesxl cards
+    --in-place``; a re-run replaces it)."""
+    from salesxl.commands import CARDS_REQUIRES
+    from salesxl.core.cards import card_completeness
+    from salesxl.io.cards import cards_sheet
+
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=CARDS_SHEETS, require=CARDS_REQUIRES)
+    table = book.table("客户档案")
+    if table is None or table.header_row is None:
+        raise BadArguments("工作簿中没有可识别表头的「客户档案」工作表，无法检查档案完整度",
+                           "The workbook has no 客户档案 sheet with a recognisable header")
+    result = card_completeness(book, as_of=day)
+    result.findings = order_findings(list(book.findings), book)
+    written = gateway.write_sheets([cards_sheet(result, result.settings.company_name or None)])
+    c = result.cards
+    gateway.report(
+        f"档案完整度（截至 {day}）：客户档案卡 {len(c)} 张，平均完整度 "
+        f"{(float(c['completeness'].mean()) if len(c) else 0.0):.0%}，低于目标 {float(result.target):.0%} 的"
+        f"现有与新客户 {int(c['incomplete'].sum())} 张，{result.stale_days} 天未更新的 {int(c['stale'].sum())} 张；"
+        f"结果见「{'」「'.join(written)}」" + _unread(result.findings))
+    return result
+
+
+def run_forecast(gateway: WorkbookGateway, as_of: date | None = None, out_dir: Path | None = None) -> Any:
+    """回款预测: the collections expected in each of the next 8 weeks and 3 months after the
+    截止日期, from each customer's payment habit, as the workbook ``回款预测-YYYY-MM-DD.xlsx``
+    next to the workbook (or in ``out_dir``), as ``salesxl forecast --out``."""
+    from salesxl.core.forecast import FORECAST_REQUIRES, FORECAST_SHEETS, summary_line
+    from salesxl.core.forecast import forecast as forecast_of
+    from salesxl.io.forecast_report import forecast_file_name, write_forecast
+
+    day = as_of_date(gateway, as_of)
+    book = gateway.read_book(sheets=FORECAST_SHEETS, require=FORECAST_REQUIRES)
+    result = forecast_of(book, as_of=day)
+    result.findings = order_findings(list(book.findings), book)
+    result.written = write_forecast(result, Path(out_dir or gateway.output_folder()) / forecast_file_name(result))
+    s = summary_line(result)
+    gateway.report(
+        f"回款预测（截至 {day}）：应收余额 {_yuan(s['open'])}，未来 8 周预计回款 {_yuan(s['weeks'])}，"
+        f"未来 3 个月预计回款 {_yuan(s['months'])}，存疑 {_yuan(s['doubtful'])}；回款预测已保存：{result.written}"
+        + _unread(result.findings))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
 # Entry points for RunPython
 
 
@@ -344,3 +480,23 @@ def stock() -> None:
 def prices() -> None:
     """价格检查 button."""
     _run(run_prices)
+
+
+def contracts() -> None:
+    """合同执行 button."""
+    _run(run_contracts)
+
+
+def weekly() -> None:
+    """周报 button."""
+    _run(run_weekly)
+
+
+def cards() -> None:
+    """档案完整度 button."""
+    _run(run_cards)
+
+
+def forecast() -> None:
+    """回款预测 button."""
+    _run(run_forecast)

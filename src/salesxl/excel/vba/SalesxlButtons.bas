@@ -53,6 +53,30 @@ Public Sub Salesxl_Prices()
     Done
 End Sub
 
+Public Sub Salesxl_Contracts()
+    Busy "contracts"
+    RunPython "import salesxl.excel.buttons as b; b.contracts()"
+    Done
+End Sub
+
+Public Sub Salesxl_Weekly()
+    Busy "weekly"
+    RunPython "import salesxl.excel.buttons as b; b.weekly()"
+    Done
+End Sub
+
+Public Sub Salesxl_Cards()
+    Busy "cards"
+    RunPython "import salesxl.excel.buttons as b; b.cards()"
+    Done
+End Sub
+
+Public Sub Salesxl_Forecast()
+    Busy "forecast"
+    RunPython "import salesxl.excel.buttons as b; b.forecast()"
+    Done
+End Sub
+
 Public Sub Salesxl_ImportFunctions()
     ' Imports the worksheet functions of the "UDF Modules" setting (Windows only; needs
     ' "Trust access to the VBA project object model" in the Trust Center).
