@@ -54,10 +54,12 @@ def _with_console(path: Path, as_of: Any = None) -> Path:
     return path
 
 
-def _values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+def _values(path: Path, only: str | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every sheet's (or sheet ``only``'s) cell values, by sheet name in workbook order."""
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
-        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+        return {ws.title: list(ws.iter_rows(values_only=True)) if only in (None, ws.title) else []
+                for ws in wb.worksheets}
     finally:
         wb.close()
 
@@ -78,9 +80,9 @@ def test_every_new_button_is_on_the_console_with_its_entry_point() -> None:
 
 
 def test_contracts_button_writes_the_commands_workbook_beside_the_book(book: Path, tmp_path: Path) -> None:
-    g = FileGateway(_with_console(book, datetime(2026, 10, 31)))
     before = book.read_bytes()
-    result = buttons.run_contracts(g)
+    g = FileGateway(book)
+    result = buttons.run_contracts(g, DEMO_END)
     target = book.parent / "合同执行-2026-10-31.xlsx"
     assert result.as_of == DEMO_END and result.written == target and target.is_file()
     assert book.read_bytes() == before and g.written == []  # the book is never written to
@@ -95,10 +97,9 @@ def test_contracts_button_writes_the_commands_workbook_beside_the_book(book: Pat
             f"超合同执行 {n['over']} 份") in message
 
 
-def test_weekly_button_reports_the_week_of_the_as_of_date(book: Path, tmp_path: Path) -> None:
-    g = FileGateway(_with_console(book, datetime(2026, 10, 28)))  # a Wednesday of 2026-W44
-    assert buttons.weekly_key(g) == "2026-W44" and buttons.weekly_key(g, "2026w40") == "2026-W40"
-    result = buttons.run_weekly(g, out_dir=tmp_path / "out")
+def test_weekly_button_writes_the_commands_workbook(book: Path, tmp_path: Path) -> None:
+    g = FileGateway(book)
+    result = buttons.run_weekly(g, "2026-W44", out_dir=tmp_path / "out")
     target = tmp_path / "out" / "周报-2026-W44.xlsx"
     assert result.week == "2026-W44" and result.written == target and target.is_file()
     cli = api.weekly(book, week="2026-W44", out=tmp_path / "cli.xlsx")
@@ -111,10 +112,14 @@ def test_weekly_button_reports_the_week_of_the_as_of_date(book: Path, tmp_path: 
     assert f"回款 {_yuan(t['collections'])}，签订合同 {t['contracts_signed']} 份" in message and str(target) in message
 
 
-def test_weekly_blank_as_of_means_last_week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    small = tmp_path / "small.xlsx"
-    openpyxl.Workbook().save(small)
+def test_the_week_is_the_as_of_dates_or_last_week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small, dated = tmp_path / "small.xlsx", tmp_path / "dated.xlsx"
+    for path in (small, dated):
+        openpyxl.Workbook().save(path)
     _with_console(small)
+    _with_console(dated, datetime(2026, 10, 28))  # a Wednesday of 2026-W44
+    assert buttons.weekly_key(FileGateway(dated)) == "2026-W44"
+    assert buttons.weekly_key(FileGateway(dated), "2026w40") == "2026-W40"  # given: as typed
 
     class Today(date):
         @classmethod
@@ -132,7 +137,7 @@ def test_cards_button_writes_the_same_sheet_as_the_command(book: Path, tmp_path:
     result = buttons.run_cards(g, DEMO_END)
     cli, _ = api.cards_to_book(book, as_of=DEMO_END, out=tmp_path / "cli.xlsx")
     assert result.cards.equals(cli.cards)
-    ours, theirs = _values(g.written[-1]), _values(tmp_path / "cli.xlsx")
+    ours, theirs = _values(g.written[-1], "档案完整度"), _values(tmp_path / "cli.xlsx", "档案完整度")
     assert ours["档案完整度"] == theirs["档案完整度"]
     assert list(ours) == list(theirs)
     c = cli.cards
