@@ -772,6 +772,24 @@ def test_live_entry_points_report_in_the_workbook(clean: Path, monkeypatch: pyte
     assert "客户档案" in book.app.alerts[-1][0]
 
 
+def test_live_v11_buttons_write_what_the_file_gateway_writes(clean: Path, tmp_path: Path) -> None:
+    """档案完整度 (a sheet of the book) and 合同执行 (a new file beside it) through the xlwings
+    translation: the same sheet and the same file as through FileGateway, nothing else touched."""
+    book = book_from_file(clean)
+    before = [s.name for s in book.sheets]
+    live = XlwingsGateway(book)
+    buttons.run_cards(live, DEMO_END)
+    g = FileGateway(clean, out=tmp_path / "档案.xlsx")
+    buttons.run_cards(g, DEMO_END)
+    assert [s.name for s in book.sheets] == [*before, "档案完整度"]
+    assert len(book.sheets["档案完整度"].values()) > 400
+    assert book.sheets["档案完整度"].values() == _rows(g.written[-1], "档案完整度")
+    _no_formulas(book)
+    result = buttons.run_contracts(live, DEMO_END)
+    assert result.written == clean.parent / "合同执行-2026-10-31.xlsx"
+    assert result.written.read_bytes() == buttons.run_contracts(g, DEMO_END, out_dir=tmp_path).written.read_bytes()
+
+
 def test_text_values_stay_text() -> None:
     assert text_value("=SUM(A1)") == "'=SUM(A1)" and text_value("001") == "'001"
     assert text_value(None) is None and text_value("") is None
