@@ -782,7 +782,7 @@ def test_live_v11_buttons_write_what_the_file_gateway_writes(clean: Path, tmp_pa
     g = FileGateway(clean, out=tmp_path / "档案.xlsx")
     buttons.run_cards(g, DEMO_END)
     assert [s.name for s in book.sheets] == [*before, "档案完整度"]
-    assert len(book.sheets["档案完整度"].values()) > 400
+    assert len(book.sheets["档案完整度"].values()) > 100  # summary lines, then the cards to complete
     assert book.sheets["档案完整度"].values() == _rows(g.written[-1], "档案完整度")
     _no_formulas(book)
     result = buttons.run_contracts(live, DEMO_END)
