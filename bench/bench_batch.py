@@ -4,8 +4,9 @@
 
 Builds (once, cached in ``--cache``, default ``/tmp/salesxl-bench-batch``) a synthetic master of
 ``files / per-person × customers`` cards (by default 300 × 500 = 150,000: one salesperson per
-file) and the returned templates, made by the real template writer and then "filled in" by
-patching them: every 10th card gets a new 备注, every 20th a new phone, two new customers and 20
+file; each the v1.1 card of 39 columns, four in five complete, so a feedback's 档案待完善 lists
+a fifth of the salesperson's cards) and the returned templates, made by the real template
+writer and then "filled in" by patching them: every 10th card gets a new 备注, every 20th a new phone, two new customers and 20
 visits per file.  With ``--per-person K`` each salesperson returns K later copies of one issue
 (weekly reports: each repeats the earlier visits and new customers and adds its own), so the
 master is K times smaller for the same number of files.  Then, with the same worker pool
