@@ -106,7 +106,8 @@ def incremental_tables(tables: Mapping[str, Table], read_findings: Sequence[Find
     flagged = {f.row for f in read_findings if f.sheet == cards.sheet and f.row is not None}
     keep = same & ~np.isin(rows, np.fromiter(flagged, dtype=np.int64, count=len(flagged)))
     layout = layout_of(cards)
-    hashes = row_hashes(frame.loc[keep], [n for n, _, _ in layout])
+    # Every row hashed, then the kept ones taken: cheaper than taking 40 columns first.
+    hashes = row_hashes(frame, [n for n, _, _ in layout])[keep]
     pending: list[Pending | None] = [Pending(layout=layout) for _ in range(n)]
     mask = (1 << ROW_GROUP_SHIFT) - 1
     at = np.flatnonzero(keep)
