@@ -4,8 +4,9 @@
 
 Builds (once, cached in ``--cache``, default ``/tmp/salesxl-bench-batch``) a synthetic master of
 ``files / per-person × customers`` cards (by default 300 × 500 = 150,000: one salesperson per
-file) and the returned templates, made by the real template writer and then "filled in" by
-patching them: every 10th card gets a new 备注, every 20th a new phone, two new customers and 20
+file; each the v1.1 card of 39 columns, four in five complete, so a feedback's 档案待完善 lists
+a fifth of the salesperson's cards) and the returned templates, made by the real template
+writer and then "filled in" by patching them: every 10th card gets a new 备注, every 20th a new phone, two new customers and 20
 visits per file.  With ``--per-person K`` each salesperson returns K later copies of one issue
 (weekly reports: each repeats the earlier visits and new customers and adds its own), so the
 master is K times smaller for the same number of files.  Then, with the same worker pool
@@ -56,6 +57,23 @@ PEOPLE_FMT = "业务员{:03d}"
 # Generation (cached)
 
 
+#: The v1.1 card columns the master carries beside the 21 of v1.0 (spec §2 "The card's four
+#: content groups"): 经营经理 and 首次交易日期 of 基本信息, the other three groups, source and date.
+V11_CARD = ("经营经理", "首次交易日期", "服务区域", "销售队伍", "发展潜力", "经营理念", "经营方针", "公司规模", "经营特点",
+            "主要竞争对手", "合作态度", "人员素质", "经营现状", "存在问题", "应对计划", "信誉评价", "信息来源", "更新日期")
+
+
+def v11_card(i: int, complete: bool) -> list[Any]:
+    """Card ``i``'s :data:`V11_CARD` values; an incomplete card has only 基本信息's two."""
+    basic: list[Any] = [f"经理{i % 983}", datetime(2015 + i % 10, 1 + i % 12, 1 + i % 28)]
+    if not complete:
+        return basic + [None] * (len(V11_CARD) - 2)
+    return basic + [f"杭州市{i % 13 + 1}区", 5 + i % 40, ("高", "中", "低")[i % 3], "诚信经营", "薄利多销",
+                    ("大型", "中型", "小型", "微型")[i % 4], "批发为主", f"竞争对手{i % 50}", ("积极", "一般")[i % 2],
+                    "较好", "稳定", "回款偏慢" if i % 7 == 0 else "无", "季度回访", ("好", "中")[i % 2], "业务员",
+                    datetime(2026, 1 + i % 10, 1 + i % 28)]
+
+
 def build_master(path: Path, people: int, per: int, visits: int = 10) -> None:
     """A master of ``people × per`` cards written with XlsxWriter (constant memory)."""
     import xlsxwriter
@@ -68,7 +86,7 @@ def build_master(path: Path, people: int, per: int, visits: int = 10) -> None:
     ws = wb.add_worksheet("客户档案")
     head = ["客户编号", "客户名称", "客户性质", "统一社会信用代码", "法定代表人", "负责人", "联系电话", "地址", "省份",
             "城市", "区县", "行业", "组织类型", "资产规模", "成立日期", "业务员", "信用额度", "账期天数", "纬度", "经度",
-            "备注"]
+            "备注", *V11_CARD]
     ws.write_row(0, 0, head)
     n = people * per
     width = max(5, len(str(n)))
@@ -86,6 +104,14 @@ def build_master(path: Path, people: int, per: int, visits: int = 10) -> None:
         ws.write_number(r, 17, 30)
         ws.write_number(r, 18, 30.25 + (i % 1000) / 10000)
         ws.write_number(r, 19, 120.15 + (i % 1000) / 10000)
+        # The v1.1 card: four in five cards complete, the fifth without its last three groups
+        # (the feedback's 档案待完善 lists those, as an office's would).
+        complete = i % 5 != 0
+        for j, value in enumerate(v11_card(i, complete)):
+            if isinstance(value, datetime):
+                ws.write_datetime(r, 21 + j, value, date_fmt)
+            elif value is not None:
+                ws.write(r, 21 + j, value)
     vs = wb.add_worksheet("拜访")
     vs.write_row(0, 0, ["日期", "业务员", "客户编号", "客户名称", "方式", "内容", "下次计划"])
     for k in range(people * visits):
@@ -167,7 +193,8 @@ def _make_template(args: tuple[str, list[str], str]) -> list[str]:
 def ensure_data(cache: Path, files: int, per: int, returns: int = 1) -> tuple[Path, Path]:
     """The cached master and inbox (built on first use): ``files // returns`` salespeople of
     ``per`` customers each, each returning ``returns`` files."""
-    root = cache / (f"{files}x{per}" + (f"-r{returns}" if returns > 1 else ""))
+    # "-v11": the master carries the v1.1 card (data built before that is rebuilt).
+    root = cache / (f"{files}x{per}" + (f"-r{returns}" if returns > 1 else "") + "-v11")
     master, inbox, done = root / "master.xlsx", root / "inbox", root / "DONE"
     if done.exists():
         return master, inbox

@@ -33,6 +33,7 @@ from salesxl.batch.master import (
     RECORD_COLUMNS,
     MasterNotWritten,
     MasterRecords,
+    MasterWrite,
     check_writable,
     plan_write,
     read_master,
@@ -296,6 +297,30 @@ def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[s
         return
     if progress:
         progress("写入母版" if lang != "en" else "Writing the master", 0, 1)
+    # The feedback workbooks start now, in worker processes, while the master's write is planned
+    # and made; they are collected before the master is replaced.
+    feedback = FeedbackJob(report, lang, workers)
+    try:
+        plan = _plan(report, merged, book, rows_of, records)
+    except BaseException:
+        feedback.wait()
+        raise
+    try:
+        report.backup = write_master(master, plan, sha256=records.sha256, before_replace=feedback.wait)
+        report.master_written = True
+        report.feedback = feedback.wait()
+    except SalesxlError as exc:
+        feedback.wait()
+        report.locked_by = owner_of(master)
+        report.master_message_zh, report.master_message_en = exc.zh, exc.en
+        _not_written(report)
+        report.feedback = write_feedback(report, lang, workers)
+
+
+def _plan(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[str, int],
+          records: MasterRecords) -> MasterWrite:
+    """What the batch writes into the master: the merge, the 变更记录 and 批处理记录 rows, and
+    the customer forms' rows for 待审核."""
     log_rows = [[r.time, r.file, r.salesperson, r.customer_id, r.field, r.old,
                  CLEARED if r.new is None and r.old is not None else r.new,
                  r.template_id, r.batch] for r in merged.log]
@@ -317,18 +342,8 @@ def _write(report: BatchReport, merged: MergeResult, book: Book, rows_of: dict[s
         values["状态"] = STATUS["for-review"][0]
         record_rows.append([values[c] for c in RECORD_COLUMNS])
     plan = plan_write(book, merged, rows_of, records, log_rows, record_rows)
-    add_review_rows(plan, read_review_sheet(master), [r for o in report.forms for r in o.rows])
-    feedback = FeedbackJob(report, lang, workers)
-    try:
-        report.backup = write_master(master, plan, sha256=records.sha256, before_replace=feedback.wait)
-        report.master_written = True
-        report.feedback = feedback.wait()
-    except SalesxlError as exc:
-        feedback.wait()
-        report.locked_by = owner_of(master)
-        report.master_message_zh, report.master_message_en = exc.zh, exc.en
-        _not_written(report)
-        report.feedback = write_feedback(report, lang, workers)
+    add_review_rows(plan, read_review_sheet(report.master), [r for o in report.forms for r in o.rows])
+    return plan
 
 
 def _not_written(report: BatchReport) -> None:

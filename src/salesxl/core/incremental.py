@@ -106,7 +106,8 @@ def incremental_tables(tables: Mapping[str, Table], read_findings: Sequence[Find
     flagged = {f.row for f in read_findings if f.sheet == cards.sheet and f.row is not None}
     keep = same & ~np.isin(rows, np.fromiter(flagged, dtype=np.int64, count=len(flagged)))
     layout = layout_of(cards)
-    hashes = row_hashes(frame.loc[keep], [n for n, _, _ in layout])
+    # Every row hashed, then the kept ones taken: cheaper than taking 40 columns first.
+    hashes = row_hashes(frame, [n for n, _, _ in layout])[keep]
     pending: list[Pending | None] = [Pending(layout=layout) for _ in range(n)]
     mask = (1 << ROW_GROUP_SHIFT) - 1
     at = np.flatnonzero(keep)
@@ -171,6 +172,13 @@ class MasterCheck:
 
     lookup: tuple[pd.Index, np.ndarray] | None = None
     """:attr:`positions` as an index and positions (:meth:`locate`), made on first use."""
+    shared: np.ndarray | None = None
+    """Per card: one of its cross-row keys (客户编号, or :attr:`keys`' uscc, name, phone) is
+    another card's too, anywhere in the master.  Two unchanged cards of one template can only
+    be a cross-row finding when both are shared."""
+    key_cards: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per cross-row key (:data:`KEY_COLUMNS`): ``key`` and ``pos`` (position in ``frame``) of
+    every card that has one: which master cards a changed row's key is shared with."""
 
     def locate(self, ids: Sequence[str]) -> np.ndarray:
         """The position in ``frame`` of each of ``ids`` (:attr:`positions`), -1 when none."""
@@ -220,9 +228,28 @@ def master_check(book: Book, *, as_of: date) -> MasterCheck:
                         frozenset(n for n in CARD_FIELDS if cards.has(n)),
                         keys=cross_row_keys(Table(cards.schema, cards.sheet, cards.header_row,
                                                   dict(cards.letters), frame)))
-    # Hash every column now, off the batch's main path (while the workers read the templates).
+    # Hash every column now, off the batch's main path (while the workers read the templates),
+    # and index the cross-row keys.
     check.columns = column_hashes(frame, columns)
+    assert check.keys is not None
+    shared = np.zeros(len(frame), dtype=bool)
+    for name, values in _key_columns(frame["客户编号"], check.keys).items():
+        shared |= (values.notna() & values.duplicated(keep=False)).to_numpy(dtype=bool)
+        held = values.notna().to_numpy(dtype=bool)
+        check.key_cards[name] = pd.DataFrame({"key": values[held].reset_index(drop=True), "pos": np.flatnonzero(held)})
+    check.shared = shared
     return check
+
+
+#: The keys the cross-row rules compare: 客户编号 as typed, and :func:`cross_row_keys`' three.
+KEY_COLUMNS = ("客户编号", "uscc", "name", "phone")
+
+
+def _key_columns(ids: pd.Series, keys: pd.DataFrame) -> dict[str, pd.Series]:
+    """:data:`KEY_COLUMNS` of rows with these IDs and :func:`cross_row_keys` (positional)."""
+    out = {"客户编号": ids.astype("string").reset_index(drop=True)}
+    out.update({n: keys[n].astype("string").reset_index(drop=True) for n in KEY_COLUMNS[1:]})
+    return out
 
 
 def complete(findings: Sequence[Finding], pending: Pending, check: MasterCheck, sheet: str) -> list[Finding] | None:
@@ -240,12 +267,16 @@ def complete_all(items: Sequence[tuple[Sequence[Finding], Pending, str]], check:
     and fresh keys of the changed rows only."""
     out: list[list[Finding] | None] = []
     inherited: list[list[Finding]] = []
-    for findings, pending, sheet in items:
-        got = _inherited(pending, check, sheet)
+    # Every file's unchanged cards located in the master in one lookup.
+    counts = [len(p.rows) for _, p, _ in items]
+    located = np.split(check.locate([cid for _, p, _ in items for cid, _ in p.rows]), np.cumsum(counts)[:-1]) \
+        if items else []
+    for (findings, pending, sheet), at in zip(items, located, strict=True):
+        got = _inherited(pending, check, sheet, at)
         inherited.append(got or [])
         out.append(None if got is None else list(findings))
     live = [i for i, o in enumerate(out) if o is not None]
-    cross = _cross_rows([items[i][1] for i in live], check)
+    cross = _cross_rows([items[i][1] for i in live], check, [located[i] for i in live])
     for i, extra in zip(live, cross, strict=True):
         findings, pending, sheet = items[i]
         letters = {n: letter for n, letter, _ in pending.layout}
@@ -259,9 +290,9 @@ def complete_all(items: Sequence[tuple[Sequence[Finding], Pending, str]], check:
     return out
 
 
-def _inherited(pending: Pending, check: MasterCheck, sheet: str) -> list[Finding] | None:
-    """The master's one-row findings of ``pending``'s cards at the template's rows and columns;
-    None when a pending card is not the master's card now."""
+def _inherited(pending: Pending, check: MasterCheck, sheet: str, at: np.ndarray) -> list[Finding] | None:
+    """The master's one-row findings of ``pending``'s cards (at positions ``at`` of the master)
+    at the template's rows and columns; None when a pending card is not the master's card now."""
     letters = {n: letter for n, letter, _ in pending.layout}
     # A card column the master lacks reads as blank there: fine, unless a blank can be a finding.
     if not check.present <= set(letters) or (set(letters) - check.present) & _BLANK_MATTERS:
@@ -269,7 +300,6 @@ def _inherited(pending: Pending, check: MasterCheck, sheet: str) -> list[Finding
     hashes = check.hashes_for(tuple((n, d) for n, _, d in pending.layout))
     if hashes is None or check.keys is None or pending.changed is None:
         return None
-    at = check.locate([cid for cid, _ in pending.rows])
     if (at < 0).any() or (hashes[at] != pending.hashes).any():
         return None
     inherited: list[Finding] = []
@@ -281,16 +311,17 @@ def _inherited(pending: Pending, check: MasterCheck, sheet: str) -> list[Finding
     return inherited
 
 
-def _cross_rows(pendings: Sequence[Pending], check: MasterCheck) -> list[list[Finding]]:
+def _cross_rows(pendings: Sequence[Pending], check: MasterCheck, located: Sequence[np.ndarray]
+                ) -> list[list[Finding]]:
     """The cross-row findings of each file (at placeholder sheet and columns), files with the
-    same cross-row columns in one pass."""
+    same cross-row columns in one pass; ``located``: each file's unchanged cards in the master."""
     out: list[list[Finding]] = [[] for _ in pendings]
     shapes: dict[tuple[str, ...], list[int]] = {}
     for i, p in enumerate(pendings):
         assert p.changed is not None
         shapes.setdefault(tuple(n for n in CROSS_ROW_FIELDS if n in p.changed), []).append(i)
     for fields, members in shapes.items():
-        for f in _cross_rows_alike(fields, [pendings[i] for i in members], check):
+        for f in _cross_rows_alike(fields, [pendings[i] for i in members], check, [located[i] for i in members]):
             g = (f.row or 0) >> ROW_GROUP_SHIFT
             out[members[g]].append(_ungrouped(f))
     return out
@@ -307,19 +338,46 @@ def _ungrouped(f: Finding) -> Finding:
     return f.model_copy(update=update)
 
 
-def _cross_rows_alike(fields: tuple[str, ...], pendings: Sequence[Pending], check: MasterCheck) -> list[Finding]:
-    """:func:`~salesxl.core.validation.customer_cross_row` of files of one shape, stacked."""
-    assert check.keys is not None
-    rows: list[int] = []
-    for g, p in enumerate(pendings):
-        base = g << ROW_GROUP_SHIFT
-        rows += [base | row for _, row in p.rows]
-    at = check.locate([cid for p in pendings for cid, _ in p.rows])
-    kept = check.frame.iloc[at].reindex(columns=list(fields)).assign(**{ROW: np.asarray(rows, dtype=np.int64)})
+def _cross_rows_alike(fields: tuple[str, ...], pendings: Sequence[Pending], check: MasterCheck,
+                      located: Sequence[np.ndarray]) -> list[Finding]:
+    """:func:`~salesxl.core.validation.customer_cross_row` of files of one shape, stacked.
+
+    A cross-row finding needs two rows of one file with a key in common (the rules group rows
+    by key; a row that shares no key takes no part).  So of the unchanged cards only those go
+    in whose key another master card has too (:attr:`MasterCheck.shared`: two unchanged cards
+    of a file sharing a key are two master cards sharing it), or whose key a changed row of the
+    same file has; the changed rows all go in.  The findings are those of the whole files."""
+    assert check.keys is not None and check.shared is not None
     changed = pd.concat([p.changed.assign(**{ROW: p.changed[ROW].to_numpy(dtype=np.int64) | (g << ROW_GROUP_SHIFT)})
                          for g, p in enumerate(pendings) if p.changed is not None], ignore_index=True)
     letters = {n: n for n in fields}  # placeholders: each file's own letters are put back after
     fresh = cross_row_keys(Table(CUSTOMERS, "", 1, letters, changed))
+    groups = np.repeat(np.arange(len(pendings), dtype=np.int64), [len(at) for at in located])
+    at = np.concatenate(located) if located else np.zeros(0, dtype=np.int64)
+    rows = np.fromiter((row for p in pendings for _, row in p.rows), dtype=np.int64, count=len(at))
+    keep = check.shared[at] | _shares_with_changed(changed, fresh, check, at, groups, len(pendings))
+    at, groups, rows = at[keep], groups[keep], rows[keep]
+    kept = check.frame.iloc[at].reindex(columns=list(fields)).assign(**{ROW: rows | (groups << ROW_GROUP_SHIFT)})
     frame = pd.concat([kept.reset_index(drop=True), changed], ignore_index=True)
     keys = pd.concat([check.keys.iloc[at].reset_index(drop=True), fresh.reset_index(drop=True)], ignore_index=True)
     return customer_cross_row(Table(CUSTOMERS, "", 1, letters, frame), keys)
+
+
+def _shares_with_changed(changed: pd.DataFrame, fresh: pd.DataFrame, check: MasterCheck, at: np.ndarray,
+                         groups: np.ndarray, files: int) -> np.ndarray:
+    """Per unchanged card (master position ``at`` in file ``groups``): one of its keys is a key
+    of a changed row of the same file."""
+    if not len(changed) or not len(at):
+        return np.zeros(len(at), dtype=bool)
+    ids = changed["客户编号"] if "客户编号" in changed else pd.Series(pd.NA, index=changed.index, dtype="string")
+    changed_groups = changed[ROW].to_numpy(dtype=np.int64) >> ROW_GROUP_SHIFT
+    hits: list[np.ndarray] = []
+    for name, values in _key_columns(ids, fresh).items():
+        asked = pd.DataFrame({"key": values, "group": changed_groups}).dropna()
+        if len(asked):
+            # Every master card holding a changed row's key, with the changed row's file.
+            both = asked.merge(check.key_cards[name], on="key", how="inner")
+            hits.append(both["pos"].to_numpy(dtype=np.int64) * files + both["group"].to_numpy(dtype=np.int64))
+    if not hits:
+        return np.zeros(len(at), dtype=bool)
+    return np.isin(at * files + groups, np.concatenate(hits))
