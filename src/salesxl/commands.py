@@ -318,11 +318,7 @@ def summary(
     name = report_name(first) if isinstance(first, date) else period_report_name(period)
     target = None
     if out is not None:
-        target = files.resolve_out(out, book=Path(path), default_name=name, create=True)
-        if target.suffix.lower() != ".xlsx":
-            raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
-        if not force:
-            files.replace_existing(target, force=False)  # refuses an existing file, saying --force
+        target = files.new_file_target(out, book=Path(path), default_name=name, force=force, what=("月报", "report"))
     # The report's extra sheets (库存核对, 价格分析, 回款预测) are not part of the §5 document: their
     # sheets are read and their figures computed only when the workbook is written.
     sheets = (*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS) if target is not None else SUMMARY_SHEETS
@@ -398,10 +394,8 @@ def salesperson_template(
     """
     from salesxl.io.templates import template_file_name, write_salesperson_template
 
-    target = files.resolve_out(out, book=Path(path), default_name=template_file_name(str(salesperson).strip()),
-                               create=True)
-    if not force:
-        files.replace_existing(target, force=False)
+    target = files.new_file_target(out, book=Path(path), default_name=template_file_name(str(salesperson).strip()),
+                                   force=force)
     book, issued = _template_book(path, as_of, progress)
     files.replace_existing(target, force=True)
     return write_salesperson_template(book, salesperson, target, issued_at=issued, master_name=Path(path).name)
@@ -449,11 +443,8 @@ def forecast(
     as_of = as_of or date.today()
     target = None
     if out is not None:
-        target = files.resolve_out(out, book=Path(path), default_name=f"回款预测-{as_of.isoformat()}.xlsx", create=True)
-        if target.suffix.lower() != ".xlsx":
-            raise BadArguments(f"回款预测只能保存为 .xlsx 文件：{target}", f"the forecast is an .xlsx file: {target}")
-        if not force:
-            files.replace_existing(target, force=False)
+        target = files.new_file_target(out, book=Path(path), default_name=f"回款预测-{as_of.isoformat()}.xlsx",
+                                       force=force, what=("回款预测", "forecast"))
     book = read_book(path, sheets=FORECAST_SHEETS, require=FORECAST_REQUIRES, progress=progress)
     result = forecast_book(book, as_of=as_of)
     result.findings = order_findings(list(book.findings), book)
@@ -492,12 +483,8 @@ def customer_report(
     from salesxl.io.customer_report import report_file_name, write_customer_report
 
     name = report_file_name(str(customer_id))
-    target = files.resolve_out(out if out is not None else Path(path).parent / name, book=Path(path),
-                               default_name=name, create=True)
-    if target.suffix.lower() != ".xlsx":
-        raise BadArguments(f"客户报告只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
-    if not force:
-        files.replace_existing(target, force=False)
+    target = files.new_file_target(out if out is not None else Path(path).parent / name, book=Path(path),
+                                   default_name=name, force=force, what=("客户报告", "report"))
     builder = _dossiers(path, as_of, progress)
     try:
         dossier = builder.dossier(str(customer_id))
@@ -582,11 +569,8 @@ def prices(
     if out is not None:
         from salesxl.io.price_report import report_name as price_report_name
 
-        target = files.resolve_out(out, book=Path(path), default_name=price_report_name(first, last), create=True)
-        if target.suffix.lower() != ".xlsx":
-            raise BadArguments(f"价格分析只能保存为 .xlsx 文件：{target}", f"the analysis is an .xlsx file: {target}")
-        if not force:
-            files.replace_existing(target, force=False)
+        target = files.new_file_target(out, book=Path(path), default_name=price_report_name(first, last),
+                                       force=force, what=("价格分析", "analysis"))
     book = read_book(path, sheets=PRICES_SHEETS, require=PRICES_REQUIRES, progress=progress)
     result = prices_core.analyse(book, first, last)
     result.findings = order_findings(list(book.findings), book)
@@ -664,9 +648,9 @@ def customer_form(
     cid = str(customer).strip()
     cards = form_customers(book)
     names = cards.loc[cards["客户编号"] == cid, "客户名称"].dropna().tolist()
-    target = files.resolve_out(out, book=Path(path), default_name=customer_form_name(cid, names[0] if names else None),
-                               create=True)
-    files.replace_existing(target, force=force)
+    target = files.new_file_target(out, book=Path(path), default_name=customer_form_name(cid, names[0] if names else None),
+                                   force=force)
+    files.replace_existing(target, force=True)
     return write_customer_form(book, str(customer), target, issued_at=issued, master_name=Path(path).name)
 
 

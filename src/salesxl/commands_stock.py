@@ -96,11 +96,8 @@ def count_sheet(
     known ones).
     """
     warehouse = str(warehouse).strip()
-    target = files.resolve_out(out, book=Path(path), default_name=f"盘点表-{warehouse}.xlsx", create=True)
-    if target.suffix.lower() != ".xlsx":
-        raise BadArguments(f"盘点表只能保存为 .xlsx 文件：{target}", f"the count sheet is an .xlsx file: {target}")
-    if not force:
-        files.replace_existing(target, force=False)
+    target = files.new_file_target(out, book=Path(path), default_name=f"盘点表-{warehouse}.xlsx", force=force,
+                                   what=("盘点表", "count sheet"))
     result = stock(path, as_of=as_of, progress=progress)
     known = sorted({str(w) for w in result.balances["warehouse"]})
     if warehouse not in known:

@@ -64,6 +64,7 @@ __all__ = [
     "book_lock",
     "fsync_dir",
     "new_file_mode",
+    "new_file_target",
     "owner_files",
     "owner_of",
     "real_path",
@@ -579,6 +580,31 @@ def resolve_out(
         )
     if not target.parent.is_dir():
         raise BadArguments(f"输出文件夹不存在：{target.parent}", f"Output folder does not exist: {target.parent}")
+    return target
+
+
+def new_file_target(
+    out: str | os.PathLike[str],
+    *,
+    book: Path,
+    default_name: str,
+    force: bool,
+    what: tuple[str, str] | None = None,
+) -> Path:
+    """Where a command that writes a NEW workbook (月报, 回款预测, 价格分析, 盘点表, 模板 …) writes,
+    checked before the book is read so a bad ``--out`` costs nothing.
+
+    :func:`resolve_out` (a folder gets ``default_name``, made if missing; never the book), then
+    the ``.xlsx`` suffix when ``what`` names the file (``("月报", "report")``: the one-line message
+    in both languages; ``None`` where the writer checks it), then an existing file is refused
+    unless ``force``.  The caller calls ``replace_existing(target, force=True)`` just before it
+    writes, so a forced file is backed up only once the new one is ready to go.
+    """
+    target = resolve_out(out, book=book, default_name=default_name, create=True)
+    if what is not None and target.suffix.lower() != ".xlsx":
+        raise BadArguments(f"{what[0]}只能保存为 .xlsx 文件：{target}", f"the {what[1]} is an .xlsx file: {target}")
+    if not force:
+        replace_existing(target, force=False)  # refuses an existing file, saying --force
     return target
 
 
