@@ -189,12 +189,14 @@ def statements(
     period_start: date | None = None,
     company: str | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> Written:
     """客户往来对账单 (and 催款函 for customers to chase) of the workbook at ``path`` as of
     ``as_of``: one printable workbook per customer in ``out_dir`` (see
     :mod:`salesxl.io.statements`).  ``customer_ids`` default: every customer with an item;
     ``company`` default: 参数 ``company_name``.  Returns the files written, with the company
-    details 参数 lacks (``missing``) and the reader's ``findings``.
+    details 参数 lacks (``missing``) and the reader's ``findings``.  A statement already in
+    ``out_dir`` is refused (before any is written) unless ``force`` (then backed up first).
     """
     from salesxl.io.statements import write_statements
 
@@ -202,7 +204,8 @@ def statements(
     book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
     result = ledger.offset(book, as_of=as_of)
     written = write_statements(
-        result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company
+        result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company,
+        force=force,
     )
     written.findings = order_findings(list(book.findings), book)
     return written
@@ -407,13 +410,16 @@ def salesperson_templates(
     out_dir: str | Path,
     as_of: date | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """One template per salesperson of the master at ``path`` (those on 业务员, then any other
-    业务员 of a card), as ``out_dir/<业务员>.xlsx``; returns the files written."""
+    业务员 of a card), as ``out_dir/<业务员>.xlsx``; returns the files written.  A template
+    already there is refused (before any is written) unless ``force`` (then backed up first)."""
     from salesxl.io.templates import write_salesperson_templates
 
     book, issued = _template_book(path, as_of, progress)
-    return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+    return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name,
+                                       force=force)
 
 
 # The collections forecast (issue 19, item 5), appended here.
@@ -660,10 +666,12 @@ def customer_forms(
     out_dir: str | Path,
     as_of: date | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """One 客户信息表 per customer of the master at ``path`` into ``out_dir`` (see
-    :func:`customer_form`); returns the files written."""
+    :func:`customer_form`); returns the files written.  A form already there is refused (before
+    any is written) unless ``force`` (then backed up first)."""
     from salesxl.io.customer_form import write_customer_forms
 
     book, issued = _template_book(path, as_of, progress)
-    return write_customer_forms(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+    return write_customer_forms(book, Path(out_dir), issued_at=issued, master_name=Path(path).name, force=force)

@@ -30,6 +30,7 @@ from salesxl.core.schema import CUSTOMERS, FieldType
 from salesxl.core.tables import Book
 from salesxl.core.templates import META_SHEET, canonical_text
 from salesxl.errors import BadArguments
+from salesxl.io import files
 from salesxl.io.print_sheets import write_xlsx
 
 __all__ = ["FORM_SHEET", "customer_form_name", "form_customers", "write_customer_form", "write_customer_forms"]
@@ -97,13 +98,17 @@ def write_customer_form(book: Book, customer_id: str, out: Path, *, issued_at: d
     return write_xlsx(out, fill, options={"strings_to_urls": False})
 
 
-def write_customer_forms(book: Book, out_dir: Path, *, issued_at: datetime, master_name: str) -> list[Path]:
-    """One form per customer of ``book`` as ``out_dir/客户信息表-<编号>-<名称>.xlsx``."""
+def write_customer_forms(book: Book, out_dir: Path, *, issued_at: datetime, master_name: str,
+                         force: bool = True) -> list[Path]:
+    """One form per customer of ``book`` as ``out_dir/客户信息表-<编号>-<名称>.xlsx``; without
+    ``force`` a form already there is refused before any is written."""
     cards = form_customers(book)
     names = cards["客户名称"].astype(object).where(cards["客户名称"].notna(), None).tolist()
-    return [write_customer_form(book, cid, Path(out_dir) / customer_form_name(cid, name), issued_at=issued_at,
-                                master_name=master_name)
-            for cid, name in zip(cards["客户编号"].tolist(), names, strict=True)]
+    ids = cards["客户编号"].tolist()
+    targets = [Path(out_dir) / customer_form_name(cid, name) for cid, name in zip(ids, names, strict=True)]
+    files.replace_all(targets, force=force)
+    return [write_customer_form(book, cid, target, issued_at=issued_at, master_name=master_name)
+            for cid, target in zip(ids, targets, strict=True)]
 
 
 def _value(value: Any, kind: FieldType) -> Any:

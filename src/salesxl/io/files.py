@@ -41,7 +41,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +65,7 @@ __all__ = [
     "fsync_dir",
     "new_file_mode",
     "new_file_target",
+    "replace_all",
     "owner_files",
     "owner_of",
     "real_path",
@@ -622,6 +623,16 @@ def replace_existing(target: Path, *, force: bool, keep: bool = True) -> Path | 
         )
     refuse_open(target)
     return backup(real_path(target)) if keep else None
+
+
+def replace_all(targets: Iterable[Path], *, force: bool) -> None:
+    """Before a command writes many files into a folder (one per customer, one per
+    salesperson): without ``force`` the first that exists is refused, in the one line
+    :func:`replace_existing` gives, before any is written; with ``force`` each existing one is
+    backed up first.  The same rule as a single ``--out`` file, so a re-run never silently
+    replaces a statement or template someone already edited."""
+    for target in targets:  # nothing is written here, so a refusal comes before any file is
+        replace_existing(target, force=force)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -67,6 +67,7 @@ from salesxl.core.templates import (
 )
 from salesxl.core.validation import LAT_RANGE, LON_RANGE
 from salesxl.errors import BadArguments
+from salesxl.io import files
 from salesxl.io.price_report import write_quote_sheet
 from salesxl.io.print_sheets import write_xlsx
 from salesxl.io.template_contracts import write_contracts_sheet
@@ -317,11 +318,14 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
 
 
 def write_salesperson_templates(book: Book, out_dir: Path, *, issued_at: datetime, master_name: str,
-                                salespeople: Iterable[str] | None = None) -> list[Path]:
-    """One template per salesperson (default: every known one) as ``out_dir/<业务员>.xlsx``."""
+                                salespeople: Iterable[str] | None = None, force: bool = True) -> list[Path]:
+    """One template per salesperson (default: every known one) as ``out_dir/<业务员>.xlsx``;
+    without ``force`` a template already there is refused before any is written."""
     names = list(salespeople) if salespeople is not None else known_salespeople(book)
-    return [write_salesperson_template(book, n, Path(out_dir) / template_file_name(_name(n)),
-                                       issued_at=issued_at, master_name=master_name) for n in names]
+    targets = [Path(out_dir) / template_file_name(_name(n)) for n in names]
+    files.replace_all(targets, force=force)
+    return [write_salesperson_template(book, n, target, issued_at=issued_at, master_name=master_name)
+            for n, target in zip(names, targets, strict=True)]
 
 
 def _excel_value(value: Any, kind: FieldType) -> Any:
