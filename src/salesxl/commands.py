@@ -9,7 +9,6 @@ the API and the batch it also offers.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,21 +87,13 @@ def validate(
     :class:`~salesxl.errors.WriteFailed` when the output cannot be written (nothing is lost).
     """
     as_of = as_of or date.today()
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
         findings = book.findings + validate_book(book, as_of=as_of)
         report = ValidationReport(str(path), as_of, order_findings(findings, book))
         if out is not None or in_place:
             report.marks = write_marks(Path(path), report.findings, out=out, in_place=in_place, lang=lang, force=force)
     return report
-
-
-def _writing(path: str | Path, out: str | Path | None, in_place: bool) -> contextlib.AbstractContextManager[object]:
-    """The book's lock, held from the read to the write when a command writes into (a copy
-    of) it: another salesxl command writing the book waits, so both results end up in it."""
-    if (out is None and not in_place) or not Path(path).is_file():
-        return contextlib.nullcontext()
-    return files.book_lock(path)
 
 
 @dataclass
@@ -174,7 +165,7 @@ def offset_to_book(
     timestamped backup).  A re-run replaces the sheets.  ``out`` and ``force`` as for
     :func:`validate`.  See :mod:`salesxl.io.results`.
     """
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         result = offset(path, as_of=as_of, progress=progress)
         written = write_result_sheets(Path(path), ledger_sheets(result, result.company), out=out, in_place=in_place, force=force)
     return result, written
@@ -252,7 +243,7 @@ def classify_to_book(
     default 信用政策 when the workbook has none (an existing one is the office's and is kept).
     See :mod:`salesxl.io.classification`.
     """
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         result = classify(path, as_of=as_of, progress=progress)
         table = result.book.table("客户档案") if result.book is not None else None
         if table is None or table.header_row is None:
@@ -624,7 +615,7 @@ def cards_to_book(
     Returns ``(result, WriteResult)``."""
     from salesxl.io.cards import cards_sheet
 
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         result = cards(path, as_of=as_of, progress=progress)
         written = write_result_sheets(Path(path), [cards_sheet(result, result.settings.company_name or None)],
                                       out=out, in_place=in_place, copy_tag="档案完整度", force=force)

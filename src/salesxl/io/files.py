@@ -66,6 +66,7 @@ __all__ = [
     "new_file_mode",
     "new_file_target",
     "replace_all",
+    "write_lock",
     "owner_files",
     "owner_of",
     "real_path",
@@ -623,6 +624,17 @@ def replace_existing(target: Path, *, force: bool, keep: bool = True) -> Path | 
         )
     refuse_open(target)
     return backup(real_path(target)) if keep else None
+
+
+def write_lock(
+    book: str | os.PathLike[str], out: str | os.PathLike[str] | None, in_place: bool
+) -> contextlib.AbstractContextManager[object]:
+    """The book's lock for a command that writes into (a copy of) it, held from the read to the
+    write: another salesxl command writing the book waits, so both results end up in it.  No
+    lock when the command writes nothing (neither ``out`` nor ``in_place``) or there is no file."""
+    if (out is None and not in_place) or not Path(book).is_file():
+        return contextlib.nullcontext()
+    return book_lock(book)
 
 
 def replace_all(targets: Iterable[Path], *, force: bool) -> None:

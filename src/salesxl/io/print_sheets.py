@@ -8,6 +8,10 @@ page wide (landscape when the columns are wider than a portrait page,
 :func:`salesxl.io.printing.landscape`), the title in the page header
 (:func:`salesxl.io.printing.print_title`), the table header repeated on every page and page
 numbers in the footer.  :func:`save` builds the workbook in memory and writes it atomically.
+
+:func:`write_xlsx` is that one write for every new workbook salesxl makes (月报, 回款预测,
+价格分析, 客户报告, 盘点表, the templates and customer forms).  Not :mod:`salesxl.io.printing`:
+that module writes the print setup as raw XML for sheets put into the user's own workbook.
 """
 
 from __future__ import annotations
