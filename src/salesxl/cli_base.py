@@ -202,12 +202,18 @@ def reading_errors(findings: Any, lang: str) -> int:
     return exit_for(findings)
 
 
-def print_written(written: Any, lang: str) -> None:
-    zh = lang != "en"
+def print_write_notes(written: Any, lang: str) -> None:
+    """What a write into (a copy of) the book did besides its sheets: the backup it kept, why it
+    wrote a copy, what it kept (a :class:`~salesxl.io.results.WriteResult` or the marks')."""
     if written.backup is not None:
-        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{written.backup}")
+        out.print(f"{'已备份原文件：' if lang != 'en' else 'Backup kept: '}{written.backup}")
     for note in (written.reason(lang), written.kept_note(lang)):
         if note:
             out.print(note, style="yellow")
+
+
+def print_written(written: Any, lang: str) -> None:
+    zh = lang != "en"
+    print_write_notes(written, lang)
     out.print(f"已写入{'、'.join(written.sheets)}：{written.written}" if zh
               else f"Written {', '.join(written.sheets)}: {written.written}")

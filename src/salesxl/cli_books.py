@@ -30,6 +30,7 @@ from salesxl.cli_base import (
     money,
     out,
     parse_as_of,
+    print_write_notes,
     print_written,
     progress_bar,
     reading_errors,
@@ -76,11 +77,7 @@ def _print_marks(report: api.ValidationReport, lang: str) -> None:
     if marks is None:
         return
     zh = lang != "en"
-    if marks.backup is not None:
-        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{marks.backup}")
-    for note in (marks.reason(lang), marks.kept_note(lang)):
-        if note:
-            out.print(note, style="yellow")
+    print_write_notes(marks, lang)
     if marks.results_sheet is None:  # a clean book: nothing marked (earlier marks, if any, are gone)
         out.print(f"未发现问题，未作标记（以前的标记如有已清除）：{marks.written}" if zh
                   else f"No problems found, nothing marked (earlier marks, if any, removed): {marks.written}")
