@@ -43,6 +43,9 @@ def _commands(book: Path, out: Path) -> list[list[str]]:
         ["forecast", str(book), *as_of, "--out", str(out / "forecast.xlsx")],
         ["report", "customer", str(book), "--customer", "KH00089", *as_of, "--out", str(out / "customer.xlsx")],
         ["template", "customer", "--from", str(book), "--customer", "KH00089", *as_of, "--out", str(out / "form.xlsx")],
+        ["stock", str(book), *as_of, "--count-sheet", "--warehouse", "宁波仓", "--out", str(out / "count.xlsx")],
+        ["template", "customer", "--from", str(book), "--all", *as_of, "--out", str(out / "forms")],
+        ["report", "customer", str(book), "--all", *as_of, "--out", str(out / "reports")],
     ]
 
 

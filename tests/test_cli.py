@@ -65,6 +65,15 @@ def test_clean_book_exits_zero(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "没有发现问题" in done.stdout
 
+    # marking a clean book, or one whose only problems are missing sheets: nothing to mark is said
+    # as such, never "marked 0 cells"
+    done = salesxl("validate", str(path), "--out", str(tmp_path / "marked.xlsx"))
+    assert "未发现问题，未作标记" in done.stdout and "已标出" not in done.stdout
+    bare = tmp_path / "bare.xlsx"
+    openpyxl.Workbook().save(bare)
+    done = salesxl("validate", str(bare), "--out", str(tmp_path / "bare-marked.xlsx"), "--lang", "en")
+    assert done.returncode == 1 and "No cell to mark" in done.stdout and "Marked 0" not in done.stdout
+
 
 def test_missing_archive_sheet_is_a_finding(tmp_path: Path) -> None:
     path = tmp_path / "nosheet.xlsx"

@@ -123,6 +123,26 @@ def test_all_customers_and_unknown_id(demo: Path, result: LedgerResult, tmp_path
         write_statements(result, tmp_path, book=book, customer_ids=["没有这个客户"])
 
 
+def test_existing_statements_need_force(demo: Path, result: LedgerResult, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """``statement --out DIR`` refuses a folder already holding one of its files (exit 2, one
+    line naming it, nothing written) unless ``--force``, which backs each up first."""
+    from salesxl.cli import run
+
+    cid = pick(result, ACTION_OK)
+    base = ["statement", str(demo), "--as-of", DEMO_END.isoformat(), "--customer", cid, "--out", str(tmp_path)]
+    assert run(base) != 2  # 1: the demo book has reading errors
+    [first] = tmp_path.glob("*.xlsx")
+    data = first.read_bytes()
+    capsys.readouterr()
+    assert run([*base, "--lang", "en"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and first.name in err and "--force" in err
+    assert first.read_bytes() == data and len(list(tmp_path.iterdir())) == 1
+    assert run([*base, "--force"]) != 2
+    assert len(list(tmp_path.glob("*.备份-*.xlsx"))) == 1 and first.exists()
+
+
 needs_office = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
     reason="LibreOffice (soffice) or pdftoppm is not installed",

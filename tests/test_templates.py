@@ -438,3 +438,13 @@ def test_cli(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     listed = json.loads(capsys.readouterr().out)["templates"]
     assert sorted(Path(p).name for p in listed) == sorted(p.name for p in (tmp_path / "all").glob("*.xlsx"))
     assert len(listed) == 6 and not list(tmp_path.glob("x.*"))
+
+    # --all again into the same folder: refused, one line naming the first existing file, nothing
+    # written; with --force each is backed up and replaced (like a single --out file).
+    before = {p.name: p.read_bytes() for p in (tmp_path / "all").iterdir()}
+    assert run([*base, "--all", "--out", str(tmp_path / "all"), "--as-of", DEMO_END.isoformat()]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and Path(listed[0]).name in err and "--force" in err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "all").iterdir()} == before
+    assert run([*base, "--all", "--out", str(tmp_path / "all"), "--as-of", DEMO_END.isoformat(), "--force"]) == 0
+    assert len(list((tmp_path / "all").glob("*.备份-*.xlsx"))) == 6

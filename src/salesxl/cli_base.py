@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 from rich.console import Console
@@ -123,6 +123,48 @@ def progress_bar(label: str) -> Iterator[Any]:
         yield update
 
 
+def report_run(
+    label: str,
+    run: Callable[[Any], Any],
+    *,
+    json_out: bool,
+    lang: str,
+    json_doc: Callable[[Any], None],
+    summary: Callable[[Any], None],
+    status: Callable[[Any], int] | None = None,
+) -> int:
+    """The body every reading-and-reporting command shares (cards, contracts, weekly, forecast,
+    prices, report customer): ``run(progress)`` under the progress bar, then with ``--json``
+    ``json_doc(result)`` on stdout, else ``summary(result)`` (the console lines and the written
+    path) and what the reader's errors did to the figures.  The exit status is ``status(result)``
+    where the command has its own rule (prices: sales below the floor), else 1 for reading errors.
+    One place, so a command cannot print the JSON and then a summary, or forget the exit status.
+    """
+    with progress_bar(label) as progress:
+        result = run(progress)
+    if json_out:
+        json_doc(result)
+        return status(result) if status is not None else exit_for(result.findings)
+    summary(result)
+    if status is not None:
+        return status(result)
+    return reading_errors(result.findings, lang)
+
+
+def stream_json(write: Callable[[Any, BinaryIO], None], result: Any) -> None:
+    """A §5 document its writer streams (``write(result, sys.stdout.buffer)``), after any text
+    already printed, so the two never interleave."""
+    sys.stdout.flush()
+    write(result, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+
+
+def print_path(path: Any, lang: str, zh: str = "已写入：", en: str = "Written: ") -> None:
+    """The last line of a command that wrote a new workbook: where it is (nothing when it wrote none)."""
+    if path is not None:
+        out.print(f"{zh if lang != 'en' else en}{path}")
+
+
 def console_table(heads: Sequence[str], *, title: str | None = None, right: Sequence[str] = ()) -> RichTable:
     """A console table whose long cells wrap onto more lines instead of being cut with "…"
     (a finding's fix advice is the end of its message, and a zone name must read whole);
@@ -160,12 +202,18 @@ def reading_errors(findings: Any, lang: str) -> int:
     return exit_for(findings)
 
 
-def print_written(written: Any, lang: str) -> None:
-    zh = lang != "en"
+def print_write_notes(written: Any, lang: str) -> None:
+    """What a write into (a copy of) the book did besides its sheets: the backup it kept, why it
+    wrote a copy, what it kept (a :class:`~salesxl.io.results.WriteResult` or the marks')."""
     if written.backup is not None:
-        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{written.backup}")
+        out.print(f"{'已备份原文件：' if lang != 'en' else 'Backup kept: '}{written.backup}")
     for note in (written.reason(lang), written.kept_note(lang)):
         if note:
             out.print(note, style="yellow")
+
+
+def print_written(written: Any, lang: str) -> None:
+    zh = lang != "en"
+    print_write_notes(written, lang)
     out.print(f"已写入{'、'.join(written.sheets)}：{written.written}" if zh
               else f"Written {', '.join(written.sheets)}: {written.written}")

@@ -24,11 +24,13 @@ from salesxl.cli_base import (
     console_table,
     emit_json,
     exit_for,
+    force_opt,
     json_opt,
     lang_opt,
     money,
     out,
     parse_as_of,
+    print_write_notes,
     print_written,
     progress_bar,
     reading_errors,
@@ -75,14 +77,14 @@ def _print_marks(report: api.ValidationReport, lang: str) -> None:
     if marks is None:
         return
     zh = lang != "en"
-    if marks.backup is not None:
-        out.print(f"{'已备份原文件：' if zh else 'Backup kept: '}{marks.backup}")
-    for note in (marks.reason(lang), marks.kept_note(lang)):
-        if note:
-            out.print(note, style="yellow")
-    if marks.results_sheet is None:
-        out.print(f"没有问题，已清除以前的标记：{marks.written}" if zh
-                  else f"No problems; earlier marks removed: {marks.written}")
+    print_write_notes(marks, lang)
+    if marks.results_sheet is None:  # a clean book: nothing marked (earlier marks, if any, are gone)
+        out.print(f"未发现问题，未作标记（以前的标记如有已清除）：{marks.written}" if zh
+                  else f"No problems found, nothing marked (earlier marks, if any, removed): {marks.written}")
+    elif marks.marked_cells == 0:  # e.g. only missing sheets or columns: no cell to mark
+        out.print(f"问题不在单元格上，未标出单元格；结果见「{marks.results_sheet}」工作表：{marks.written}" if zh
+                  else f"No cell to mark (the problems are not in cells); see the {marks.results_sheet} sheet "
+                  f"in {marks.written}")
     else:
         out.print(
             f"已标出 {marks.marked_cells} 个单元格，结果见「{marks.results_sheet}」工作表：{marks.written}"
@@ -331,11 +333,12 @@ def _print_classification(result: Any, lang: str, limit: int = 10) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("对账单"),
               show_default=True, cls=Option, metavar=T("文件夹", "DIR"),
               help=T("对账单输出文件夹", "Folder for the statements"))
+@force_opt
 @json_opt
 @lang_opt
 def statement(
     book: Path, as_of: str | None, customers: tuple[str, ...], period_start: str | None, out_dir: Path,
-    json_out: bool, lang: str,
+    force: bool, json_out: bool, lang: str,
 ) -> int:
     """客户往来对账单：每个客户一份可打印的工作簿；需催收的客户另附催款函。"""
     day = parse_as_of(as_of)
@@ -344,7 +347,7 @@ def statement(
     with progress_bar("对账单" if zh else "Statements") as progress:
         try:
             paths = api.statements(book, as_of=day, out_dir=out_dir, customer_ids=list(customers) or None,
-                                   period_start=start, progress=progress)
+                                   period_start=start, progress=progress, force=force)
         except KeyError as exc:
             raise BadArguments(f"找不到客户 {exc.args[0]}", f"no such customer: {exc.args[0]}") from None
     found = paths.findings

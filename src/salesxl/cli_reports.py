@@ -8,7 +8,6 @@ report live with their command.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,6 @@ from salesxl.cli_base import (
     check_out,
     console_table,
     emit_json,
-    exit_for,
     force_opt,
     group_lang_opt,
     json_opt,
@@ -30,9 +28,12 @@ from salesxl.cli_base import (
     money,
     out,
     parse_as_of,
+    print_path,
     print_written,
     progress_bar,
     reading_errors,
+    report_run,
+    stream_json,
 )
 from salesxl.cli_i18n import Option
 from salesxl.cli_i18n import Text as T
@@ -169,19 +170,16 @@ def prices(book: Path, date_from: str, date_to: str, out_path: str | Path | None
     first, last = parse_period(date_from, date_to)
     if out_path is None and not json_out:
         out_path = book.parent / price_report_name(first, last)
-    zh = lang != "en"
-    with progress_bar("价格分析" if zh else "Prices") as progress:
-        result = api.prices(book, date_from=first, date_to=last, out=out_path, progress=progress, force=force)
-    errors = sum(1 for f in result.findings if f.severity.value == "error") + result.errors
-    if json_out:
-        from salesxl.io.json_documents import write_prices_json
+    from salesxl.io.json_documents import write_prices_json
 
-        sys.stdout.flush()
-        write_prices_json(result, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        return 1 if errors else 0
-    _print_prices(result, lang)
-    return 1 if errors else 0
+    def status(result: Any) -> int:  # sales below the floor are errors too (spec v1.1 §3 "Prices")
+        return 1 if sum(1 for f in result.findings if f.severity.value == "error") + result.errors else 0
+
+    return report_run("价格分析" if lang != "en" else "Prices",
+                      lambda progress: api.prices(book, date_from=first, date_to=last, out=out_path,
+                                                  progress=progress, force=force),
+                      json_out=json_out, lang=lang, json_doc=lambda r: stream_json(write_prices_json, r),
+                      summary=lambda r: _print_prices(r, lang), status=status)
 
 
 def _print_prices(result: Any, lang: str) -> None:
@@ -205,8 +203,7 @@ def _print_prices(result: Any, lang: str) -> None:
         out.print(("销售额 " if zh else "Revenue ") + money(t["revenue"])
                   + ("，折让率 " if zh else ", discount rate ") + rate(t.get("discount_rate"))
                   + ("，毛利率 " if zh else ", margin rate ") + rate(t.get("margin_rate")))
-    if result.written is not None:
-        out.print(f"{'已写入价格分析：' if zh else 'Analysis written: '}{result.written}")
+    print_path(result.written, lang, "已写入价格分析：", "Analysis written: ")
 
 
 @app.command(help=T(
@@ -224,25 +221,26 @@ def cards(
     """档案完整度：每张客户档案卡的完整度、缺项和是否过期（读取有错误时退出码为 1）。"""
     day = parse_as_of(as_of)
     check_out(out_path, in_place)
-    zh = lang != "en"
-    written = None
-    with progress_bar("档案完整度" if zh else "Cards") as progress:
-        if out_path is not None or in_place:
-            result, written = api.cards_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
-                                                force=force)
-        else:
-            result = api.cards(book, as_of=day, progress=progress)
-    if json_out:
-        sys.stdout.flush()
-        from salesxl.io.json_documents import write_cards_json
+    from salesxl.io.json_documents import write_cards_json
 
-        write_cards_json(result, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        return exit_for(result.findings)
-    _print_cards(result, lang)
-    if written is not None:
-        print_written(written, lang)
-    return reading_errors(result.findings, lang)
+    writes = out_path is not None or in_place
+    written: Any = None
+
+    def run(progress: Any) -> Any:
+        nonlocal written
+        if not writes:
+            return api.cards(book, as_of=day, progress=progress)
+        result, written = api.cards_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
+                                            force=force)
+        return result
+
+    def summary(result: Any) -> None:
+        _print_cards(result, lang)
+        if written is not None:
+            print_written(written, lang)
+
+    return report_run("档案完整度" if lang != "en" else "Cards", run, json_out=json_out, lang=lang,
+                      json_doc=lambda r: stream_json(write_cards_json, r), summary=summary)
 
 
 def _print_cards(result: Any, lang: str, limit: int = 10) -> None:
@@ -302,19 +300,18 @@ def contracts(book: Path, as_of: str | None, out_path: str | None, force: bool, 
     if target is None and not json_out:
         target = book.parent / contract_report_name(day)
     zh = lang != "en"
-    with progress_bar("合同" if zh else "Contracts") as progress:
-        result = api.contracts(book, as_of=day, out=target, progress=progress, force=force)
-    if json_out:
-        emit_json(result.to_json())
-        return exit_for(result.findings)
-    n = result.counts()
-    out.print(f"截至 {day}：合同 {n['contracts']} 份，即将到期 {n['expiring']} 份，已逾期 {n['overdue']} 份，"
-              f"超合同执行 {n['over']} 份" if zh else
-              f"As of {day}: {n['contracts']} contracts, {n['expiring']} expiring, {n['overdue']} overdue, "
-              f"{n['over']} over-executed")
-    if result.written is not None:
-        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
-    return reading_errors(result.findings, lang)
+
+    def summary(result: Any) -> None:
+        n = result.counts()
+        out.print(f"截至 {day}：合同 {n['contracts']} 份，即将到期 {n['expiring']} 份，已逾期 {n['overdue']} 份，"
+                  f"超合同执行 {n['over']} 份" if zh else
+                  f"As of {day}: {n['contracts']} contracts, {n['expiring']} expiring, {n['overdue']} overdue, "
+                  f"{n['over']} over-executed")
+        print_path(result.written, lang)
+
+    return report_run("合同" if zh else "Contracts",
+                      lambda progress: api.contracts(book, as_of=day, out=target, progress=progress, force=force),
+                      json_out=json_out, lang=lang, json_doc=lambda r: emit_json(r.to_json()), summary=summary)
 
 
 @app.command(help=T(
@@ -344,19 +341,18 @@ def weekly(book: Path, week: str, out_path: str | None, force: bool, json_out: b
     if target is None and not json_out:
         target = book.parent / weekly_report_name(key)
     zh = lang != "en"
-    with progress_bar("周报" if zh else "Weekly") as progress:
-        result = api.weekly(book, week=key, out=target, progress=progress, force=force)
-    if json_out:
-        emit_json(result.to_json())
-        return exit_for(result.findings)
-    t = result.team()
-    out.print(f"{key}（{result.monday} 至 {result.sunday}）：拜访 {t['visits']} 次，销售 {money(t['sales'])}，"
-              f"回款 {money(t['collections'])}，签订合同 {t['contracts_signed']} 份" if zh else
-              f"{key} ({result.monday} to {result.sunday}): {t['visits']} visits, sales {money(t['sales'])}, "
-              f"collections {money(t['collections'])}, {t['contracts_signed']} contracts signed")
-    if result.written is not None:
-        out.print(f"{'已写入：' if zh else 'Written: '}{result.written}")
-    return reading_errors(result.findings, lang)
+
+    def summary(result: Any) -> None:
+        t = result.team()
+        out.print(f"{key}（{result.monday} 至 {result.sunday}）：拜访 {t['visits']} 次，销售 {money(t['sales'])}，"
+                  f"回款 {money(t['collections'])}，签订合同 {t['contracts_signed']} 份" if zh else
+                  f"{key} ({result.monday} to {result.sunday}): {t['visits']} visits, sales {money(t['sales'])}, "
+                  f"collections {money(t['collections'])}, {t['contracts_signed']} contracts signed")
+        print_path(result.written, lang)
+
+    return report_run("周报" if zh else "Weekly",
+                      lambda progress: api.weekly(book, week=key, out=target, progress=progress, force=force),
+                      json_out=json_out, lang=lang, json_doc=lambda r: emit_json(r.to_json()), summary=summary)
 
 
 @app.command(help=T(
@@ -378,16 +374,12 @@ def weekly(book: Path, week: str, out_path: str | None, force: bool, json_out: b
 def forecast(book: Path, as_of: str | None, out_path: str | None, force: bool, json_out: bool, lang: str) -> int:
     """回款预测：未来8周、3个月每期的预计回款额及构成客户（读取有错误时退出码为 1）。"""
     day = parse_as_of(as_of)
-    zh = lang != "en"
-    with progress_bar("回款预测" if zh else "Forecast") as progress:
-        result = api.forecast(book, as_of=day, out=out_path, progress=progress, force=force)
-    if json_out:
-        from salesxl.io.forecast_documents import forecast_document
+    from salesxl.io.forecast_documents import forecast_document
 
-        emit_json(forecast_document(result))
-        return exit_for(result.findings)
-    _print_forecast(result, lang)
-    return reading_errors(result.findings, lang)
+    return report_run("回款预测" if lang != "en" else "Forecast",
+                      lambda progress: api.forecast(book, as_of=day, out=out_path, progress=progress, force=force),
+                      json_out=json_out, lang=lang, json_doc=lambda r: emit_json(forecast_document(r)),
+                      summary=lambda r: _print_forecast(r, lang))
 
 
 def _print_forecast(fc: Any, lang: str) -> None:
@@ -413,8 +405,7 @@ def _print_forecast(fc: Any, lang: str) -> None:
         out.print(f"存疑（逾期超过 {fc.doubtful_after} 天，未计入各期）：{money(fc.doubtful)} 元" if zh
                   else f"Doubtful (over {fc.doubtful_after} days overdue, in no period): {money(fc.doubtful)}",
                   style="yellow")
-    if fc.written is not None:
-        out.print(f"{'已写入回款预测：' if zh else 'Forecast written: '}{fc.written}")
+    print_path(fc.written, lang, "已写入回款预测：", "Forecast written: ")
 
 
 @app.group(name="report", help=T(
@@ -454,18 +445,20 @@ def report_customer(book: Path, customer_id: str | None, every: bool, out_path: 
         raise BadArguments("用 --all 时请用 --out 给出输出目录", "with --all, give the output folder with --out")
     day = parse_as_of(as_of)
     zh = lang != "en"
-    with progress_bar("客户报告" if zh else "Customer reports") as progress:
+
+    def run(progress: Any) -> Any:
         if every:
-            paths = api.customer_reports(book, out_dir=str(out_path), as_of=day, progress=progress)
-        else:
-            paths = api.customer_report(book, customer_id=str(customer_id), out=out_path, as_of=day,
-                                        progress=progress, force=force)
-    if json_out:
-        emit_json({"as_of": day.isoformat(), "reports": [str(p) for p in paths]})
-        return exit_for(paths.findings)
-    out.print(f"已生成 {len(paths)} 份客户业务报告：" if zh else f"{len(paths)} customer report(s) written:")
-    for p in paths[:10]:
-        out.print(f"  {p}")
-    if len(paths) > 10:
-        out.print(f"  ……（共 {len(paths)} 份）" if zh else f"  … ({len(paths)} in all)")
-    return reading_errors(paths.findings, lang)
+            return api.customer_reports(book, out_dir=str(out_path), as_of=day, progress=progress)
+        return api.customer_report(book, customer_id=str(customer_id), out=out_path, as_of=day,
+                                   progress=progress, force=force)
+
+    def summary(paths: Any) -> None:
+        out.print(f"已生成 {len(paths)} 份客户业务报告：" if zh else f"{len(paths)} customer report(s) written:")
+        for p in paths[:10]:
+            out.print(f"  {p}")
+        if len(paths) > 10:
+            out.print(f"  ……（共 {len(paths)} 份）" if zh else f"  … ({len(paths)} in all)")
+
+    return report_run("客户报告" if zh else "Customer reports", run, json_out=json_out, lang=lang,
+                      json_doc=lambda paths: emit_json({"as_of": day.isoformat(), "reports": [str(p) for p in paths]}),
+                      summary=summary)

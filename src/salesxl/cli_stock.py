@@ -4,7 +4,6 @@ printer.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,8 @@ from salesxl.cli_base import (
     parse_as_of,
     print_written,
     progress_bar,
+    report_run,
+    stream_json,
 )
 from salesxl.cli_i18n import Option
 from salesxl.cli_i18n import Text as T
@@ -62,24 +63,28 @@ def stock(book: Path, as_of: str | None, out_path: str | None, in_place: bool, f
                                         force=force)
         out.print(f"已生成盘点表（{n} 个批次）：{target}" if zh else f"Count sheet written ({n} batches): {target}")
         return 0
-    written = None
-    with progress_bar("库存" if zh else "Stock") as progress:
-        if out_path is not None or in_place:
-            result, written = api.stock_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
-                                                force=force)
-        else:
-            result = api.stock(book, as_of=day, progress=progress)
-    if json_out:
-        sys.stdout.flush()
-        from salesxl.io.stock_json import write_stock_json
+    from salesxl.io.stock_json import write_stock_json
 
-        write_stock_json(result, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        return exit_for(result.findings)
-    _print_stock(result, lang)
-    if written is not None:
-        print_written(written, lang)
-    return exit_for(result.findings)
+    writes = out_path is not None or in_place
+    written: Any = None
+
+    def run(progress: Any) -> Any:
+        nonlocal written
+        if not writes:
+            return api.stock(book, as_of=day, progress=progress)
+        result, written = api.stock_to_book(book, as_of=day, out=out_path, in_place=in_place, progress=progress,
+                                            force=force)
+        return result
+
+    def summary(result: Any) -> None:
+        _print_stock(result, lang)
+        if written is not None:
+            print_written(written, lang)
+
+    # the stock findings are listed above: no reading note, the status alone
+    return report_run("库存" if zh else "Stock", run, json_out=json_out, lang=lang,
+                      json_doc=lambda r: stream_json(write_stock_json, r), summary=summary,
+                      status=lambda r: exit_for(r.findings))
 
 
 def _print_stock(result: Any, lang: str, limit: int = 20) -> None:

@@ -117,7 +117,7 @@ def template_salesperson(book: Path, salesperson: str | None, every: bool, out_p
     zh = lang != "en"
     with progress_bar("业务员模板" if zh else "Templates") as progress:
         if every:
-            paths = api.salesperson_templates(book, out_dir=out_path, as_of=issued, progress=progress)
+            paths = api.salesperson_templates(book, out_dir=out_path, as_of=issued, progress=progress, force=force)
         else:
             paths = [api.salesperson_template(book, salesperson=str(salesperson), out=out_path, as_of=issued,
                                               progress=progress, force=force)]
@@ -158,7 +158,7 @@ def template_customer(book: Path, customer: str | None, every: bool, out_path: s
     zh = lang != "en"
     with progress_bar("客户信息表" if zh else "Customer forms") as progress:
         if every:
-            paths = api.customer_forms(book, out_dir=out_path, as_of=issued, progress=progress)
+            paths = api.customer_forms(book, out_dir=out_path, as_of=issued, progress=progress, force=force)
         else:
             paths = [api.customer_form(book, customer=str(customer), out=out_path, as_of=issued, progress=progress,
                                        force=force)]

@@ -9,7 +9,6 @@ the API and the batch it also offers.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,21 +87,13 @@ def validate(
     :class:`~salesxl.errors.WriteFailed` when the output cannot be written (nothing is lost).
     """
     as_of = as_of or date.today()
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         book = read_book(path, require=VALIDATE_REQUIRES, progress=progress)
         findings = book.findings + validate_book(book, as_of=as_of)
         report = ValidationReport(str(path), as_of, order_findings(findings, book))
         if out is not None or in_place:
             report.marks = write_marks(Path(path), report.findings, out=out, in_place=in_place, lang=lang, force=force)
     return report
-
-
-def _writing(path: str | Path, out: str | Path | None, in_place: bool) -> contextlib.AbstractContextManager[object]:
-    """The book's lock, held from the read to the write when a command writes into (a copy
-    of) it: another salesxl command writing the book waits, so both results end up in it."""
-    if (out is None and not in_place) or not Path(path).is_file():
-        return contextlib.nullcontext()
-    return files.book_lock(path)
 
 
 @dataclass
@@ -174,7 +165,7 @@ def offset_to_book(
     timestamped backup).  A re-run replaces the sheets.  ``out`` and ``force`` as for
     :func:`validate`.  See :mod:`salesxl.io.results`.
     """
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         result = offset(path, as_of=as_of, progress=progress)
         written = write_result_sheets(Path(path), ledger_sheets(result, result.company), out=out, in_place=in_place, force=force)
     return result, written
@@ -189,12 +180,14 @@ def statements(
     period_start: date | None = None,
     company: str | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> Written:
     """客户往来对账单 (and 催款函 for customers to chase) of the workbook at ``path`` as of
     ``as_of``: one printable workbook per customer in ``out_dir`` (see
     :mod:`salesxl.io.statements`).  ``customer_ids`` default: every customer with an item;
     ``company`` default: 参数 ``company_name``.  Returns the files written, with the company
-    details 参数 lacks (``missing``) and the reader's ``findings``.
+    details 参数 lacks (``missing``) and the reader's ``findings``.  A statement already in
+    ``out_dir`` is refused (before any is written) unless ``force`` (then backed up first).
     """
     from salesxl.io.statements import write_statements
 
@@ -202,7 +195,8 @@ def statements(
     book = read_book(path, sheets=OFFSET_SHEETS, require=OFFSET_REQUIRES, progress=progress)
     result = ledger.offset(book, as_of=as_of)
     written = write_statements(
-        result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company
+        result, Path(out_dir), book=book, customer_ids=customer_ids, period_start=period_start, company=company,
+        force=force,
     )
     written.findings = order_findings(list(book.findings), book)
     return written
@@ -249,7 +243,7 @@ def classify_to_book(
     default 信用政策 when the workbook has none (an existing one is the office's and is kept).
     See :mod:`salesxl.io.classification`.
     """
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         result = classify(path, as_of=as_of, progress=progress)
         table = result.book.table("客户档案") if result.book is not None else None
         if table is None or table.header_row is None:
@@ -318,11 +312,7 @@ def summary(
     name = report_name(first) if isinstance(first, date) else period_report_name(period)
     target = None
     if out is not None:
-        target = files.resolve_out(out, book=Path(path), default_name=name, create=True)
-        if target.suffix.lower() != ".xlsx":
-            raise BadArguments(f"月报只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
-        if not force:
-            files.replace_existing(target, force=False)  # refuses an existing file, saying --force
+        target = files.new_file_target(out, book=Path(path), default_name=name, force=force, what=("月报", "report"))
     # The report's extra sheets (库存核对, 价格分析, 回款预测) are not part of the §5 document: their
     # sheets are read and their figures computed only when the workbook is written.
     sheets = (*SUMMARY_SHEETS, *STOCK_REVIEW_SHEETS) if target is not None else SUMMARY_SHEETS
@@ -398,10 +388,8 @@ def salesperson_template(
     """
     from salesxl.io.templates import template_file_name, write_salesperson_template
 
-    target = files.resolve_out(out, book=Path(path), default_name=template_file_name(str(salesperson).strip()),
-                               create=True)
-    if not force:
-        files.replace_existing(target, force=False)
+    target = files.new_file_target(out, book=Path(path), default_name=template_file_name(str(salesperson).strip()),
+                                   force=force)
     book, issued = _template_book(path, as_of, progress)
     files.replace_existing(target, force=True)
     return write_salesperson_template(book, salesperson, target, issued_at=issued, master_name=Path(path).name)
@@ -413,13 +401,16 @@ def salesperson_templates(
     out_dir: str | Path,
     as_of: date | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """One template per salesperson of the master at ``path`` (those on 业务员, then any other
-    业务员 of a card), as ``out_dir/<业务员>.xlsx``; returns the files written."""
+    业务员 of a card), as ``out_dir/<业务员>.xlsx``; returns the files written.  A template
+    already there is refused (before any is written) unless ``force`` (then backed up first)."""
     from salesxl.io.templates import write_salesperson_templates
 
     book, issued = _template_book(path, as_of, progress)
-    return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+    return write_salesperson_templates(book, Path(out_dir), issued_at=issued, master_name=Path(path).name,
+                                       force=force)
 
 
 # The collections forecast (issue 19, item 5), appended here.
@@ -449,11 +440,8 @@ def forecast(
     as_of = as_of or date.today()
     target = None
     if out is not None:
-        target = files.resolve_out(out, book=Path(path), default_name=f"回款预测-{as_of.isoformat()}.xlsx", create=True)
-        if target.suffix.lower() != ".xlsx":
-            raise BadArguments(f"回款预测只能保存为 .xlsx 文件：{target}", f"the forecast is an .xlsx file: {target}")
-        if not force:
-            files.replace_existing(target, force=False)
+        target = files.new_file_target(out, book=Path(path), default_name=f"回款预测-{as_of.isoformat()}.xlsx",
+                                       force=force, what=("回款预测", "forecast"))
     book = read_book(path, sheets=FORECAST_SHEETS, require=FORECAST_REQUIRES, progress=progress)
     result = forecast_book(book, as_of=as_of)
     result.findings = order_findings(list(book.findings), book)
@@ -492,12 +480,8 @@ def customer_report(
     from salesxl.io.customer_report import report_file_name, write_customer_report
 
     name = report_file_name(str(customer_id))
-    target = files.resolve_out(out if out is not None else Path(path).parent / name, book=Path(path),
-                               default_name=name, create=True)
-    if target.suffix.lower() != ".xlsx":
-        raise BadArguments(f"客户报告只能保存为 .xlsx 文件：{target}", f"the report is an .xlsx file: {target}")
-    if not force:
-        files.replace_existing(target, force=False)
+    target = files.new_file_target(out if out is not None else Path(path).parent / name, book=Path(path),
+                                   default_name=name, force=force, what=("客户报告", "report"))
     builder = _dossiers(path, as_of, progress)
     try:
         dossier = builder.dossier(str(customer_id))
@@ -582,11 +566,8 @@ def prices(
     if out is not None:
         from salesxl.io.price_report import report_name as price_report_name
 
-        target = files.resolve_out(out, book=Path(path), default_name=price_report_name(first, last), create=True)
-        if target.suffix.lower() != ".xlsx":
-            raise BadArguments(f"价格分析只能保存为 .xlsx 文件：{target}", f"the analysis is an .xlsx file: {target}")
-        if not force:
-            files.replace_existing(target, force=False)
+        target = files.new_file_target(out, book=Path(path), default_name=price_report_name(first, last),
+                                       force=force, what=("价格分析", "analysis"))
     book = read_book(path, sheets=PRICES_SHEETS, require=PRICES_REQUIRES, progress=progress)
     result = prices_core.analyse(book, first, last)
     result.findings = order_findings(list(book.findings), book)
@@ -634,7 +615,7 @@ def cards_to_book(
     Returns ``(result, WriteResult)``."""
     from salesxl.io.cards import cards_sheet
 
-    with _writing(path, out, in_place):
+    with files.write_lock(path, out, in_place):
         result = cards(path, as_of=as_of, progress=progress)
         written = write_result_sheets(Path(path), [cards_sheet(result, result.settings.company_name or None)],
                                       out=out, in_place=in_place, copy_tag="档案完整度", force=force)
@@ -664,9 +645,9 @@ def customer_form(
     cid = str(customer).strip()
     cards = form_customers(book)
     names = cards.loc[cards["客户编号"] == cid, "客户名称"].dropna().tolist()
-    target = files.resolve_out(out, book=Path(path), default_name=customer_form_name(cid, names[0] if names else None),
-                               create=True)
-    files.replace_existing(target, force=force)
+    target = files.new_file_target(out, book=Path(path), default_name=customer_form_name(cid, names[0] if names else None),
+                                   force=force)
+    files.replace_existing(target, force=True)
     return write_customer_form(book, str(customer), target, issued_at=issued, master_name=Path(path).name)
 
 
@@ -676,10 +657,12 @@ def customer_forms(
     out_dir: str | Path,
     as_of: date | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """One 客户信息表 per customer of the master at ``path`` into ``out_dir`` (see
-    :func:`customer_form`); returns the files written."""
+    :func:`customer_form`); returns the files written.  A form already there is refused (before
+    any is written) unless ``force`` (then backed up first)."""
     from salesxl.io.customer_form import write_customer_forms
 
     book, issued = _template_book(path, as_of, progress)
-    return write_customer_forms(book, Path(out_dir), issued_at=issued, master_name=Path(path).name)
+    return write_customer_forms(book, Path(out_dir), issued_at=issued, master_name=Path(path).name, force=force)

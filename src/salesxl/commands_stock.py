@@ -6,7 +6,6 @@ module; :mod:`salesxl.api` re-exports the functions.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date
 from pathlib import Path
 
@@ -70,8 +69,7 @@ def stock_to_book(
     (book, counted, variance, 盘盈/盘亏, value at 价目表 成本价) into the workbook: a copy at
     ``out`` or, with ``in_place``, the file itself after a timestamped backup.  A re-run
     replaces the sheets; nothing else in the book changes (see :mod:`salesxl.io.results`)."""
-    lock = files.book_lock(path) if Path(path).is_file() else contextlib.nullcontext()
-    with lock:
+    with files.write_lock(path, out, in_place):
         result = stock(path, as_of=as_of, progress=progress, prices=True)
         written = write_result_sheets(Path(path), stock_sheets(result, result.book), out=out, in_place=in_place,
                                       force=force, copy_tag="库存结果")
@@ -96,11 +94,8 @@ def count_sheet(
     known ones).
     """
     warehouse = str(warehouse).strip()
-    target = files.resolve_out(out, book=Path(path), default_name=f"盘点表-{warehouse}.xlsx", create=True)
-    if target.suffix.lower() != ".xlsx":
-        raise BadArguments(f"盘点表只能保存为 .xlsx 文件：{target}", f"the count sheet is an .xlsx file: {target}")
-    if not force:
-        files.replace_existing(target, force=False)
+    target = files.new_file_target(out, book=Path(path), default_name=f"盘点表-{warehouse}.xlsx", force=force,
+                                   what=("盘点表", "count sheet"))
     result = stock(path, as_of=as_of, progress=progress)
     known = sorted({str(w) for w in result.balances["warehouse"]})
     if warehouse not in known:

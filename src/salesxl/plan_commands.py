@@ -12,7 +12,6 @@ from pathlib import Path
 from salesxl.commands import order_findings
 from salesxl.core.contracts import CONTRACT_SHEETS, ContractReport, contract_report
 from salesxl.core.weekly import WEEKLY_SHEETS, WeeklyReport, parse_week, weekly_report
-from salesxl.errors import BadArguments
 from salesxl.io import files
 from salesxl.io.reading import Progress, read_book
 
@@ -20,15 +19,6 @@ __all__ = ["contracts", "weekly"]
 
 #: Without these the contract figures would be silently wrong.
 CONTRACT_REQUIRES = ("合同",)
-
-
-def _out(path: str | Path, out: str | Path, default_name: str, force: bool, what: str) -> Path:
-    target = files.resolve_out(out, book=Path(path), default_name=default_name, create=True)
-    if target.suffix.lower() != ".xlsx":
-        raise BadArguments(f"{what}只能保存为 .xlsx 文件：{target}", f"the {what} is an .xlsx file: {target}")
-    if not force:
-        files.replace_existing(target, force=False)  # refuses an existing file, saying --force
-    return target
 
 
 def contracts(
@@ -53,7 +43,8 @@ def contracts(
     from salesxl.io.contract_report import contract_report_name, write_contract_report
 
     as_of = as_of or date.today()
-    target = None if out is None else _out(path, out, contract_report_name(as_of), force, "合同执行表")
+    target = None if out is None else files.new_file_target(
+        out, book=Path(path), default_name=contract_report_name(as_of), force=force, what=("合同执行表", "合同执行表"))
     book = read_book(path, sheets=CONTRACT_SHEETS, require=CONTRACT_REQUIRES, progress=progress)
     result = contract_report(book, as_of)
     result.findings = order_findings(list(book.findings), book)
@@ -83,7 +74,8 @@ def weekly(
     from salesxl.io.weekly_report import weekly_report_name, write_weekly_report
 
     key, _, _ = parse_week(week)
-    target = None if out is None else _out(path, out, weekly_report_name(key), force, "周报")
+    target = None if out is None else files.new_file_target(
+        out, book=Path(path), default_name=weekly_report_name(key), force=force, what=("周报", "周报"))
     book = read_book(path, sheets=WEEKLY_SHEETS, require=("拜访",), progress=progress)
     result = weekly_report(book, key)
     result.findings = order_findings(list(book.findings), book)

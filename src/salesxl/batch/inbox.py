@@ -17,17 +17,19 @@ Three things a batch must never get wrong about files it did not write:
   批处理记录 lists the hashes already applied, so a file renamed, copied or dropped in twice is
   still applied once.
 
-:func:`batch_lock` keeps two batches off one master at the same time (``fcntl.flock`` on a
-hidden lock file beside it; the kernel releases it when the process dies, even by SIGKILL).
+:func:`batch_lock` keeps two batches off one master at the same time (an OS lock on a hidden
+file beside it, the lock library :func:`salesxl.io.files.book_lock` uses; the kernel releases it
+when the process dies, even by SIGKILL).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from salesxl.errors import BadArguments
 from salesxl.io.files import Owner, is_temp, owner_files, owner_of, sha256_of
@@ -36,11 +38,6 @@ __all__ = [
     "Ignored", "Owner", "batch_lock", "is_temp", "owner_files", "owner_of", "remove_stale_temps", "scan_inbox",
     "sha256_of",
 ]
-
-try:  # POSIX; on Windows two batches on one master are not prevented (documented)
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 _BACKUP_MARK = ".备份-"
 
@@ -114,22 +111,35 @@ def remove_stale_temps(*folders_and_stems: tuple[Path, str | None]) -> list[Path
 def batch_lock(master: Path) -> Iterator[Path]:
     """Hold the batch lock of ``master`` (a hidden ``.<name>.salesxl-batch.lock`` beside it).
 
-    Raises :class:`BadArguments` when another batch holds it.  The file stays (removing a
-    flock'ed file races with the next taker); the kernel drops the lock when the process ends.
+    Raises :class:`BadArguments` at once when another batch holds it.  The same lock library
+    and settings as :func:`salesxl.io.files.book_lock` (an OS lock the kernel drops when the
+    process dies, even by SIGKILL; no soft fallback a killed run would leave behind; POSIX and
+    Windows), but not that lock itself, for three reasons:
+
+    * a second batch must be refused at once (it would apply the same inbox again), while
+      ``book_lock`` waits up to ten minutes for a short write to finish;
+    * a batch holds its lock for minutes across reading every inbox file; holding ``book_lock``
+      that long would make every other command writing the master wait, then fail, although
+      the batch only touches the master in its last step (which does take ``book_lock``);
+    * ``book_lock`` fingerprints the master when taken; the batch's own write takes it then.
+
+    Where no lock file can be made (read-only folder) the batch runs without one, as
+    ``book_lock`` does; the file otherwise stays (removing a locked file races with the next taker).
     """
     lock = master.with_name(f".{master.name}.salesxl-batch.lock")
-    if fcntl is None:  # pragma: no cover - Windows
-        yield lock
-        return
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    held: FileLock | None = FileLock(lock, timeout=0, is_singleton=False, fallback_to_soft=False)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise BadArguments(
-                f"另一个批处理正在处理母版 {master.name}，请等它结束后再运行",
-                f"Another batch is running on {master.name}; wait for it to finish",
-            ) from None
+        assert held is not None
+        held.acquire()
+    except Timeout:
+        raise BadArguments(
+            f"另一个批处理正在处理母版 {master.name}，请等它结束后再运行",
+            f"Another batch is running on {master.name}; wait for it to finish",
+        ) from None
+    except OSError:
+        held = None
+    try:
         yield lock
     finally:
-        os.close(fd)
+        if held is not None:
+            held.release()

@@ -15,7 +15,6 @@ even in document properties (neutral: 客户信息表 and the company name).
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.customer_form import FORM_FIELDS, FORM_SECTIONS, FormMeta, meta_rows
@@ -31,6 +31,7 @@ from salesxl.core.tables import Book
 from salesxl.core.templates import META_SHEET, canonical_text
 from salesxl.errors import BadArguments
 from salesxl.io import files
+from salesxl.io.print_sheets import write_xlsx
 
 __all__ = ["FORM_SHEET", "customer_form_name", "form_customers", "write_customer_form", "write_customer_forms"]
 
@@ -77,9 +78,8 @@ def write_customer_form(book: Book, customer_id: str, out: Path, *, issued_at: d
         raise BadArguments(f"客户信息表只能保存为 .xlsx 文件：{out}", f"a customer form is an .xlsx file: {out}")
     card = _card(book, customer_id)
     company = book.settings.company_name or ""
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
-    try:
+
+    def fill(wb: Workbook) -> None:
         ws = wb.add_worksheet(FORM_SHEET)
         cells = _form_sheet(wb, ws, {**card, **(answers or {})}, company, issued_at.date())
         meta = FormMeta(str(card["客户编号"]), issued_at, master_name,
@@ -94,23 +94,21 @@ def write_customer_form(book: Book, customer_id: str, out: Path, *, issued_at: d
         wb.set_properties({"title": FORM_SHEET, "author": company, "company": company,
                            "created": issued_at.replace(tzinfo=None)})
         ws.activate()
-    finally:
-        wb.close()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise files.write_error(exc, out) from exc
-    files.write_bytes(out, buffer.getvalue())
-    return out
+
+    return write_xlsx(out, fill, options={"strings_to_urls": False})
 
 
-def write_customer_forms(book: Book, out_dir: Path, *, issued_at: datetime, master_name: str) -> list[Path]:
-    """One form per customer of ``book`` as ``out_dir/客户信息表-<编号>-<名称>.xlsx``."""
+def write_customer_forms(book: Book, out_dir: Path, *, issued_at: datetime, master_name: str,
+                         force: bool = True) -> list[Path]:
+    """One form per customer of ``book`` as ``out_dir/客户信息表-<编号>-<名称>.xlsx``; without
+    ``force`` a form already there is refused before any is written."""
     cards = form_customers(book)
     names = cards["客户名称"].astype(object).where(cards["客户名称"].notna(), None).tolist()
-    return [write_customer_form(book, cid, Path(out_dir) / customer_form_name(cid, name), issued_at=issued_at,
-                                master_name=master_name)
-            for cid, name in zip(cards["客户编号"].tolist(), names, strict=True)]
+    ids = cards["客户编号"].tolist()
+    targets = [Path(out_dir) / customer_form_name(cid, name) for cid, name in zip(ids, names, strict=True)]
+    files.replace_all(targets, force=force)
+    return [write_customer_form(book, cid, target, issued_at=issued_at, master_name=master_name)
+            for cid, target in zip(ids, targets, strict=True)]
 
 
 def _value(value: Any, kind: FieldType) -> Any:

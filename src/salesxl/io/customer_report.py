@@ -15,7 +15,6 @@ A4 portrait, one page wide (the 8 columns add up to a portrait page), page heade
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +22,12 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.classification import LEVEL_NAMES, STATUS_NAMES
 from salesxl.core.customer_report import Dossier
-from salesxl.io import files
+from salesxl.io.print_sheets import write_xlsx
 from salesxl.io.printing import landscape, print_title
 
 __all__ = ["SHEET", "report_file_name", "write_customer_report"]
@@ -306,14 +306,7 @@ def _build(w: _Writer) -> None:
 
 def write_customer_report(d: Dossier, path: str | Path) -> Path:
     """The report workbook of dossier ``d`` at ``path`` (atomic); returns the path."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise files.write_error(exc, path) from exc
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    try:
+    def fill(wb: Workbook) -> None:
         w = _Writer(wb, d)
         _build(w)
         ws = w.ws
@@ -331,6 +324,5 @@ def write_customer_report(d: Dossier, path: str | Path) -> Path:
         ws.center_horizontally()
         wb.set_properties({"title": f"客户业务报告 {d.customer_id}", "company": d.company, "author": "salesxl",
                            "created": datetime.combine(d.as_of, datetime.min.time())})
-    finally:
-        wb.close()
-    return files.write_bytes(path, buffer.getvalue())
+
+    return write_xlsx(path, fill)

@@ -41,7 +41,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +64,9 @@ __all__ = [
     "book_lock",
     "fsync_dir",
     "new_file_mode",
+    "new_file_target",
+    "replace_all",
+    "write_lock",
     "owner_files",
     "owner_of",
     "real_path",
@@ -582,6 +585,31 @@ def resolve_out(
     return target
 
 
+def new_file_target(
+    out: str | os.PathLike[str],
+    *,
+    book: Path,
+    default_name: str,
+    force: bool,
+    what: tuple[str, str] | None = None,
+) -> Path:
+    """Where a command that writes a NEW workbook (月报, 回款预测, 价格分析, 盘点表, 模板 …) writes,
+    checked before the book is read so a bad ``--out`` costs nothing.
+
+    :func:`resolve_out` (a folder gets ``default_name``, made if missing; never the book), then
+    the ``.xlsx`` suffix when ``what`` names the file (``("月报", "report")``: the one-line message
+    in both languages; ``None`` where the writer checks it), then an existing file is refused
+    unless ``force``.  The caller calls ``replace_existing(target, force=True)`` just before it
+    writes, so a forced file is backed up only once the new one is ready to go.
+    """
+    target = resolve_out(out, book=book, default_name=default_name, create=True)
+    if what is not None and target.suffix.lower() != ".xlsx":
+        raise BadArguments(f"{what[0]}只能保存为 .xlsx 文件：{target}", f"the {what[1]} is an .xlsx file: {target}")
+    if not force:
+        replace_existing(target, force=False)  # refuses an existing file, saying --force
+    return target
+
+
 def replace_existing(target: Path, *, force: bool, keep: bool = True) -> Path | None:
     """Before writing ``target``: refuse an existing file unless ``force``; with ``force``
     (and ``keep``) back it up first and return the backup.  An open file is refused."""
@@ -596,6 +624,27 @@ def replace_existing(target: Path, *, force: bool, keep: bool = True) -> Path | 
         )
     refuse_open(target)
     return backup(real_path(target)) if keep else None
+
+
+def write_lock(
+    book: str | os.PathLike[str], out: str | os.PathLike[str] | None, in_place: bool
+) -> contextlib.AbstractContextManager[object]:
+    """The book's lock for a command that writes into (a copy of) it, held from the read to the
+    write: another salesxl command writing the book waits, so both results end up in it.  No
+    lock when the command writes nothing (neither ``out`` nor ``in_place``) or there is no file."""
+    if (out is None and not in_place) or not Path(book).is_file():
+        return contextlib.nullcontext()
+    return book_lock(book)
+
+
+def replace_all(targets: Iterable[Path], *, force: bool) -> None:
+    """Before a command writes many files into a folder (one per customer, one per
+    salesperson): without ``force`` the first that exists is refused, in the one line
+    :func:`replace_existing` gives, before any is written; with ``force`` each existing one is
+    backed up first.  The same rule as a single ``--out`` file, so a re-run never silently
+    replaces a statement or template someone already edited."""
+    for target in targets:  # nothing is written here, so a refusal comes before any file is
+        replace_existing(target, force=force)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -16,18 +16,16 @@ The file is built in memory and written atomically.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.forecast import CollectionsForecast, Periods
-from salesxl.io import files
+from salesxl.io.print_sheets import write_xlsx
 from salesxl.io.printing import landscape, print_title
 
 __all__ = ["SHEET", "BEHAVIOUR_SHEET", "add_forecast_sheet", "forecast_file_name", "write_forecast"]
@@ -270,19 +268,11 @@ def _behaviour_sheet(wb: Workbook, f: Formats, fc: CollectionsForecast, company:
 def write_forecast(fc: CollectionsForecast, path: str | Path) -> Path:
     """The forecast workbook (回款预测 with every customer of every period, and 付款习惯) at
     ``path``, written atomically; returns the path."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise files.write_error(exc, path) from exc
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    try:
+    def fill(wb: Workbook) -> None:
         f = Formats(wb)
         add_forecast_sheet(wb, fc, top=None, formats=f)
         _behaviour_sheet(wb, f, fc, fc.company)
         wb.set_properties({"title": f"回款预测 {fc.as_of.isoformat()}", "company": fc.company, "author": "salesxl",
                            "created": datetime.combine(fc.as_of, datetime.min.time())})
-    finally:
-        wb.close()
-    return files.write_bytes(path, buffer.getvalue())
+
+    return write_xlsx(path, fill)

@@ -15,19 +15,17 @@ the page header (:func:`salesxl.io.printing.print_title`) and page numbers in th
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.prices import PriceAnalysis, group_measures
-from salesxl.io import files
+from salesxl.io.print_sheets import write_xlsx
 from salesxl.io.printing import landscape, print_title
 
 __all__ = ["GROUP_HEADERS", "QUOTE_SHEET", "SHEETS", "price_highlights", "write_quote_sheet", "report_name", "write_price_report", "write_price_sheet"]
@@ -257,23 +255,15 @@ def _products(wb: Workbook, a: PriceAnalysis) -> None:
 
 def write_price_report(a: PriceAnalysis, path: str | Path, *, company: str = "") -> Path:
     """Write the 价格分析 workbook to ``path`` (atomically; replaced when it exists)."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise files.write_error(exc, path) from exc
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    try:
+    def fill(wb: Workbook) -> None:
         write_price_sheet(wb, a, company=company)
         for build in (_season, _below, _people, _products):
             build(wb, a)
         wb.set_properties({"title": f"价格分析 {_period(a)}", "author": "salesxl",
                            "created": datetime.combine(a.date_to, datetime.min.time())})
         wb.worksheets()[0].activate()
-    finally:
-        wb.close()
-    return files.write_bytes(path, buffer.getvalue())
+
+    return write_xlsx(path, fill)
 
 
 #: The salesperson template's read-only price sheet (not named 价目表: a returned template is

@@ -8,6 +8,10 @@ page wide (landscape when the columns are wider than a portrait page,
 :func:`salesxl.io.printing.landscape`), the title in the page header
 (:func:`salesxl.io.printing.print_title`), the table header repeated on every page and page
 numbers in the footer.  :func:`save` builds the workbook in memory and writes it atomically.
+
+:func:`write_xlsx` is that one write for every new workbook salesxl makes (月报, 回款预测,
+价格分析, 客户报告, 盘点表, the templates and customer forms).  Not :mod:`salesxl.io.printing`:
+that module writes the print setup as raw XML for sheets put into the user's own workbook.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from xlsxwriter.workbook import Workbook
 from salesxl.io import files
 from salesxl.io.printing import landscape
 
-__all__ = ["FONT", "Formats", "PrintSheet", "save"]
+__all__ = ["FONT", "Formats", "PrintSheet", "save", "write_xlsx"]
 
 FONT = "Microsoft YaHei"
 COLOURS = ["#2F5597", "#ED7D31", "#70AD47", "#FFC000", "#5B9BD5", "#A5A5A5"]
@@ -188,21 +192,39 @@ class PrintSheet:
             ws.freeze_panes(freeze_row, 0)
 
 
-def save(path: str | Path, build: Callable[[Workbook, Formats], None], *, title: str, company: str,
-         created: datetime) -> Path:
-    """Build a workbook with ``build`` in memory and write it to ``path`` atomically."""
+def write_xlsx(path: str | Path, build: Callable[[Workbook], None], *,
+               options: dict[str, Any] | None = None) -> Path:
+    """The one way salesxl writes a NEW XlsxWriter workbook: make ``path``'s folder, let
+    ``build`` fill a workbook held in memory (its sheets and its own ``set_properties``), then
+    write the bytes with :func:`salesxl.io.files.write_bytes` (temp file beside it, fsync, rename).
+
+    In memory, so a full disk or a failing ``build`` can only fail the one atomic write: a reader
+    never sees half a report, and an existing file is never left truncated.  ``options`` are
+    XlsxWriter's constructor options besides ``in_memory`` (the templates and forms pass
+    ``strings_to_urls=False``: a user's text stays text).  Returns ``path``.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise files.write_error(exc, path) from exc
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, **(options or {})})
     try:
+        build(wb)
+    finally:
+        wb.close()
+    return files.write_bytes(path, buffer.getvalue())
+
+
+def save(path: str | Path, build: Callable[[Workbook, Formats], None], *, title: str, company: str,
+         created: datetime) -> Path:
+    """:func:`write_xlsx` with this module's :class:`Formats`, the document properties and the
+    first sheet active (the contract and weekly workbooks)."""
+    def fill(wb: Workbook) -> None:
         build(wb, Formats(wb))
         wb.set_properties({"title": title, "company": company, "author": "salesxl", "created": created})
         if wb.worksheets():
             wb.worksheets()[0].activate()
-    finally:
-        wb.close()
-    return files.write_bytes(path, buffer.getvalue())
+
+    return write_xlsx(path, fill)

@@ -1,5 +1,12 @@
 """Print setup of the sheets salesxl writes by hand (result sheets, 校验结果).
 
+Not :mod:`salesxl.io.print_sheets`: that module lays out the NEW workbooks salesxl creates with
+XlsxWriter, which has a page-setup API of its own (``set_paper``, ``fit_to_pages``,
+``repeat_rows``).  This one writes the raw worksheet XML fragments for sheets put into the
+user's OWN workbook through :mod:`salesxl.io.ooxml`, where there is no such API.  The two share
+only the decisions :func:`landscape` and :func:`print_title`, which ``print_sheets`` imports
+from here.
+
 A sheet printed as it stood before this module spilled over dozens of portrait pages, its last
 columns (处理建议, 放行决定) on pages of their own.  Every sheet written through
 :mod:`salesxl.io.results` or :mod:`salesxl.io.marking` now prints as an office expects:

@@ -31,7 +31,6 @@ failure never leaves half a report behind.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -44,8 +43,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.classification import LEVEL_NAMES
 from salesxl.core.summary import GRADE_NAMES, MOVEMENT_NAMES, MonthlySummary, change, ratio4
-from salesxl.io import files
 from salesxl.io.price_report import price_highlights, write_price_sheet
+from salesxl.io.print_sheets import write_xlsx
 
 __all__ = ["SHEETS", "UNASSIGNED", "write_report"]
 
@@ -732,14 +731,7 @@ def _movements(wb: Workbook, fmt: _Fmt, s: MonthlySummary) -> None:
 
 def write_report(summary: MonthlySummary, path: str | Path) -> Path:
     """Write the 月报 workbook to ``path`` (replaced when it exists) and return it."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise files.write_error(exc, path) from exc
-    buffer = io.BytesIO()  # built in memory, so a full disk can only fail the one atomic write
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    try:
+    def fill(wb: Workbook) -> None:
         fmt = _Fmt(wb)
         for build in (_overview, _levels, _products, _regions, _credit, _salespeople, _expenses, _movements):
             build(wb, fmt, summary)
@@ -757,6 +749,5 @@ def write_report(summary: MonthlySummary, path: str | Path) -> Path:
         wb.set_properties({"title": summary.report_title,
                            "company": summary.company, "author": "salesxl", "created": created})
         wb.worksheets()[0].activate()
-    finally:
-        wb.close()
-    return files.write_bytes(path, buffer.getvalue())
+
+    return write_xlsx(path, fill)

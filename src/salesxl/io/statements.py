@@ -275,6 +275,7 @@ def write_statements(
     company: str | None = None,
     pay_within_days: int | None = None,
     reply_within_days: int | None = None,
+    force: bool | None = None,
 ) -> Written:
     """Write one statement workbook per customer into ``out_dir``; returns the paths (a list,
     with ``missing``/``missing_en``: the company details 参数 left blank).
@@ -283,7 +284,11 @@ def write_statements(
     the ledger's result alone does not hold).  ``customer_ids`` default: every customer with any
     item.  ``company`` default: 参数 ``公司名称`` of the book; the other details (开户行, 账号,
     户名, 联系人, 联系电话, 地址) and the deadlines (``回款期限天数``, ``对账回复天数``, unless
-    given here) come from 参数 too.  Raises ``KeyError`` for an unknown customer id.
+    given here) come from 参数 too.  Raises ``KeyError`` for an unknown customer id.  With
+    ``force=False`` (the command line without ``--force``) a statement already in ``out_dir`` is
+    refused (:func:`salesxl.io.files.replace_all`) before any is written; with ``True`` each is
+    backed up and replaced; ``None`` (the Excel button, whose dated folder is its own) replaces
+    them as it always did.
     """
     out_dir = Path(out_dir)
     created = not out_dir.exists()
@@ -305,6 +310,17 @@ def write_statements(
         wanted = [ids[c] for c in sorted(set(items["cust"].tolist()))]
     else:
         wanted = list(customer_ids)
+    try:
+        for cid in wanted:
+            if cid not in codes:
+                raise KeyError(cid)
+        if force is not None:
+            files.replace_all([out_dir / _file_name(cid) for cid in wanted], force=force)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()  # the folder made for this run, still empty: leave no trace
+        raise
     paths = Written()
     paths.missing, paths.missing_en, paths.findings = us.missing(), us.missing(lang="en"), []
     for cid in wanted:

@@ -15,7 +15,6 @@ not in cells, so nothing below the table is ever read as a count.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -26,7 +25,7 @@ import pandas as pd
 from salesxl.core.schema import COUNTS
 from salesxl.core.stock import QTY_SCALE, StockResult, unit_costs, variance_value
 from salesxl.core.tables import Book
-from salesxl.io import files, printing
+from salesxl.io import printing
 from salesxl.io.results import Column, ResultSheet
 
 __all__ = ["COUNT_SHEET_NAME", "STOCK_SHEETS", "count_sheet_rows", "stock_sheets", "write_count_sheet"]
@@ -108,13 +107,14 @@ def count_sheet_rows(result: StockResult, warehouse: str) -> list[tuple[str, str
 def write_count_sheet(result: StockResult, warehouse: str, target: Path, *, company: str = "") -> int:
     """Write the blind count sheet of ``warehouse`` to ``target`` (one atomic write); returns
     the number of batches listed."""
-    import xlsxwriter
+    from xlsxwriter.workbook import Workbook
+
+    from salesxl.io.print_sheets import write_xlsx
 
     rows = count_sheet_rows(result, warehouse)
     day: date = result.as_of
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    try:
+
+    def fill(wb: Workbook) -> None:
         ws = wb.add_worksheet(COUNT_SHEET_NAME)
         title = wb.add_format({"bold": True, "font_size": 14})
         note = wb.add_format({"font_size": 9, "font_color": "#555555", "text_wrap": True, "valign": "top"})
@@ -161,7 +161,6 @@ def write_count_sheet(result: StockResult, warehouse: str, target: Path, *, comp
         ws.set_footer("&L&10盘点人：__________　复核人：__________　仓库主管：__________　日期：__________"
                       "&R&9第 &P 页，共 &N 页", margin=0.4)
         wb.set_properties({"title": f"盘点表 {warehouse} {day.isoformat()}", "author": "salesxl"})
-    finally:
-        wb.close()
-    files.write_bytes(target, buffer.getvalue())
+
+    write_xlsx(target, fill)
     return len(rows)

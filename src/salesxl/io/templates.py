@@ -31,7 +31,6 @@ No defined names are created.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from salesxl.core.prices import quotable
@@ -69,6 +69,7 @@ from salesxl.core.validation import LAT_RANGE, LON_RANGE
 from salesxl.errors import BadArguments
 from salesxl.io import files
 from salesxl.io.price_report import write_quote_sheet
+from salesxl.io.print_sheets import write_xlsx
 from salesxl.io.template_contracts import write_contracts_sheet
 
 __all__ = [
@@ -293,14 +294,8 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
     cards = own_cards(book, who)
     meta = template_meta(book, who, cards, issued_at=issued_at, master_name=master_name)
     company = book.settings.company_name or ""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise files.write_error(exc, out) from exc
-    buffer = io.BytesIO()  # built in memory: a full disk can only fail the one atomic write
-    # No URL or number guessing: every user string is written as the string it is.
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
-    try:
+
+    def fill(wb: Workbook) -> None:
         fmt = _formats(wb)
         cards_ws, visits_ws, help_ws = (wb.add_worksheet(sheet.name) for sheet in LAYOUT)  # as recorded
         meta_ws = wb.add_worksheet(META_SHEET)
@@ -317,18 +312,20 @@ def write_salesperson_template(book: Book, salesperson: str, out: Path, *, issue
         wb.set_properties({"title": "客户档案模板", "author": company, "company": company,
                            "created": issued_at.replace(tzinfo=None)})
         cards_ws.activate()
-    finally:
-        wb.close()
-    files.write_bytes(out, buffer.getvalue())
-    return out
+
+    # No URL or number guessing: every user string is written as the string it is.
+    return write_xlsx(out, fill, options={"strings_to_urls": False})
 
 
 def write_salesperson_templates(book: Book, out_dir: Path, *, issued_at: datetime, master_name: str,
-                                salespeople: Iterable[str] | None = None) -> list[Path]:
-    """One template per salesperson (default: every known one) as ``out_dir/<业务员>.xlsx``."""
+                                salespeople: Iterable[str] | None = None, force: bool = True) -> list[Path]:
+    """One template per salesperson (default: every known one) as ``out_dir/<业务员>.xlsx``;
+    without ``force`` a template already there is refused before any is written."""
     names = list(salespeople) if salespeople is not None else known_salespeople(book)
-    return [write_salesperson_template(book, n, Path(out_dir) / template_file_name(_name(n)),
-                                       issued_at=issued_at, master_name=master_name) for n in names]
+    targets = [Path(out_dir) / template_file_name(_name(n)) for n in names]
+    files.replace_all(targets, force=force)
+    return [write_salesperson_template(book, n, target, issued_at=issued_at, master_name=master_name)
+            for n, target in zip(names, targets, strict=True)]
 
 
 def _excel_value(value: Any, kind: FieldType) -> Any:
