@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from salesxl import api
 from salesxl.core.findings import Code, Finding
 from salesxl.core.grid import tabulate
 from salesxl.core.schema import SHEETS
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.errors import BadArguments
 from salesxl.excel import buttons
 from salesxl.excel.gateway import (
@@ -411,10 +412,10 @@ def book_from_file(path: Path) -> Book:
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_dir(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
     d = tmp_path_factory.mktemp("demo")
-    build_demo(d)
-    build_demo(d, clean=True)
+    demo_factory(d)
+    demo_factory(d, clean=True)
     return d
 
 
