@@ -9,11 +9,22 @@ not show.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """With pytest-xdist off (``-p no:xdist``), accept and ignore the ``--numprocesses`` and
+    ``--dist`` of addopts (pyproject.toml), so the suite runs serially instead of refusing the
+    command line."""
+    if not pluginmanager.has_plugin("xdist"):
+        group = parser.getgroup("xdist-off", "pytest-xdist is off: the suite runs in one process")
+        group.addoption("--numprocesses", default=None, help="ignored: pytest-xdist is off")
+        group.addoption("--dist", default="no", help="ignored: pytest-xdist is off")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,3 +65,26 @@ def repository_left_as_found() -> Iterator[None]:
     after = git_status()
     if status is not None and after is not None:
         assert after == status, f"the tests changed the repository (git status before:\n{status}\nafter:\n{after})"
+
+
+#: ``(dest, clean=False) -> path``: a copy of the demo workbook (``salesxl demo``) in ``dest``.
+DemoFactory = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def demo_factory(tmp_path_factory: pytest.TempPathFactory) -> DemoFactory:
+    """The demo company's books, built once per test process (a few seconds each) and handed out
+    as copies: ``demo_factory(dest)`` is what ``build_demo(dest)`` writes (``demo.xlsx`` with
+    its planted mistakes and the files beside it), ``demo_factory(dest, clean=True)`` what
+    ``build_demo(dest, clean=True)`` writes.  Every caller gets its own copy to change."""
+    from salesxl.demo import build_demo
+
+    built: dict[bool, Path] = {}
+
+    def copy(dest: Path, clean: bool = False) -> Path:
+        if clean not in built:
+            built[clean] = build_demo(tmp_path_factory.mktemp("demo-clean" if clean else "demo"), clean=clean)
+        shutil.copytree(built[clean].parent, dest, dirs_exist_ok=True)
+        return Path(dest) / built[clean].name
+
+    return copy

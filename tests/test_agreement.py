@@ -16,6 +16,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import openpyxl
 import pytest
 
 from salesxl.core.customers import not_on_file
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.io.reading import read_book
 
 AS_OF = DEMO_END.isoformat()
@@ -44,10 +45,10 @@ def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[st
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def runs(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> dict[str, Any]:
     """The demo company once, and every command's output on it."""
     tmp = tmp_path_factory.mktemp("agree")
-    book = build_demo(tmp / "demo")  # with its planted mistakes, as `salesxl demo` writes it
+    book = demo_factory(tmp / "demo")  # with its planted mistakes, as `salesxl demo` writes it
     report, svg, balances = tmp / "月报.xlsx", tmp / "路线图.svg", tmp / "往来.xlsx"
     got: dict[str, Any] = {"book": book, "tmp": tmp}
     got["offset"] = json.loads(ok(salesxl("offset", str(book), "--as-of", AS_OF, "--json")).stdout)

@@ -37,7 +37,6 @@ from salesxl.core.merge import canonical_column, cell_value, next_ids, returned_
 from salesxl.core.schema import CUSTOMERS
 from salesxl.core.tables import ROW
 from salesxl.core.templates import CARD_FIELDS, TemplateMeta, canonical_text, meta_rows
-from salesxl.demo import build_demo
 from salesxl.io.columns import ColumnPatch, SheetPatch
 from salesxl.io.reading import read_book
 from salesxl.io.results import write_result_sheets
@@ -53,9 +52,9 @@ MONTH = "2026-10"
 
 
 @pytest.fixture(scope="session")
-def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_master(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
     """The clean demo company (400 customers, 6 salespeople), built once."""
-    return build_demo(tmp_path_factory.mktemp("demo"), clean=True)
+    return demo_factory(tmp_path_factory.mktemp("demo"), clean=True)
 
 
 def fresh_master(demo: Path, folder: Path, name: str = "销售管理.xlsx") -> Path:

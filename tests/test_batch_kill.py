@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,6 @@ import pytest
 
 from salesxl import api
 from salesxl.batch.master import RECORD_SHEET
-from salesxl.demo import build_demo
 from test_batch import MONTH, cards_of, edit_template, fresh_master, issue, own_rows, visits_of
 
 PEOPLE = ("王建军", "李静", "张伟", "陈晓燕", "刘洋", "赵磊")
@@ -56,8 +56,8 @@ def fill(path: Path, who: str, cids: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"), clean=True)
+def demo_master(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("demo"), clean=True)
 
 
 @pytest.fixture(scope="module")

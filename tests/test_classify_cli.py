@@ -8,11 +8,13 @@ demo generator and read back for real.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import pytest
 
 from salesxl import api
 from salesxl.core.classification import LEVEL_NAMES, STATUS_NAMES
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.io.reading import read_book
 
 AS_OF = DEMO_END.isoformat()
@@ -37,8 +39,8 @@ def salesxl(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"), clean=True)
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("demo"), clean=True)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,14 @@ def classified(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
 
 
 def values(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
+    """Every non-empty cell of every sheet (read once per file version: several tests compare
+    the same books, and reading one takes seconds)."""
+    stat = path.stat()
+    return _values(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _values(path: Path, mtime_ns: int, size: int) -> dict[str, dict[tuple[int, int], Any]]:
     wb = openpyxl.load_workbook(path, read_only=True)
     out = {}
     for ws in wb.worksheets:

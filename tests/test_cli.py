@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -159,10 +160,8 @@ def test_offset_json_document(tmp_path: Path) -> None:
     assert doc["allocations"] == [{"customer_id": "C1", "credit_doc": "SK1", "debit_doc": "XS1", "amount": "300.00"}]
 
 
-def test_offset_out_and_statement_commands(tmp_path: Path) -> None:
-    from salesxl.demo import build_demo
-
-    book = build_demo(tmp_path)
+def test_offset_out_and_statement_commands(tmp_path: Path, demo_factory: Callable[..., Path]) -> None:
+    book = demo_factory(tmp_path)
     out = tmp_path / "往来.xlsx"
     done = salesxl("offset", str(book), "--as-of", "2026-10-31", "--out", str(out))
     assert done.returncode == 1  # the demo's planted unreadable amount
@@ -189,9 +188,9 @@ def test_demo_command_runs_the_main_job(tmp_path: Path) -> None:
     assert "校验结果" in openpyxl.load_workbook(doc["checked"], read_only=True).sheetnames
 
 
-def test_clean_demo_gives_zero_findings(tmp_path: Path) -> None:
+def test_clean_demo_gives_zero_findings(tmp_path: Path, demo_factory: Callable[..., Path]) -> None:
     from salesxl import api
-    from salesxl.demo import DEMO_END, build_demo
+    from salesxl.demo import DEMO_END
 
-    report = api.validate(build_demo(tmp_path, clean=True), as_of=DEMO_END)
+    report = api.validate(demo_factory(tmp_path, clean=True), as_of=DEMO_END)
     assert report.findings == []

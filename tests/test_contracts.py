@@ -21,6 +21,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,11 +186,10 @@ def test_template_carries_own_contracts_read_only(books: dict[str, Path], tmp_pa
     assert [r[0].value for r in other["我的合同"].iter_rows(min_row=3)] == ["HT3"]  # never 张三's
 
 
-def test_demo_contracts_and_plans(tmp_path: Path) -> None:
-    from salesxl.demo import build_demo
+def test_demo_contracts_and_plans(tmp_path: Path, demo_factory: Callable[..., Path]) -> None:
     from salesxl.demo.contracts import OVER_CONTRACT_ROW
 
-    demo = build_demo(tmp_path)
+    demo = demo_factory(tmp_path)
     found = api.validate(demo, as_of=D(2026, 10, 31)).findings
     new = [(f.sheet, f.row, f.code.value) for f in found
            if f.code in (Code.OVER_CONTRACT, Code.UNKNOWN_CONTRACT, Code.CONTRACT_MISMATCH, Code.PLAN_MISMATCH)

@@ -27,6 +27,7 @@ import csv
 import functools
 import posixpath
 import re
+import shutil
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
@@ -266,8 +267,10 @@ COMMANDS = ("offset", "classify", "summary", "statements")
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_every_command_on_every_file(name: str, tmp_path: Path) -> None:
-    path = CORPUS / name
+def test_every_command_on_every_file(name: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A copy: a writing command locks its input (a ``.<name>.salesxl.lock`` beside it), and
+    # nothing is ever made in the corpus, which other test runs read at the same time.
+    path = Path(shutil.copy2(CORPUS / name, tmp_path_factory.mktemp("in") / name))
     refusal = expected_refusal(name)
     out = tmp_path / "marked.xlsx"
     if refusal is not None:

@@ -17,8 +17,11 @@ What is verified here, on Linux, and how:
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
 import shutil
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,7 @@ from salesxl import api
 from salesxl.core.findings import Code, Finding
 from salesxl.core.grid import tabulate
 from salesxl.core.schema import SHEETS
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.errors import BadArguments
 from salesxl.excel import buttons
 from salesxl.excel.gateway import (
@@ -386,8 +389,24 @@ def _com_value(v: Any) -> Any:
     return str(v)
 
 
+#: Each file content's book, as read once (never handed out: callers get a deep copy to change).
+_READ: dict[str, Book] = {}
+
+
 def book_from_file(path: Path) -> Book:
-    """The workbook at ``path`` as Excel would show it: cached values, tables, defined names."""
+    """The workbook at ``path`` as Excel would show it: cached values, tables, defined names.
+
+    Several tests open the same demo book; reading it takes seconds, so each content is read
+    once and every caller gets its own deep copy, named after its own ``path``."""
+    key = hashlib.sha256(path.read_bytes()).hexdigest()
+    if key not in _READ:
+        _READ[key] = _read_book(path)
+    book = copy.deepcopy(_READ[key])
+    book.fullname, book.name = str(path), path.name
+    return book
+
+
+def _read_book(path: Path) -> Book:
     wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     tables = {part.name: part.table_refs for part in inspect_workbook(path).sheets}
     book = Book(str(path))
@@ -411,10 +430,10 @@ def book_from_file(path: Path) -> Book:
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_dir(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
     d = tmp_path_factory.mktemp("demo")
-    build_demo(d)
-    build_demo(d, clean=True)
+    demo_factory(d)
+    demo_factory(d, clean=True)
     return d
 
 

@@ -18,6 +18,7 @@ import io
 import re
 import shutil
 import tokenize
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -214,12 +215,12 @@ def test_demo_sub_zones_are_whole_names() -> None:
 
 
 @pytest.fixture(scope="module")
-def classified(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+def classified(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> tuple[Any, Path]:
     from salesxl import api
-    from salesxl.demo import DEMO_END, build_demo
+    from salesxl.demo import DEMO_END
 
     root = tmp_path_factory.mktemp("classified")
-    demo = build_demo(root, clean=True)
+    demo = demo_factory(root, clean=True)
     return api.classify_to_book(demo, as_of=DEMO_END, out=root / "分类.xlsx")
 
 
@@ -262,11 +263,9 @@ def test_suggested_limit_rounding_examples() -> None:
 
 
 @pytest.fixture(scope="module")
-def batch_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from salesxl.demo import build_demo
-
+def batch_run(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("lang-batch")
-    demo = build_demo(root / "demo", clean=True)
+    demo = demo_factory(root / "demo", clean=True)
     master = fresh_master(demo, root / "office")
     inbox = root / "inbox"
     files = issue(master, inbox, "李静", "张伟")

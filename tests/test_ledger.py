@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from salesxl.core.ledger import (
 from salesxl.core.money import fen_to_str
 from salesxl.core.schema import SHEETS
 from salesxl.core.tables import ROW, Book, Table
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.io.json_documents import offset_chunks, offset_document, offset_json_text
 from salesxl.io.reading import read_book
 
@@ -334,8 +335,8 @@ def test_empty_book() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Book, dt.date]:
-    return read_book(build_demo(tmp_path_factory.mktemp("demo"))), DEMO_END
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> tuple[Book, dt.date]:
+    return read_book(demo_factory(tmp_path_factory.mktemp("demo"))), DEMO_END
 
 
 def test_demo_company_matches_reference(demo: tuple[Book, dt.date]) -> None:

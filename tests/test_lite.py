@@ -18,6 +18,7 @@ import importlib.util
 import math
 import sys
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,7 +35,7 @@ from salesxl import api
 from salesxl.core import card_rules, idrules, ledger, plain_rules
 from salesxl.core import worksheet_functions as wf
 from salesxl.core.schema import SHEETS
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.excel.lite import build_lite, lite_main_source
 
 LITE = Path(__file__).resolve().parents[1] / "templates" / "lite"
@@ -264,13 +265,13 @@ def test_netting_rules_are_one_text_for_a_cell_and_a_column(lines: list[tuple[An
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("lite"))
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("lite"))
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("lite-clean"), clean=True)
+def clean(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("lite-clean"), clean=True)
 
 
 def _values(path: Path, sheet: str) -> list[list[Any]]:

@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -359,10 +360,8 @@ def test_template_carries_quotable_prices_and_never_the_cost(tmp_path: Path) -> 
 
 
 @pytest.fixture(scope="module")
-def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from salesxl.demo import build_demo
-
-    return build_demo(tmp_path_factory.mktemp("demo"))
+def demo_book(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("demo"))
 
 
 def test_demo_price_list_plants_exactly_its_problems(demo_book: Path) -> None:

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import xlsxwriter
 from lxml import etree
 
 from salesxl import api
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.io.owned import MARK_PREFIX
 from salesxl.io.results import Column, ResultSheet, write_result_sheets
 
@@ -98,11 +99,11 @@ def of_sheet(all_pages: list[str], title: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+def printed(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> dict[str, list[str]]:
     """The demo company's workbooks, written by the real commands' API and printed to PDF:
     PDF stem → its pages' text."""
     root = tmp_path_factory.mktemp("printing")
-    book = build_demo(root / "demo")
+    book = demo_factory(root / "demo")
     out = root / "out"
     out.mkdir()
     api.validate(book, as_of=DEMO_END, out=out / "checked.xlsx")

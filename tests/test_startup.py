@@ -14,13 +14,14 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from salesxl import limits
 from salesxl.cli_progress import INTERVAL_ENV, LineProgress, interval_seconds
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 
 HEAVY = ("pandas", "pyarrow", "numpy", "fastexcel", "salesxl.api", "xlsxwriter", "lxml")
 
@@ -129,8 +130,8 @@ def test_interval_from_the_environment(monkeypatch: pytest.MonkeyPatch, value: s
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"))
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("demo"))
 
 
 def salesxl(*args: str, seconds: str = "0", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

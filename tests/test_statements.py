@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from salesxl import api
 from salesxl.core.ledger import ACTION_COLLECT, ACTION_OK, ACTION_STOP, LedgerResult
 from salesxl.core.validation import validate_book
-from salesxl.demo import COMPANY_NAME, DEMO_END, build_demo
+from salesxl.demo import COMPANY_NAME, DEMO_END
 from salesxl.io.reading import read_book
 from salesxl.io.statements import (
     BLANK,
@@ -28,8 +29,8 @@ from salesxl.io.statements import _items_frame as items_frame
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"))
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")

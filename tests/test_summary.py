@@ -24,6 +24,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,6 @@ from salesxl.core.summary import (
     rate_decimal,
     ratio4,
 )
-from salesxl.demo import build_demo
 from salesxl.errors import BadArguments
 from salesxl.io.reading import read_book
 from salesxl.io.report import SHEETS
@@ -398,8 +398,8 @@ def test_small_rules() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return read_book(build_demo(tmp_path_factory.mktemp("demo"), clean=True))
+def demo_book(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Any:
+    return read_book(demo_factory(tmp_path_factory.mktemp("demo"), clean=True))
 
 
 @pytest.mark.parametrize("month", [D(2026, 10, 1), D(2026, 2, 1), D(2025, 11, 1)])

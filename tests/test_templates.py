@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from salesxl.core.templates import (
     canonical_text,
     parse_meta,
 )
-from salesxl.demo import COMPANY_NAME, DEMO_END, build_demo
+from salesxl.demo import COMPANY_NAME, DEMO_END
 from salesxl.errors import BadArguments
 from salesxl.io.price_report import QUOTE_SHEET
 from salesxl.io.reading import read_book
@@ -45,8 +46,8 @@ ISSUED = datetime(DEMO_END.year, DEMO_END.month, DEMO_END.day)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"), clean=True)
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("demo"), clean=True)
 
 
 @pytest.fixture(scope="module")

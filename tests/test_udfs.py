@@ -24,7 +24,7 @@ import importlib
 import math
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from salesxl.core import cells, ledger
 from salesxl.core import worksheet_functions as wf
 from salesxl.core.classification import levels
 from salesxl.core.identifiers import is_valid_phone, is_valid_uscc
-from salesxl.demo import DEMO_END, build_demo
+from salesxl.demo import DEMO_END
 from salesxl.io.reading import read_book
 
 VALID_USCC = "91350100M000100Y43"
@@ -211,8 +211,8 @@ def test_agrees_with_the_scalar_rules() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"), clean=True)
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_factory: Callable[..., Path]) -> Path:
+    return demo_factory(tmp_path_factory.mktemp("demo"), clean=True)
 
 
 def _sheet_rows(path: Path, sheet: str, header_row: int) -> list[list[Any]]:
