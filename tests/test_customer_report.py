@@ -124,6 +124,14 @@ def test_command_one_and_all(book_path: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in paths) == [f"客户报告_C00{i}.xlsx" for i in range(1, 6)]
     with zipfile.ZipFile(paths[0]) as z:
         assert any(n.startswith("xl/charts/") for n in z.namelist())  # the 12-month chart
+    # A second --all into the same folder refuses before writing anything; --force backs up and replaces.
+    before = {p.name: p.read_bytes() for p in (tmp_path / "all").iterdir()}
+    assert run(["report", "customer", str(book_path), "--all", "--out", str(tmp_path / "all")]) == 2
+    assert {p.name: p.read_bytes() for p in (tmp_path / "all").iterdir()} == before
+    assert run(["report", "customer", str(book_path), "--all", "--out", str(tmp_path / "all"), "--force"]) == 0
+    names = sorted(p.name for p in (tmp_path / "all").iterdir())
+    assert [n for n in names if ".备份-" not in n] == sorted(before)
+    assert len([n for n in names if ".备份-" in n]) == len(before)  # each replaced report backed up
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdfinfo")), reason="LibreOffice is needed")

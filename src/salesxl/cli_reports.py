@@ -448,7 +448,7 @@ def report_customer(book: Path, customer_id: str | None, every: bool, out_path: 
 
     def run(progress: Any) -> Any:
         if every:
-            return api.customer_reports(book, out_dir=str(out_path), as_of=day, progress=progress)
+            return api.customer_reports(book, out_dir=str(out_path), as_of=day, progress=progress, force=force)
         return api.customer_report(book, customer_id=str(customer_id), out=out_path, as_of=day,
                                    progress=progress, force=force)
 

@@ -497,10 +497,12 @@ def customer_reports(
     out_dir: str | Path,
     as_of: date | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ReportFiles:
-    """One 客户业务报告 per customer of 客户档案 (sheet order) as ``out_dir/客户报告_<ID>.xlsx``,
-    replacing earlier ones; ``progress(stage, done, total)`` after each.  Returns the files
-    (with the reader's ``findings``)."""
+    """One 客户业务报告 per customer of 客户档案 (sheet order) as ``out_dir/客户报告_<ID>.xlsx``;
+    ``progress(stage, done, total)`` after each.  A report already in ``out_dir`` is refused
+    before any is written, unless ``force`` (then each is backed up and replaced:
+    :func:`salesxl.io.files.replace_all`).  Returns the files (with the reader's ``findings``)."""
     from salesxl.io.customer_report import report_file_name, write_customer_report
 
     out_dir = Path(out_dir)
@@ -508,6 +510,7 @@ def customer_reports(
         raise BadArguments(f"{out_dir} 是文件，不是文件夹", f"{out_dir} is a file, not a folder")
     builder = _dossiers(path, as_of, progress)
     ids = builder.customer_ids()
+    files.replace_all([out_dir / report_file_name(cid) for cid in ids], force=force)
     written = ReportFiles(findings=builder.book.findings)
     for i, cid in enumerate(ids):
         written.append(write_customer_report(builder.dossier(cid), out_dir / report_file_name(cid)))
