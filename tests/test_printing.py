@@ -150,6 +150,8 @@ def test_balances_fit_and_every_page_shows_id_with_action(printed: dict[str, lis
 def test_result_sheets_print_one_page_wide(printed: dict[str, list[str]]) -> None:
     checked = printed["checked"]
     assert checked and all(head(p).startswith("校验结果") and "说明" in p for p in checked)
+    # as of the date it was checked for (--as-of), not the day it was run
+    assert all(f"截至 {DEMO_END.isoformat()}" in head(p) for p in checked)
     assert len(checked) <= 10
     classified = printed["classified"]
     routes, grades, policy = (of_sheet(classified, t) for t in ("路线", "信用建议", "信用政策"))

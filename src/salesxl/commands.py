@@ -92,7 +92,8 @@ def validate(
         findings = book.findings + validate_book(book, as_of=as_of)
         report = ValidationReport(str(path), as_of, order_findings(findings, book))
         if out is not None or in_place:
-            report.marks = write_marks(Path(path), report.findings, out=out, in_place=in_place, lang=lang, force=force)
+            report.marks = write_marks(Path(path), report.findings, out=out, in_place=in_place, lang=lang, force=force,
+                                       as_of=as_of)
     return report
 
 

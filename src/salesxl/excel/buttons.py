@@ -149,7 +149,7 @@ def run_validate(gateway: WorkbookGateway, as_of: date | None = None) -> Validat
     book = gateway.read_book(require=VALIDATE_REQUIRES)
     findings = order_findings(book.findings + validate_book(book, as_of=day), book)
     report = ValidationReport(gateway.label, day, findings)
-    marked = gateway.write_marks(findings)
+    marked = gateway.write_marks(findings, as_of=day)
     if findings:
         gateway.report(f"校验完成（截至 {day}）：错误 {report.errors} 处，警告 {report.warnings} 处，"
                        f"已标记 {marked} 个单元格，详见「校验结果」工作表")

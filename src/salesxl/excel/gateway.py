@@ -89,9 +89,9 @@ class WorkbookGateway(Protocol):
         """The value of the cell a defined name points to; None when the name is missing."""
         ...
 
-    def write_marks(self, findings: Sequence[Finding]) -> int:
-        """Mark ``findings`` (fill + note on each cell, the 校验结果 sheet), replacing earlier
-        marks.  Returns how many cells were marked."""
+    def write_marks(self, findings: Sequence[Finding], as_of: date | None = None) -> int:
+        """Mark ``findings`` (fill + note on each cell, the 校验结果 sheet, its printed header
+        as of ``as_of``), replacing earlier marks.  Returns how many cells were marked."""
         ...
 
     def write_sheets(
@@ -297,9 +297,9 @@ class FileGateway:
         if reason:
             self.report(reason)
 
-    def write_marks(self, findings: Sequence[Finding]) -> int:
+    def write_marks(self, findings: Sequence[Finding], as_of: date | None = None) -> int:
         kwargs, tmp = self._writing()
-        result = write_marks(self._source, list(findings), lang="zh", **kwargs)
+        result = write_marks(self._source, list(findings), lang="zh", as_of=as_of, **kwargs)
         self._done(result.written, tmp, result.reason("zh"))
         if result.kept_note("zh"):
             self.report(str(result.kept_note("zh")))  # the user's own 校验结果 was kept: say where ours went

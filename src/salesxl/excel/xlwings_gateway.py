@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -264,9 +264,10 @@ class XlwingsGateway:
                     current.delete()
         record.delete()
 
-    def write_marks(self, findings: Sequence[Finding]) -> int:
+    def write_marks(self, findings: Sequence[Finding], as_of: date | None = None) -> int:
         """Fill and note each offending cell, list every finding on 校验结果 (replacing earlier
-        marks; a clean run removes them and the 校验结果 sheet)."""
+        marks; a clean run removes them and the 校验结果 sheet).  ``as_of`` is not used: the live
+        sheet carries no printed page header (Excel prints what the user set up)."""
         by_key = {normalize_sheet_name(s.name): s for s in self.book.sheets}
         cells: dict[tuple[str, str, int], tuple[Severity, list[str]]] = {}
         for f in findings:

@@ -215,8 +215,11 @@ def write_marks(
     in_place: bool = False,
     lang: str = "zh",
     force: bool = False,
+    as_of: date | None = None,
 ) -> MarkResult:
     """Mark ``findings`` in a copy of ``book`` (``out=``) or in ``book`` itself (``in_place=True``).
+    ``as_of``: the date the findings are as of, printed in the 校验结果 sheet's page header
+    (default: today).
 
     Previous marks are replaced; with no findings, previous marks are removed.  See the module
     documentation for what is (and is not) changed.  ``out`` may be a folder (the copy is named
@@ -234,7 +237,7 @@ def write_marks(
             target, copied_zh, copied_en = resolve_target(
                 pkg, book, out, in_place, copy_tag="校验结果", what_zh="标记", what_en="the marks", force=force
             )
-            marker = Marker(pkg, lang)
+            marker = Marker(pkg, lang, as_of=as_of)
             marked = marker.run(findings)
             name = marker.results_name if findings else None
             renamed = {RESULTS_SHEET: name} if name is not None and name != RESULTS_SHEET else {}
@@ -353,7 +356,8 @@ class _Mark:
 
 
 class Marker:
-    def __init__(self, pkg: Package, lang: str) -> None:
+    def __init__(self, pkg: Package, lang: str, *, as_of: date | None = None) -> None:
+        self.as_of = as_of
         self.pkg = pkg
         self.lang = lang
         self.ct = ContentTypes(pkg)
@@ -686,7 +690,7 @@ class Marker:
         part = self.pkg.unique("xl/worksheets/sheet{}.xml")
         sink = DeflateSink()
         what = "Findings" if self.lang == "en" else RESULTS_SHEET
-        title = printing.print_title(what, date.today(), lang=self.lang)
+        title = printing.print_title(what, self.as_of or date.today(), lang=self.lang)
         _write_results(sink, findings, self.lang, locate, self.styles, title)
         self.pkg.put_stream(part, sink.finish())
         rid = self.wb_rels.add(RT_WORKSHEET, part)
