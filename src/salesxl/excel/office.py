@@ -403,11 +403,11 @@ def _console(wb: Workbook, fmt: _Formats) -> Worksheet:
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
     ws.write("B1", "销售管理 · 控制台", fmt.title)
-    ws.write("B2", "填好截止日期（和月报的月份），点按钮运行；结果写回本工作簿。首次使用见下方说明。", fmt.note)
+    ws.write("B2", "填好截止日期（月报和价格检查还要月份），点按钮运行；结果写回本工作簿或保存在它旁边。首次使用见下方说明。", fmt.note)
     quoted = quote_sheetname(CONSOLE)
     notes = {
-        "salesxl_as_of": "各按钮计算到这一天（含），如 2026-10-31；留空为今天。",
-        "salesxl_month": "月报的月份，如 2026-10；留空为上个月。",
+        "salesxl_as_of": "各按钮计算到这一天（含），如 2026-10-31；留空为今天。周报取这一天所在的周（留空为上周）。",
+        "salesxl_month": "月报和价格检查的月份，如 2026-10；留空为上个月。",
         "salesxl_status": "salesxl 在这里写上次运行的结果。",
     }
     for name, (label, cell) in NAMES.items():
